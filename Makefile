@@ -1,0 +1,67 @@
+# Two entry points: `make lab` and `make test`. Everything lands in .venv and
+# node_modules inside the repository; stamps in .make/ let a second run reuse
+# what is built.
+SHELL := bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := .make
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+TS_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*.css)
+
+.PHONY: lab test lint test-python test-js test-ui clean
+
+lab: $(STAMP)/extension
+	$(BIN)/jupyter lab examples/
+
+test: lint test-python test-js test-ui
+
+lint: $(STAMP)/extension
+	$(BIN)/ruff check kernel_ext tests bench
+	$(BIN)/ruff format --check kernel_ext tests bench
+	npx eslint labextension/src tests/js tests/ui/tests
+	npx prettier --check "labextension/**/*.{ts,css}" "tests/js/**/*.ts" "tests/ui/tests/**/*.ts"
+
+test-python: $(STAMP)/extension
+	$(BIN)/pytest
+
+test-js: $(STAMP)/node
+	npx jest
+
+test-ui: $(STAMP)/extension $(STAMP)/ui $(STAMP)/chromium
+	cd tests/ui && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test
+
+$(STAMP)/venv: pyproject.toml
+	@mkdir -p $(STAMP)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	touch $@
+
+$(STAMP)/node: package.json package-lock.json
+	@mkdir -p $(STAMP)
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Editable install; the build hook compiles the widget bundle and the
+# JupyterLab extension, which `develop` links into the environment.
+$(STAMP)/extension: $(STAMP)/venv $(STAMP)/node $(TS_SOURCES) tsconfig.json
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	PATH="$(CURDIR)/$(BIN):$$PATH" npm run build
+	$(BIN)/jupyter labextension develop --overwrite .
+	touch $@
+
+$(STAMP)/ui: tests/ui/package.json tests/ui/package-lock.json
+	@mkdir -p $(STAMP)
+	cd tests/ui && npm ci --no-audit --no-fund
+	touch $@
+
+# Playwright cannot download a browser here: use Debian's Chromium.
+$(STAMP)/chromium:
+	@mkdir -p $(STAMP)
+	command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else echo "Install Chromium (Debian: apt-get install chromium) and run again." >&2; exit 1; fi; }
+	touch $@
+
+clean:
+	rm -rf $(STAMP) labextension/lib kernel_ext/tgraph/labextension kernel_ext/tgraph/static/widget.js tsconfig.tsbuildinfo

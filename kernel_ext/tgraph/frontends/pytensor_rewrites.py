@@ -1,0 +1,183 @@
+"""Recording PyTensor's real rewrite pipeline as it runs.
+
+The optimized view must show what the compiler did, not a guess: we run the
+mode's own rewriter on a ``FunctionGraph`` built the way ``FunctionMaker``
+builds it, with a ``Feature`` attached that sees every replacement. Linking
+(Numba's JIT, seconds per function) is skipped: it changes no node.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytensor
+from pytensor.compile.aliasing import insert_deepcopy
+from pytensor.compile.maker import FunctionMaker
+from pytensor.compile.mode import Mode
+from pytensor.compile.rebuild import construct_function_ins_and_outs
+from pytensor.graph.basic import Apply, Constant, Variable
+from pytensor.graph.features import Feature
+from pytensor.graph.fg import FunctionGraph
+from pytensor.graph.rewriting.basic import SequentialNodeRewriter
+from pytensor.tensor.elemwise import Elemwise
+
+from ..graph import Rewrite
+
+# Bookkeeping that rewrites every graph without changing what it computes.
+_NOISE_NAMES = ("merge", "constant_folding", "inplace", "adddestroyhandler", "deepcopy")
+_VERBOSE_PREFIX = "rewriting: rewrite "
+_VERBOSE_MEMBER = " replaces node "
+
+
+def op_label(op: Any) -> str:
+    """A short, readable name: ``exp`` for ``Elemwise{exp}``, else the op's text."""
+    if isinstance(op, Elemwise):
+        scalar = op.scalar_op
+        if type(scalar).__name__ == "Composite":
+            return "Composite"
+        return str(getattr(scalar, "name", None) or scalar)
+    text = str(op)
+    return text if len(text) <= 32 else text[:31] + "…"
+
+
+def value_preview(value: Any, limit: int = 40) -> str:
+    """A one-line preview of a constant or shared value."""
+    try:
+        arr = np.asarray(value)
+        text = np.array2string(
+            arr, threshold=6, edgeitems=2, precision=4, max_line_width=10_000, separator=", "
+        )
+    except Exception:  # exotic values (random generators...) have no array form
+        text = type(value).__name__
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe(var: Variable, depth: int = 2) -> str:
+    """A short expression for a variable, e.g. ``true_div(exp(x), add(…))``."""
+    if isinstance(var, Constant):
+        return value_preview(var.data, 16)
+    if var.owner is None:
+        return var.name or str(var.type)
+    if depth == 0:
+        return var.name or "…"
+    args = ", ".join(describe(i, depth - 1) for i in var.owner.inputs)
+    text = f"{op_label(var.owner.op)}({args})"
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def is_noise(name: str) -> bool:
+    low = name.lower()
+    return any(key in low for key in _NOISE_NAMES)
+
+
+class _VerboseMembers(io.TextIOBase):
+    """Reads ``optimizer_verbose`` output to learn which member of a grouped
+    rewriter fired: the Feature only sees the group object as ``reason``."""
+
+    def __init__(self) -> None:
+        self.member: str | None = None
+
+    def write(self, text: str) -> int:
+        if text.startswith(_VERBOSE_PREFIX) and _VERBOSE_MEMBER in text:
+            self.member = text[len(_VERBOSE_PREFIX) : text.index(_VERBOSE_MEMBER)]
+        return len(text)
+
+
+@dataclass
+class Recorded:
+    """The rewritten graph with what each rewrite did to it."""
+
+    fgraph: FunctionGraph
+    rewrites: list[Rewrite] = field(default_factory=list)
+    # Node of the final graph -> index in ``rewrites`` of the rewrite that made it.
+    created_by: dict[Apply, int] = field(default_factory=dict)
+
+
+class RewriteRecorder(Feature):
+    """Snapshots each replacement as it happens: nodes are edited in place
+    later, so text must be taken inside the callback."""
+
+    def __init__(self, members: _VerboseMembers) -> None:
+        self.members = members
+        self.rewrites: list[Rewrite] = []
+        self.created_by: dict[Apply, int] = {}
+        self._pending: list[Apply] = []
+        self._seen: dict[tuple[int, int, str], int] = {}
+
+    def _name(self, reason: Any) -> str:
+        if isinstance(reason, str):
+            return reason
+        if isinstance(reason, SequentialNodeRewriter) and not hasattr(reason, "__name__"):
+            return self.members.member or type(reason).__name__
+        text = str(reason)
+        return text if len(text) <= 60 and "(" not in text else type(reason).__name__
+
+    def on_import(self, fgraph: FunctionGraph, node: Apply, reason: Any) -> None:
+        self._pending.append(node)
+
+    def on_change_input(
+        self,
+        fgraph: FunctionGraph,
+        node: Any,
+        i: int,
+        r: Variable,
+        new_r: Variable,
+        reason: Any = None,
+    ) -> None:
+        name = self._name(reason)
+        # A variable with several clients is replaced once per client.
+        key = (id(r), id(new_r), name)
+        step = self._seen.get(key)
+        if step is None:
+            replaced, replacement = describe(r), describe(new_r)
+            noise = is_noise(name) or replaced == replacement
+            step = len(self.rewrites)
+            self._seen[key] = step
+            self.rewrites.append(Rewrite(step, name, replaced, replacement, noise))
+        if not self.rewrites[step].noise:
+            for created in self._pending:
+                self.created_by[created] = step
+        elif r.owner in self.created_by and new_r.owner is not None:
+            # Bookkeeping (inplace, merge) that rebuilds a node keeps the
+            # credit of the rewrite that made it; it creates nothing itself.
+            self.created_by[new_r.owner] = self.created_by[r.owner]
+        self._pending.clear()
+
+
+def rewrite(
+    inputs: list[Any],
+    outputs: list[Variable],
+    mode: Mode,
+    updates: list[tuple[Variable, Variable]] | None = None,
+    givens: list[tuple[Variable, Variable]] | None = None,
+) -> Recorded:
+    """Run ``mode``'s rewrites as ``pytensor.function`` would, without linking."""
+    ins, outs = construct_function_ins_and_outs(
+        list(inputs), list(outputs), updates=updates or [], givens=givens or []
+    )
+    in_specs = [FunctionMaker.wrap_in(i) for i in ins]
+    out_specs = [FunctionMaker.wrap_out(o) for o in outs]
+    fgraph, found_updates = FunctionMaker.create_fgraph(in_specs, out_specs)
+    members = _VerboseMembers()
+    recorder = RewriteRecorder(members)
+    fgraph.attach_feature(recorder)
+    flags = pytensor.config.change_flags(
+        mode=mode,
+        traceback__limit=pytensor.config.traceback__compile_limit,
+        optimizer_verbose=True,
+    )
+    with flags, contextlib.redirect_stdout(members), warnings.catch_warnings():
+        # Verbose mode also warns about every fusion it cannot do.
+        warnings.simplefilter("ignore")
+        mode.optimizer.rewrite(fgraph)
+        insert_deepcopy(fgraph, in_specs, out_specs + found_updates)
+    fgraph.remove_feature(recorder)
+    alive = set(fgraph.apply_nodes)
+    created = {node: step for node, step in recorder.created_by.items() if node in alive}
+    return Recorded(fgraph, recorder.rewrites, created)

@@ -1,0 +1,115 @@
+"""The framework-neutral graph model shared by every frontend and view.
+
+Frontends (PyTensor, JAX) translate their own IRs into these dataclasses;
+layout, widget and registry only ever see this model. The JSON form is
+documented in ``docs/graph-format.md`` and versioned by ``FORMAT_VERSION``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+FORMAT_VERSION = 1
+
+NodeKind = Literal["op", "input", "output", "constant", "shared"]
+
+
+@dataclass
+class Source:
+    """Where a node came from in the user's code (1-based cell line)."""
+
+    line: int
+    text: str = ""
+    file: str = ""
+
+
+@dataclass
+class Node:
+    """One box of the picture: an operation or a graph boundary value.
+
+    Intermediate values are not nodes: they live on the edges, as in
+    ``pydotprint``, which keeps pictures half the size of a bipartite graph.
+    """
+
+    id: str
+    kind: NodeKind
+    label: str
+    op: str = ""
+    name: str = ""
+    dtype: str = ""
+    shape: str = ""
+    parent: str | None = None
+    source: Source | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Edge:
+    """A value flowing from ``src`` to input slot ``slot`` of ``dst``."""
+
+    src: str
+    dst: str
+    label: str = ""
+    slot: int = 0
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Subgraph:
+    """An inner graph (Composite, Scan, fusion, nested jit...), collapsible."""
+
+    id: str
+    label: str
+    kind: str
+    parent: str | None = None
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Graph:
+    nodes: list[Node] = field(default_factory=list)
+    edges: list[Edge] = field(default_factory=list)
+    subgraphs: list[Subgraph] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def node(self, node_id: str) -> Node:
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+    def ops(self) -> list[str]:
+        """The op names of every operation node, in graph order."""
+        return [n.op for n in self.nodes if n.kind == "op"]
+
+
+@dataclass
+class Rewrite:
+    """One rewrite that fired while the real compiler pipeline ran."""
+
+    step: int
+    name: str
+    replaced: str
+    replacement: str
+    noise: bool = False
+    created: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GraphBundle:
+    """Everything tgraph shows for one target of one cell."""
+
+    target: str
+    framework: Literal["pytensor", "jax"]
+    views: dict[str, Graph]
+    rewrites: list[Rewrite] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+    cell: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["version"] = FORMAT_VERSION
+        return data

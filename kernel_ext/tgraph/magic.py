@@ -1,0 +1,270 @@
+"""``%%tgraph``: let IPython run the cell untouched, then show its graphs.
+
+The cell body is never executed by tgraph. An input transformer blanks the
+``%%tgraph`` line (keeping line numbers), IPython runs the rest as an
+ordinary cell, and the ``pre_run_cell`` / ``post_run_cell`` events bracket
+it. So the namespace, displayed output, ``Out`` history, exceptions and
+tracebacks are exactly IPython's own: tgraph only adds output after them.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult, InteractiveShell
+from IPython.core.magic import Magics, cell_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.display import display
+
+from .frontends import CellInfo, Frontend, Options, Target, TraceError, loaded_frontends
+from .registry import Registry
+
+MAGIC = "%%tgraph"
+
+
+def _is_tgraph_cell(raw: str) -> bool:
+    first = raw.lstrip("\n").split("\n", 1)[0]
+    return first == MAGIC or first.startswith(MAGIC + " ")
+
+
+def _blank_magic_line(lines: list[str]) -> list[str]:
+    """Input transformer: an empty line where ``%%tgraph`` stood.
+
+    Pure (no side effects), so IPython may also call it to check whether a
+    cell is complete.
+    """
+    if lines and _is_tgraph_cell(lines[0]):
+        return ["\n", *lines[1:]]
+    return lines
+
+
+def split_line(line: str) -> list[str]:
+    """Split the magic line on blanks outside brackets: ``f(x, y) --wrt x``."""
+    parts: list[str] = []
+    depth = 0
+    current = ""
+    for char in line:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        if char.isspace() and depth == 0:
+            if current:
+                parts.append(current)
+            current = ""
+        else:
+            current += char
+    if current:
+        parts.append(current)
+    return parts
+
+
+@magic_arguments()
+@argument("targets", nargs="*", help="Names to show (default: every graph the cell made); "
+          "a JAX function may be given with arguments, e.g. f(x0, y0).")
+@argument("--wrt", default="", help="Inputs (PyTensor names, or JAX argnums) to differentiate "
+          "with respect to, comma separated.")
+@argument("--show-noise", action="store_true", help="List merge and constant-folding rewrites too.")
+@argument("--device", default="cpu", help="cpu, gpu or gpu:i for timing and the compiled graph.")
+@argument("--backend", default=None, help="PyTensor backend for timing: numba, cvm or jax.")
+@argument("--no-run", action="store_true", help="Show the graphs without timing them.")
+@argument("--budget", type=float, default=2.0, help="Seconds of timing per run.")
+@argument("--size", type=int, default=None, help="Size of unknown dimensions of made-up inputs.")
+def _signature(line: str) -> None:
+    """Trace the PyTensor and JAX graphs a cell defines and show them below it.
+
+    The cell runs exactly as it would without the magic; afterwards each
+    graph it created (symbolic outputs, compiled functions, jitted JAX
+    functions) is shown as written, as optimized by the real compiler
+    pipeline, and differentiated.
+    """
+
+
+def parse_options(line: str) -> Options:
+    args = _signature.parser.parse_args(split_line(line))
+    names: list[str] = []
+    calls: dict[str, str] = {}
+    for target in args.targets:
+        name = target.split("(", 1)[0].strip()
+        names.append(name)
+        if "(" in target:
+            calls[name] = target
+    return Options(
+        names=names,
+        calls=calls,
+        wrt=[w for w in args.wrt.split(",") if w],
+        show_noise=args.show_noise,
+        device=args.device,
+        backend=args.backend,
+        size=args.size,
+        budget=args.budget,
+        run=not args.no_run,
+    )
+
+
+def evaluate_call(call: str, namespace: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Evaluate the arguments of ``f(x0, y0)`` in the user's namespace."""
+    tree = ast.parse(call, mode="eval").body
+    if not isinstance(tree, ast.Call):
+        raise TraceError(f"{call!r} is not a call like f(x, y)")
+
+    def value(node: ast.expr) -> Any:
+        return eval(compile(ast.Expression(node), "<tgraph>", "eval"), namespace)  # noqa: S307
+
+    args = tuple(value(a) for a in tree.args)
+    kwargs = {k.arg: value(k.value) for k in tree.keywords if k.arg}
+    return args, kwargs
+
+
+def _warn(message: str) -> None:
+    print(f"tgraph: {message}", file=sys.stderr)
+
+
+@dataclass
+class _Pending:
+    options: Options
+    cell: CellInfo
+    before: dict[str, Any]
+    frontends: list[Frontend]
+    observing: ExitStack = field(default_factory=ExitStack)
+
+
+@magics_class
+class TgraphMagics(Magics):
+    """Per-shell state of the extension: the pending cell and the registry."""
+
+    def __init__(self, shell: InteractiveShell) -> None:
+        super().__init__(shell)
+        self.registry = Registry(shell)
+        self._pending: _Pending | None = None
+
+    @cell_magic
+    def tgraph(self, line: str, cell: str) -> None:
+        # Reached only through run_cell_magic(): a typed %%tgraph cell is
+        # handled by the transformer and the events. Replay it as one.
+        self.shell.run_cell(f"{MAGIC} {line}\n{cell}", store_history=False)
+
+    tgraph.__doc__ = _signature.__doc__ + "\n" + (_signature.parser.format_help())
+
+    # -- IPython hooks -----------------------------------------------------
+
+    def install(self) -> None:
+        self.shell.input_transformers_cleanup.append(_blank_magic_line)
+        self.shell.events.register("pre_run_cell", self.pre_run_cell)
+        self.shell.events.register("post_run_cell", self.post_run_cell)
+        self.registry.open()
+
+    def uninstall(self) -> None:
+        if _blank_magic_line in self.shell.input_transformers_cleanup:
+            self.shell.input_transformers_cleanup.remove(_blank_magic_line)
+        self.shell.events.unregister("pre_run_cell", self.pre_run_cell)
+        self.shell.events.unregister("post_run_cell", self.post_run_cell)
+        self.registry.close()
+
+    def pre_run_cell(self, info: ExecutionInfo) -> None:
+        raw = info.raw_cell or ""
+        self._pending = None
+        if not _is_tgraph_cell(raw):
+            return
+        first, _, _ = raw.lstrip("\n").partition("\n")
+        try:
+            options = parse_options(first[len(MAGIC) :])
+        except Exception as error:  # argparse's UsageError and SystemExit alike
+            _warn(f"could not read the magic line: {error}")
+            return
+        count = self.shell.execution_count
+        transformed = self.shell.transform_cell(raw)
+        cell = CellInfo(
+            code=raw,
+            filename=self.shell.compile.get_code_name(raw, transformed, count),
+            execution_count=count,
+        )
+        pending = _Pending(options, cell, dict(self.shell.user_ns), loaded_frontends())
+        for frontend in pending.frontends:
+            pending.observing.enter_context(frontend.observe())
+        self._pending = pending
+
+    def post_run_cell(self, result: ExecutionResult) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        pending.observing.close()
+        error = result.error_before_exec or result.error_in_exec
+        if error is not None:
+            self._hint(error)
+            return
+        self._show_cell(pending)
+
+    # -- after a successful cell -------------------------------------------
+
+    def _hint(self, error: BaseException) -> None:
+        for frontend in loaded_frontends():
+            hint = frontend.hint(error)
+            if hint:
+                _warn(hint)
+                return
+
+    def _changed(self, pending: _Pending) -> dict[str, Any]:
+        ns = self.shell.user_ns
+        hidden = self.shell.user_ns_hidden
+        options = pending.options
+        if options.names:
+            missing = [n for n in options.names if n not in ns]
+            for name in missing:
+                _warn(f"no variable named {name!r} after this cell; nothing to show for it.")
+            return {n: ns[n] for n in options.names if n in ns}
+        return {
+            name: value
+            for name, value in ns.items()
+            if not name.startswith("_")
+            and name not in hidden
+            and (name not in pending.before or pending.before[name] is not value)
+        }
+
+    def _show_cell(self, pending: _Pending) -> None:
+        changed = self._changed(pending)
+        frontends = loaded_frontends()
+        cell, options = pending.cell, pending.options
+        targets: list[tuple[Frontend, Target]] = []
+        declared = []
+        for frontend in frontends:
+            try:
+                found = frontend.targets(changed, cell)
+            except TraceError as error:
+                _warn(str(error))
+                continue
+            targets += [(frontend, t) for t in found]
+            declared += frontend.declared(changed)
+
+        shown = {n for _, t in targets for n in (t.name, *t.aliases)}
+        for name in options.names:
+            if name in changed and name not in shown and not any(d.name == name for d in declared):
+                _warn(f"{name!r} is not a PyTensor variable or function, nor a function "
+                      "JAX traced in this cell.")
+
+        from .widget import GraphWidget, declared_table
+
+        for frontend, target in targets:
+            try:
+                if target.name in options.calls:
+                    target.args, target.kwargs = evaluate_call(
+                        options.calls[target.name], self.shell.user_ns)
+                bundle = frontend.build(target, options, cell)
+            except TraceError as error:
+                _warn(str(error))
+                continue
+            except Exception as error:  # a tgraph bug must never cost the user their cell
+                _warn(f"could not trace {target.name!r}: {type(error).__name__}: {error}")
+                continue
+            bundle.cell = cell.execution_count
+            widget = GraphWidget(bundle)
+            self.registry.add(bundle)
+            display(widget)
+        if declared and not targets:
+            display(declared_table(declared))
+        if not targets and not declared and not options.names:
+            _warn("this cell defined no PyTensor or JAX graph to show.")

@@ -1,0 +1,110 @@
+"""The graphs of this kernel session, and the comm that serves them.
+
+The JupyterLab side panel opens a comm with target ``tgraph``; the kernel
+answers the few messages defined here and pushes the list whenever a cell
+adds graphs. Anything else is ignored and logged: the panel never sends
+code to execute. Frontends without the panel simply never open the comm.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import comm
+
+from .graph import GraphBundle
+from .layout import layout
+
+COMM_TARGET = "tgraph"
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Entry:
+    id: str
+    bundle: GraphBundle
+    timings: list[dict[str, Any]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        views = self.bundle.views
+        return {
+            "id": self.id,
+            "name": self.bundle.target,
+            "framework": self.bundle.framework,
+            "cell": self.bundle.cell,
+            "nodes": {
+                name: sum(1 for n in graph.nodes if n.kind == "op") for name, graph in views.items()
+            },
+            "timing": self.timings[-1] if self.timings else None,
+        }
+
+
+class Registry:
+    """Every bundle traced in this kernel, newest last; one per shell."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.entries: list[Entry] = []
+        self._ids = itertools.count(1)
+        self._comms: list[Any] = []
+
+    def open(self) -> None:
+        comm.get_comm_manager().register_target(COMM_TARGET, self._on_open)
+
+    def close(self) -> None:
+        comm.get_comm_manager().unregister_target(COMM_TARGET, self._on_open)
+        for channel in self._comms:
+            channel.close()
+        self._comms.clear()
+
+    def add(self, bundle: GraphBundle) -> Entry:
+        entry = Entry(f"g{next(self._ids)}", bundle)
+        self.entries.append(entry)
+        self._broadcast()
+        return entry
+
+    def record_timing(self, entry: Entry, row: dict[str, Any]) -> None:
+        entry.timings.append(row)
+        self._broadcast()
+
+    def get(self, entry_id: str) -> Entry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    # -- the comm ------------------------------------------------------------
+
+    def listing(self) -> dict[str, Any]:
+        return {"type": "entries", "entries": [e.summary() for e in reversed(self.entries)]}
+
+    def _broadcast(self) -> None:
+        for channel in self._comms:
+            channel.send(self.listing())
+
+    def _on_open(self, channel: Any, message: dict[str, Any]) -> None:
+        self._comms.append(channel)
+        channel.on_msg(lambda msg: self._on_msg(channel, msg))
+        channel.on_close(lambda _msg: self._comms.remove(channel))
+        channel.send(self.listing())
+
+    def _on_msg(self, channel: Any, message: dict[str, Any]) -> None:
+        reply = self.answer(message.get("content", {}).get("data", {}))
+        if reply is not None:
+            channel.send(reply)
+
+    def answer(self, data: Any) -> dict[str, Any] | None:
+        """The reply to one panel request, or None for anything undefined."""
+        kind = data.get("type") if isinstance(data, dict) else None
+        if kind == "list":
+            return self.listing()
+        entry = self.get(str(data.get("id"))) if isinstance(data, dict) else None
+        if kind == "get" and entry is not None:
+            return {"type": "graph", "id": entry.id, "bundle": entry.bundle.to_json()}
+        if kind == "layout" and entry is not None and data.get("view") in entry.bundle.views:
+            expanded = frozenset(str(s) for s in data.get("expanded", []))
+            view = data["view"]
+            svg = layout(entry.bundle.views[view], expanded).svg
+            return {"type": "layout", "id": entry.id, "view": view, "svg": svg}
+        log.warning("tgraph: ignored a panel message it does not define: %r", data)
+        return None
