@@ -95,6 +95,8 @@ class Rewrite:
     replacement: str
     noise: bool = False
     created: list[str] = field(default_factory=list)
+    # The view whose graph the rewrite changed ("optimized", "gradient").
+    view: str = "optimized"
 
 
 @dataclass

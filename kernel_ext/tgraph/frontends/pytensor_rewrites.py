@@ -58,15 +58,19 @@ def value_preview(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def describe(var: Variable, depth: int = 2) -> str:
-    """A short expression for a variable, e.g. ``true_div(exp(x), add(…))``."""
+def describe(var: Variable, depth: int = 2, constants: bool = True) -> str:
+    """A short expression for a variable, e.g. ``true_div(exp(x), add(…))``.
+
+    Without ``constants``, every constant reads ``c``: canonicalization
+    rewrites that only recast a constant then read as no change at all.
+    """
     if isinstance(var, Constant):
-        return value_preview(var.data, 16)
+        return value_preview(var.data, 16) if constants else "c"
     if var.owner is None:
         return var.name or str(var.type)
     if depth == 0:
         return var.name or "…"
-    args = ", ".join(describe(i, depth - 1) for i in var.owner.inputs)
+    args = ", ".join(describe(i, depth - 1, constants) for i in var.owner.inputs)
     text = f"{op_label(var.owner.op)}({args})"
     return text if len(text) <= 80 else text[:79] + "…"
 
@@ -136,7 +140,8 @@ class RewriteRecorder(Feature):
         step = self._seen.get(key)
         if step is None:
             replaced, replacement = describe(r), describe(new_r)
-            noise = is_noise(name) or replaced == replacement
+            same = describe(r, 3, False) == describe(new_r, 3, False)
+            noise = is_noise(name) or same
             step = len(self.rewrites)
             self._seen[key] = step
             self.rewrites.append(Rewrite(step, name, replaced, replacement, noise))
