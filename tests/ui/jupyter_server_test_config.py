@@ -3,5 +3,3 @@
 from jupyterlab.galata import configure_jupyter_server
 
 configure_jupyter_server(c)  # noqa: F821
-c.ServerApp.port = 8899
-c.LabApp.expose_app_in_browser = True

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # JupyterLab for the browser tests: no token, a throw-away root folder, and
-# the repository's environment. TGRAPH_DISABLE_LABEXTENSION=1 starts it with
-# the extension disabled, as VS Code would show the widget.
+# the repository's environment. Usage: start-lab.sh PORT DISABLE_EXTENSION(0|1)
 set -euo pipefail
+port=$1
+disabled=${2:-0}
 here=$(cd "$(dirname "$0")" && pwd)
 venv="$here/../../.venv"
-root="$here/.lab-root"
-rm -rf "$root" && mkdir -p "$root"
-cd "$root"
-export JUPYTER_CONFIG_DIR="$root/.jupyter"
-mkdir -p "$JUPYTER_CONFIG_DIR/labconfig"
-if [ "${TGRAPH_DISABLE_LABEXTENSION:-0}" = 1 ]; then
+root="$here/.lab-root-$port"
+rm -rf "$root" && mkdir -p "$root/config/labconfig" "$root/files"
+export JUPYTER_CONFIG_DIR="$root/config"
+export JUPYTERLAB_GALATA_ROOT_DIR="$root/files"
+if [ "$disabled" = 1 ]; then
   echo '{"disabledExtensions": {"jupyter-tgraph": true}}' > "$JUPYTER_CONFIG_DIR/labconfig/page_config.json"
 fi
-exec "$venv/bin/jupyter" lab --config "$here/jupyter_server_test_config.py" --port 8899 --no-browser
+exec "$venv/bin/jupyter" lab --config "$here/jupyter_server_test_config.py" \
+  --ServerApp.port="$port" --no-browser

@@ -134,10 +134,7 @@ def _parse_instruction(line: str) -> Instruction | None:
     if not match:
         return None
     root, name, rest = match.groups()
-    if rest.startswith("("):
-        end = _closing(rest, 0)
-    else:
-        end = rest.find(" ")
+    end = _closing(rest, 0) if rest.startswith("(") else rest.find(" ")
     type_text, rest = rest[:end], rest[end:].lstrip()
     paren = rest.find("(")
     opcode = rest[:paren]

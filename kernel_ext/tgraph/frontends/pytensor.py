@@ -21,15 +21,15 @@ from pytensor.compile.executor import Function
 from pytensor.compile.io import SymbolicOutput
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.compile.sharedvalue import SharedVariable
-from pytensor.graph.basic import Apply, Constant, Variable, equal_computations
+from pytensor.graph.basic import Constant, Variable, equal_computations
 from pytensor.graph.fg import FunctionGraph
-from pytensor.graph.op import HasInnerGraph
-from pytensor.graph.traversal import ancestors, graph_inputs, toposort
+from pytensor.graph.traversal import ancestors, graph_inputs
 from pytensor.tensor.type import TensorType
 
-from ..graph import Edge, Graph, GraphBundle, Node, Rewrite, Source, Subgraph
+from ..graph import Graph, GraphBundle, Rewrite
 from . import CellInfo, Declared, Options, Target, TraceError
-from .pytensor_rewrites import Recorded, describe, op_label, rewrite, value_preview
+from .pytensor_rewrites import describe, rewrite, value_preview
+from .pytensor_views import credit, dims_text, fgraph_view, shape_text, view
 
 _DEFAULTS_REMOVED = "Inputs with default values are deprecated"
 
@@ -146,9 +146,17 @@ def _out_name(var: Variable, named: dict[str, Any], fallback: str) -> str:
     return var.name or fallback
 
 
+def _named(target: Target, outputs: list[Variable]) -> list[tuple[str, Variable]]:
+    named = target.named if isinstance(target, PyTensorTarget) else {}
+    many = len(outputs) > 1
+    return [
+        (_out_name(v, named, f"{target.name}[{i}]" if many else target.name), v)
+        for i, v in enumerate(outputs)
+    ]
+
+
 def _plan(target: Target) -> _Plan:
     obj = target.obj
-    named = target.named if isinstance(target, PyTensorTarget) else {}
     if isinstance(obj, Variable):
         return _Plan(_free_inputs([obj]), [(target.name, obj)], get_mode(None))
     if not isinstance(obj, Function):
@@ -156,223 +164,22 @@ def _plan(target: Target) -> _Plan:
     maker = obj.maker
     mode = get_mode(maker.mode)
     call = _call_of(obj)
-    many = len(maker.outputs) > 1
     if call is not None:
-        outs = [
-            (_out_name(v, named, f"{target.name}[{i}]" if many else target.name), v)
-            for i, v in enumerate(call.outputs)
-        ]
+        outs = _named(target, call.outputs)
         return _Plan(call.inputs, outs, mode, call.updates, call.givens, maker.fgraph)
     plan = _Plan([i.variable for i in maker.inputs if not i.shared], [], mode)
     plan.compiled = maker.fgraph
+    named = target.named if isinstance(target, PyTensorTarget) else {}
     originals = _originals(obj, [v for v in named.values() if isinstance(v, Variable)])
-    if None in originals or any(i.update is not None for i in maker.inputs):
+    found = [v for v in originals if v is not None]
+    if len(found) < len(originals) or any(i.update is not None for i in maker.inputs):
         plan.notes.append(
             f"{target.name} was compiled outside %%tgraph: PyTensor keeps only the "
             "compiled graph, so the graph as written and the rewrites are not available"
         )
         return plan
-    plan.outputs = [
-        (_out_name(v, named, f"{target.name}[{i}]" if many else target.name), v)
-        for i, v in enumerate(originals)
-        if v is not None
-    ]
+    plan.outputs = _named(target, found)
     return plan
-
-
-def _dims_text(shape: tuple[int | None, ...]) -> str:
-    dims = ["?" if s is None else str(s) for s in shape]
-    return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
-
-
-def _shape_text(var: Variable) -> str:
-    shape = getattr(var.type, "shape", None)
-    return "" if shape is None else _dims_text(shape)
-
-
-def _type_text(var: Variable) -> str:
-    dtype = getattr(var.type, "dtype", "")
-    return f"{dtype} {_shape_text(var)}".strip() if dtype else str(var.type)
-
-
-def _inner_op(op: Any) -> HasInnerGraph | None:
-    """Composites hide in the scalar op of an Elemwise or CAReduce."""
-    if isinstance(op, HasInnerGraph):
-        return op
-    scalar = getattr(op, "scalar_op", None)
-    return scalar if isinstance(scalar, HasInnerGraph) else None
-
-
-class _GraphWriter:
-    """Writes one view. Ids are assigned in topological order, so the same
-    graph always gets the same ids; inner nodes carry their subgraph's id."""
-
-    def __init__(self, cell: CellInfo, created: dict[Apply, str] | None = None) -> None:
-        self.graph = Graph()
-        self.lines = cell.code.splitlines()
-        self.filename = cell.filename
-        self.created = created or {}
-
-    def _source(self, var: Variable) -> Source | None:
-        if not self.filename:
-            return None
-        for stack in getattr(var.tag, "trace", None) or []:
-            for frame in stack:
-                if frame[0] == self.filename:
-                    line = frame[1]
-                    text = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
-                    return Source(line, text)
-        return None
-
-    def _value_node(self, var: Variable, node_id: str, parent: str | None, label: str) -> Node:
-        node = Node(
-            node_id,
-            "input",
-            var.name or label,
-            name=var.name or "",
-            dtype=getattr(var.type, "dtype", ""),
-            shape=_shape_text(var),
-            parent=parent,
-            source=self._source(var),
-            attrs={"type": str(var.type)},
-        )
-        if isinstance(var, Constant):
-            node.kind = "constant"
-            node.label = value_preview(var.data, 16)
-            node.attrs["value"] = value_preview(var.data, 80)
-        elif isinstance(var, SharedVariable):
-            node.kind = "shared"
-            node.label = var.name or "shared"
-            node.attrs["value"] = value_preview(var.get_value(borrow=True))
-        if hasattr(var.type, "broadcastable"):
-            node.attrs["broadcastable"] = str(tuple(var.type.broadcastable))
-        return node
-
-    def _op_node(self, apply: Apply, node_id: str, parent: str | None) -> Node:
-        out = apply.outputs[0]
-        node = Node(
-            node_id,
-            "op",
-            op_label(apply.op),
-            op=str(apply.op),
-            name=out.name or "",
-            dtype=getattr(out.type, "dtype", ""),
-            shape=_shape_text(out),
-            parent=parent,
-            source=self._source(out),
-            attrs={"class": type(apply.op).__name__},
-        )
-        if len(apply.outputs) > 1:
-            node.attrs["outputs"] = "; ".join(_type_text(o) for o in apply.outputs)
-        if apply in self.created:
-            node.tags.append("created")
-            node.attrs["created_by"] = self.created[apply]
-        return node
-
-    def scope(
-        self,
-        outputs: list[tuple[str, Variable]],
-        inputs: list[Variable] | None = None,
-        prefix: str = "",
-        parent: str | None = None,
-        updates: list[tuple[Variable, Variable]] | None = None,
-    ) -> dict[Any, str]:
-        """Add one (inner) graph; returns the node id of each apply and leaf."""
-        updates = updates or []
-        ids: dict[Any, str] = {}
-        counts = {"n": 0, "s": 0}
-        inner_index = {v: i for i, v in enumerate(inputs or [])}
-
-        def new_id(kind: str) -> str:
-            counts[kind] += 1
-            return f"{prefix}{kind}{counts[kind] - 1}"
-
-        def producer(var: Variable) -> str:
-            if var.owner is not None and var not in inner_index:
-                return ids[var.owner]
-            if var not in ids:
-                label = f"in{inner_index[var]}" if var in inner_index else "input"
-                node = self._value_node(var, new_id("n"), parent, label)
-                self.graph.nodes.append(node)
-                ids[var] = node.id
-            return ids[var]
-
-        def edge(var: Variable, dst: str, slot: int, tags: list[str] | None = None) -> None:
-            label = _type_text(var)
-            if var.name and var.owner is not None:
-                label = f"{var.name}: {label}"
-            if var.owner is not None and len(var.owner.outputs) > 1:
-                label = f"[{var.owner.outputs.index(var)}] {label}"
-            self.graph.edges.append(Edge(producer(var), dst, label, slot, tags or []))
-
-        ends = [v for _, v in outputs] + [u for _, u in updates]
-        for apply in toposort(ends, blockers=inputs):
-            for var in apply.inputs:
-                producer(var)
-            node = self._op_node(apply, new_id("n"), parent)
-            self.graph.nodes.append(node)
-            ids[apply] = node.id
-            for slot, var in enumerate(apply.inputs):
-                edge(var, node.id, slot)
-            inner = _inner_op(apply.op)
-            if inner is not None:
-                sub = Subgraph(new_id("s"), op_label(inner), type(inner).__name__, parent)
-                sub.attrs["node"] = node.id
-                sub.attrs["op"] = value_preview(str(inner), 200)
-                node.attrs["subgraph"] = sub.id
-                self.graph.subgraphs.append(sub)
-                inner_outs = [(f"out{i}", v) for i, v in enumerate(inner.inner_outputs)]
-                self.scope(inner_outs, list(inner.inner_inputs), f"{sub.id}.", sub.id)
-        for name, var in outputs:
-            node = Node(new_id("n"), "output", name, name=name, parent=parent)
-            node.dtype, node.shape = getattr(var.type, "dtype", ""), _shape_text(var)
-            node.source = self._source(var)
-            self.graph.nodes.append(node)
-            edge(var, node.id, 0)
-        for shared, expr in updates:
-            target = producer(shared)
-            label = f"{shared.name or 'shared'} (update)"
-            node = Node(new_id("n"), "output", label, name=shared.name or "", parent=parent)
-            node.dtype, node.shape = getattr(shared.type, "dtype", ""), _shape_text(shared)
-            node.tags.append("update")
-            node.attrs["updates"] = target
-            self.graph.nodes.append(node)
-            edge(expr, node.id, 0, ["update"])
-        return ids
-
-
-def _view(
-    outputs: list[tuple[str, Variable]],
-    cell: CellInfo,
-    updates: list[tuple[Variable, Variable]] | None = None,
-    recorded: Recorded | None = None,
-) -> tuple[Graph, dict[Any, str]]:
-    created = {}
-    if recorded is not None:
-        created = {n: recorded.rewrites[s].name for n, s in recorded.created_by.items()}
-    writer = _GraphWriter(cell, created)
-    ids = writer.scope(outputs, updates=updates)
-    return writer.graph, ids
-
-
-def _fgraph_view(
-    fgraph: FunctionGraph, names: list[str], cell: CellInfo, recorded: Recorded | None = None
-) -> tuple[Graph, dict[Any, str]]:
-    """The compiled graph: update outputs go back to their shared variables."""
-    mapping = fgraph.update_mapping or {}
-    count = len(fgraph.outputs) - len(mapping)
-    outputs = list(zip(names, fgraph.outputs[:count], strict=True))
-    updates = [(fgraph.inputs[i], fgraph.outputs[o]) for o, i in sorted(mapping.items())]
-    return _view(outputs, cell, updates, recorded)
-
-
-def _credit(recorded: Recorded, ids: dict[Any, str], view: str) -> list[Rewrite]:
-    for node, step in recorded.created_by.items():
-        if node in ids:
-            recorded.rewrites[step].created.append(ids[node])
-    for rw in recorded.rewrites:
-        rw.view = view
-    return recorded.rewrites
 
 
 def _is_float(var: Variable) -> bool:
@@ -396,14 +203,12 @@ def _gradient(plan: _Plan, options: Options, cell: CellInfo) -> _Gradient:
     if len(plan.outputs) > 1:
         notes.append(f"showing the gradient of {name}, the first floating-point output")
     cost, cost_name = out, name
-    if out.ndim > 0:
+    if getattr(out.type, "ndim", 0) > 0:
         cost, cost_name = out.sum(), f"sum({name})"
         notes.append(f"{name} is not a scalar: showing the gradient of {cost_name}")
     explicit = [getattr(i, "variable", i) for i in plan.inputs]
     shared = [v for v in graph_inputs([cost]) if isinstance(v, SharedVariable)]
-    candidates = [v for v in explicit + shared if v.name not in (None, "")] + [
-        v for v in explicit + shared if not v.name
-    ]
+    candidates = explicit + shared
     if options.wrt:
         picked = [v for v in candidates if v.name in options.wrt]
         missing = sorted(set(options.wrt) - {v.name for v in picked})
@@ -435,10 +240,16 @@ def _gradient(plan: _Plan, options: Options, cell: CellInfo) -> _Gradient:
     if not outputs:
         return empty
     inputs = [v for v in explicit if v in set(graph_inputs([g for _, g in outputs]))]
-    recorded = rewrite(inputs, [g for _, g in outputs], plan.mode, givens=plan.givens)
-    graph, ids = _fgraph_view(recorded.fgraph, [n for n, _ in outputs], cell, recorded)
+    try:
+        recorded = rewrite(inputs, [g for _, g in outputs], plan.mode, givens=plan.givens)
+    except Exception as exc:  # show the gradient as built rather than nothing
+        notes.append(f"PyTensor could not rewrite the gradient: {exc}")
+        graph, _ = view(outputs, cell)
+        graph.notes = notes
+        return _Gradient(graph)
+    graph, ids = fgraph_view(recorded.fgraph, [n for n, _ in outputs], cell, recorded)
     graph.notes = notes
-    return _Gradient(graph, _credit(recorded, ids, "gradient"))
+    return _Gradient(graph, credit(recorded, ids, "gradient"))
 
 
 def _tag_givens(graph: Graph, ids: dict[Any, str], givens: list[tuple[Variable, Variable]]) -> None:
@@ -507,15 +318,16 @@ class PyTensorFrontend:
         for old, new in plan.givens:
             bundle.notes.append(f"givens: {describe(old)} is replaced by {describe(new)}")
         names = [n for n, _ in plan.outputs]
-        if not plan.outputs:
+        if not plan.outputs and not plan.updates:
             compiled = plan.compiled
             assert compiled is not None  # a plan without outputs comes from a function
-            fallback = [f"{target.name}[{i}]" for i in range(len(compiled.outputs))]
-            bundle.views["optimized"], _ = _fgraph_view(compiled, fallback, cell)
+            count = len(compiled.outputs) - len(compiled.update_mapping or {})
+            names = [f"{target.name}[{i}]" for i in range(count)] if count != 1 else [target.name]
+            bundle.views["optimized"], _ = fgraph_view(compiled, names, cell)
             bundle.views["original"] = Graph(notes=list(plan.notes))
             bundle.views["gradient"] = Graph(notes=list(plan.notes))
             return bundle
-        original, ids = _view(plan.outputs, cell, plan.updates)
+        original, ids = view(plan.outputs, cell, plan.updates)
         _tag_givens(original, ids, plan.givens)
         bundle.views["original"] = original
         outs = [v for _, v in plan.outputs]
@@ -523,7 +335,7 @@ class PyTensorFrontend:
             recorded = rewrite(plan.inputs, outs, plan.mode, plan.updates, plan.givens)
         except Exception as exc:
             raise TraceError(f"PyTensor could not rewrite {target.name}: {exc}") from exc
-        optimized, ids = _fgraph_view(recorded.fgraph, names, cell, recorded)
+        optimized, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
         compiled = plan.compiled
         if compiled is not None and not equal_computations(
             recorded.fgraph.outputs, compiled.outputs, recorded.fgraph.inputs, compiled.inputs
@@ -532,9 +344,9 @@ class PyTensorFrontend:
                 "the recorded rewrites end in a different graph than the compiled one: "
                 "showing the compiled graph"
             )
-            optimized, ids = _fgraph_view(compiled, names, cell)
+            optimized, ids = fgraph_view(compiled, names, cell)
         bundle.views["optimized"] = optimized
-        bundle.rewrites = _credit(recorded, ids, "optimized")
+        bundle.rewrites = credit(recorded, ids, "optimized")
         gradient = _gradient(plan, options, cell)
         bundle.views["gradient"] = gradient.graph
         bundle.rewrites += gradient.rewrites
@@ -552,13 +364,13 @@ class PyTensorFrontend:
 
 def _declared_row(name: str, value: Any, used: set[Variable]) -> Declared | None:
     if isinstance(value, TensorType):
-        return Declared(name, "TensorType", value.dtype, str(value.ndim), _dims_text(value.shape))
+        return Declared(name, "TensorType", value.dtype, str(value.ndim), dims_text(value.shape))
     if not isinstance(value, Variable) or value.owner is not None or value in used:
         return None
     if isinstance(value, Constant):
         return None
     kind = str(value.type).split("(")[0]
-    shape = _shape_text(value)
+    shape = shape_text(value)
     if isinstance(value, SharedVariable):
         kind = f"shared {kind}"
         shape = f"{shape} value {value_preview(value.get_value(borrow=True))}"

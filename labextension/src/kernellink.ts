@@ -1,0 +1,115 @@
+/**
+ * The panel's end of the `tgraph` comm. The front end opens it; a kernel
+ * without the extension closes it at once, which is how the panel learns to
+ * say `%load_ext tgraph`. Only data requests are sent, never code.
+ */
+import { Kernel, KernelMessage } from '@jupyterlab/services';
+
+import { PanelModel } from './panelmodel';
+
+export const COMM_TARGET = 'tgraph';
+
+type Reply = Record<string, unknown> & { type: string };
+
+export class KernelLink {
+  constructor(readonly model: PanelModel) {}
+
+  /** Follow another kernel (or none). */
+  attach(kernel: Kernel.IKernelConnection | null): void {
+    if (kernel === this._kernel) {
+      return;
+    }
+    this._detach();
+    this._kernel = kernel;
+    this.model.setKernel(kernel?.id ?? null);
+    if (kernel) {
+      kernel.statusChanged.connect(this._onStatus, this);
+      kernel.iopubMessage.connect(this._onIopub, this);
+      this._open();
+    }
+  }
+
+  dispose(): void {
+    this._detach();
+  }
+
+  /** Ask the kernel for something; resolves with the first reply of that type. */
+  request(data: Reply, replyType: string): Promise<Reply> {
+    const comm = this._comm;
+    if (!comm) {
+      return Promise.reject(new Error('tgraph is not loaded in this kernel'));
+    }
+    return new Promise(resolve => {
+      this._waiting.push({ type: replyType, id: data.id, resolve });
+      comm.send(data as never);
+    });
+  }
+
+  private _open(): void {
+    const kernel = this._kernel;
+    if (!kernel || this._comm) {
+      return;
+    }
+    const comm = kernel.createComm(COMM_TARGET);
+    this._comm = comm;
+    comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => this._onMessage(msg.content.data);
+    comm.onClose = () => {
+      if (this._comm === comm) {
+        this._comm = null;
+        this.model.notLoaded();
+      }
+    };
+    comm.open({ type: 'list' });
+  }
+
+  private _onMessage(data: unknown): void {
+    const reply = data as Reply;
+    if (this.model.handle(reply)) {
+      return;
+    }
+    const index = this._waiting.findIndex(
+      w => w.type === reply?.type && (w.id === undefined || w.id === reply.id)
+    );
+    if (index >= 0) {
+      this._waiting.splice(index, 1)[0].resolve(reply);
+    } else {
+      console.warn('tgraph: ignored a kernel message the panel does not define', data);
+    }
+  }
+
+  private _onStatus(kernel: Kernel.IKernelConnection, status: Kernel.Status): void {
+    if (status === 'restarting' || status === 'autorestarting') {
+      this._comm = null;
+      this._waiting = [];
+      this._executed = true; // reconnect once the new kernel is idle
+      this.model.restarted();
+    } else if (status === 'idle' && !this._comm && this._executed) {
+      // The user may just have run %load_ext tgraph. Only after code ran:
+      // opening a comm itself makes the kernel busy, then idle again.
+      this._executed = false;
+      this._open();
+    }
+  }
+
+  private _onIopub(kernel: Kernel.IKernelConnection, msg: KernelMessage.IIOPubMessage): void {
+    if (msg.header.msg_type === 'execute_input') {
+      this._executed = true;
+    }
+  }
+
+  private _detach(): void {
+    this._kernel?.statusChanged.disconnect(this._onStatus, this);
+    this._kernel?.iopubMessage.disconnect(this._onIopub, this);
+    if (this._comm && !this._comm.isDisposed) {
+      this._comm.close();
+    }
+    this._comm = null;
+    this._waiting = [];
+    this._kernel = null;
+  }
+
+  private _kernel: Kernel.IKernelConnection | null = null;
+  private _comm: Kernel.IComm | null = null;
+  private _executed = false;
+  private _waiting: { type: string; id: unknown; resolve: (r: Reply) => void }[] = [];
+}

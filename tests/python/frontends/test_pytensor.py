@@ -1,0 +1,301 @@
+"""The PyTensor frontend on real graphs: the pipeline is recorded, not guessed."""
+
+from __future__ import annotations
+
+import itertools
+import linecache
+from typing import Any
+
+import numpy as np
+import pytensor
+import pytensor.compile.maker as maker_module
+import pytensor.tensor as T
+import pytest
+from pytensor import In, function, shared
+from pytensor.tensor import TensorType
+from tgraph.frontends import CellInfo, Options, Target, TraceError
+from tgraph.frontends.pytensor import PyTensorFrontend
+from tgraph.graph import Graph, GraphBundle, Node
+
+_cells = itertools.count(1)
+
+
+def run_cell(
+    code: str, namespace: dict[str, Any] | None = None, observe: bool = True
+) -> tuple[dict[str, Any], CellInfo]:
+    """Run ``code`` the way IPython runs a cell: its own file name, its
+    lines in linecache, so PyTensor's stack traces point into it."""
+    filename = f"<tgraph-test-cell-{next(_cells)}>"
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    ns = namespace if namespace is not None else {}
+    ns.update(T=T, np=np, pytensor=pytensor, function=function, shared=shared, In=In)
+    before = dict(ns)
+    if observe:
+        with PyTensorFrontend().observe():
+            exec(compile(code, filename, "exec"), ns)
+    else:
+        exec(compile(code, filename, "exec"), ns)
+    changed = {k: v for k, v in ns.items() if k not in before or before[k] is not v}
+    changed.pop("__builtins__", None)
+    return changed, CellInfo(code, filename)
+
+
+def build_one(code: str, options: Options | None = None, **kw: Any) -> GraphBundle:
+    changed, cell = run_cell(code, **kw)
+    frontend = PyTensorFrontend()
+    targets = frontend.targets(changed, cell)
+    assert len(targets) == 1, targets
+    return frontend.build(targets[0], options or Options(), cell)
+
+
+def top_ops(graph: Graph) -> list[Node]:
+    return [n for n in graph.nodes if n.kind == "op" and n.parent is None]
+
+
+def by_kind(graph: Graph, kind: str) -> list[Node]:
+    """Nodes of the outer graph only, not of inner (fused, scanned) graphs."""
+    return [n for n in graph.nodes if n.kind == kind and n.parent is None]
+
+
+LOGISTIC = "x = T.dmatrix('x')\ns = 1 / (1 + T.exp(-x))\n"
+
+
+def test_logistic_becomes_sigmoid_and_names_the_rewrite() -> None:
+    bundle = build_one(LOGISTIC)
+    assert "True_div" in bundle.views["original"].ops()
+    assert "Exp" in bundle.views["original"].ops()
+    optimized = bundle.views["optimized"]
+    assert optimized.ops() == ["Sigmoid"]
+    sigmoid = top_ops(optimized)[0]
+    assert sigmoid.label == "sigmoid"
+    assert "created" in sigmoid.tags
+    maker = [r for r in bundle.rewrites if r.view == "optimized" and sigmoid.id in r.created]
+    assert [r.name for r in maker] == ["local_exp_over_1_plus_exp"]
+    assert sigmoid.attrs["created_by"] == "local_exp_over_1_plus_exp"
+    assert not maker[0].noise
+
+
+def test_bookkeeping_rewrites_are_marked_noise() -> None:
+    rewrites = build_one(LOGISTIC).rewrites
+    names = {r.name for r in rewrites if r.noise}
+    assert {"MergeOptimizer", "constant_folding"} <= names
+    assert all(not r.noise for r in rewrites if r.name == "local_exp_over_1_plus_exp")
+
+
+def test_log_of_one_plus_x_becomes_log1p() -> None:
+    bundle = build_one("x = T.dvector('x')\ny = T.log(1 + x)\n")
+    assert bundle.views["optimized"].ops() == ["Log1p"]
+    assert "local_log1p" in [r.name for r in bundle.rewrites if not r.noise]
+
+
+def test_gradient_of_logistic_sum_is_one_fused_composite() -> None:
+    bundle = build_one(LOGISTIC)
+    gradient = bundle.views["gradient"]
+    [fused] = top_ops(gradient)
+    assert fused.op.startswith("Composite")
+    [sub] = gradient.subgraphs
+    assert (sub.kind, fused.attrs["subgraph"], sub.attrs["node"]) == ("Composite", sub.id, fused.id)
+    inner = [n for n in gradient.nodes if n.parent == sub.id]
+    assert {"sigmoid", "mul"} <= {n.label for n in inner if n.kind == "op"}
+    assert all(n.id.startswith(f"{sub.id}.") for n in inner)
+    assert "s is not a scalar: showing the gradient of sum(s)" in gradient.notes
+    fusion = [r for r in bundle.rewrites if r.name == "FusionOptimizer"]
+    assert fusion and fusion[-1].view == "gradient" and fused.id in fusion[-1].created
+
+
+def test_nodes_point_at_the_cell_lines_that_made_them() -> None:
+    bundle = build_one(LOGISTIC)
+    [x] = by_kind(bundle.views["original"], "input")
+    assert (x.source.line, x.source.text) == (1, "x = T.dmatrix('x')")
+    [sigmoid] = top_ops(bundle.views["optimized"])
+    assert sigmoid.source is not None and sigmoid.source.line == 2
+    assert sigmoid.source.text == "s = 1 / (1 + T.exp(-x))"
+
+
+def test_ids_are_stable_and_unique() -> None:
+    first = build_one(LOGISTIC).views
+    second = build_one(LOGISTIC).views
+    for view in ("original", "optimized", "gradient"):
+        ids = [n.id for n in first[view].nodes]
+        assert len(ids) == len(set(ids))
+        assert ids == [n.id for n in second[view].nodes]
+
+
+def test_function_and_its_variables_are_one_target() -> None:
+    code = "x, y = T.dscalars('x', 'y')\nz = x + y\nf = function([x, y], z)\n"
+    changed, cell = run_cell(code)
+    frontend = PyTensorFrontend()
+    [target] = frontend.targets(changed, cell)
+    assert (target.name, target.aliases) == ("f", ["z"])
+    bundle = frontend.build(target, Options(), cell)
+    assert [n.label for n in by_kind(bundle.views["original"], "output")] == ["z"]
+    assert bundle.views["optimized"].ops() == ["Add"]
+    # x and y are drawn in f's graph: no separate table rows for them.
+    assert frontend.declared(changed) == []
+
+
+def test_function_compiled_without_observing_is_matched_by_its_trace() -> None:
+    code = "x = T.dmatrix('x')\ns = 1 / (1 + T.exp(-x))\nlogistic = function([x], s)\n"
+    changed, cell = run_cell(code, observe=False)
+    [target] = PyTensorFrontend().targets(changed, cell)
+    assert target.aliases == ["s"]
+    bundle = PyTensorFrontend().build(target, Options(), cell)
+    assert "True_div" in bundle.views["original"].ops()
+    assert bundle.views["optimized"].ops() == ["Sigmoid"]
+
+
+def test_shared_variable_update_is_drawn() -> None:
+    code = (
+        "w = shared(np.array([1.0, 2.0, 3.0]), name='w')\n"
+        "v = T.dvector('v')\n"
+        "cost = (w * v).sum()\n"
+        "train = function([v], cost, updates={w: w - 0.1 * v})\n"
+    )
+    bundle = build_one(code)
+    for view in ("original", "optimized"):
+        graph = bundle.views[view]
+        [w] = by_kind(graph, "shared")
+        assert (w.label, w.attrs["value"]) == ("w", "[1., 2., 3.]")
+        [update] = [n for n in by_kind(graph, "output") if "update" in n.tags]
+        assert update.attrs["updates"] == w.id
+        assert [e.dst for e in graph.edges if "update" in e.tags] == [update.id]
+    assert "Sub" in bundle.views["original"].ops()
+
+
+def test_givens_are_noted_and_tagged() -> None:
+    code = (
+        "a, b = T.dscalars('a', 'b')\n"
+        "xs = T.dvector('xs')\n"
+        "affine = function([a, xs], a + b * xs, givens={b: T.cast(0.0, b.dtype)})\n"
+    )
+    bundle = build_one(code)
+    [b] = [n for n in bundle.views["original"].nodes if n.name == "b"]
+    assert "given" in b.tags
+    assert any(note.startswith("givens: b is replaced by") for note in bundle.notes)
+    assert "b" not in {n.name for n in bundle.views["optimized"].nodes}
+
+
+def test_scan_is_a_subgraph_with_inner_nodes() -> None:
+    code = (
+        "seq = T.dvector('seq')\n"
+        "acc = pytensor.scan(lambda e, a: a + e * 2, sequences=[seq],\n"
+        "    outputs_info=[T.constant(0.0, dtype='float64')], return_updates=False)[-1]\n"
+    )
+    graph = build_one(code).views["original"]
+    [sub] = [s for s in graph.subgraphs if s.kind == "Scan"]
+    inner_ops = [n.label for n in graph.nodes if n.parent == sub.id and n.kind == "op"]
+    assert {"add", "mul"} <= set(inner_ops)
+    assert graph.node(sub.attrs["node"]).attrs["subgraph"] == sub.id
+
+
+def test_op_from_graph_is_a_subgraph() -> None:
+    code = "p = T.dscalar('p')\nop = pytensor.OpFromGraph([p], [p * 2 + 1])\nq = op(p) ** 2\n"
+    changed, cell = run_cell(code)
+    [target] = PyTensorFrontend().targets({"q": changed["q"]}, cell)
+    graph = PyTensorFrontend().build(target, Options(), cell).views["original"]
+    [sub] = graph.subgraphs
+    assert sub.kind == "OpFromGraph"
+    assert sorted(n.label for n in graph.nodes if n.parent == sub.id and n.kind == "op") == [
+        "add",
+        "mul",
+    ]
+
+
+def test_declared_table_for_inputs_and_types() -> None:
+    code = (
+        "x, y = T.dscalars('x', 'y')\n"
+        "dtensor5 = TensorType('float64', (False,) * 5)\n"
+        "m = T.fmatrix()\n"
+        "w = shared(np.zeros((2, 3)), name='w')\n"
+    )
+    changed, _ = run_cell(code, {"TensorType": TensorType})
+    rows = {r.name: r for r in PyTensorFrontend().declared(changed)}
+    assert set(rows) == {"x", "y", "dtensor5", "m", "w"}
+    assert (rows["x"].type, rows["x"].dtype, rows["x"].ndim, rows["x"].shape) == (
+        "Scalar",
+        "float64",
+        "0",
+        "()",
+    )
+    assert (rows["dtensor5"].type, rows["dtensor5"].shape) == ("TensorType", "(?, ?, ?, ?, ?)")
+    assert (rows["m"].dtype, rows["m"].shape) == ("float32", "(?, ?)")
+    assert rows["w"].type.startswith("shared") and "0." in rows["w"].shape
+    assert PyTensorFrontend().targets(changed, CellInfo(code)) == []
+
+
+def test_integer_input_is_reported_not_differentiated() -> None:
+    code = "i = T.iscalar('i')\nq = T.dvector('q')\nr = (q ** i).sum()\n"
+    gradient = build_one(code).views["gradient"]
+    assert "i is an integer input (int32): it has no gradient" in gradient.notes
+    assert [n.label for n in by_kind(gradient, "output")] == ["∂r/∂q"]
+
+
+def test_wrt_picks_inputs_by_name() -> None:
+    code = "k = T.dvector('k')\nm = T.dvector('m')\nr = (k * m).sum()\n"
+    gradient = build_one(code, Options(wrt=["m", "nope"])).views["gradient"]
+    assert [n.label for n in by_kind(gradient, "output")] == ["∂r/∂m"]
+    assert "no input named nope" in gradient.notes
+
+
+def test_disconnected_input_is_noted() -> None:
+    code = (
+        "u, v = T.dvectors('u', 'v')\n"
+        "g = function([u, v], (u ** 2).sum(), on_unused_input='ignore')\n"
+    )
+    gradient = build_one(code).views["gradient"]
+    assert any("does not depend on v" in note for note in gradient.notes)
+
+
+def test_hint_for_removed_input_defaults() -> None:
+    frontend = PyTensorFrontend()
+    with pytest.raises(ValueError) as caught:
+        run_cell("x, y = T.dscalars('x', 'y')\nf = function([x, In(y, value=1)], x + y)\n")
+    hint = frontend.hint(caught.value)
+    assert hint is not None and "functools.partial(f, y=1)" in hint
+    assert frontend.hint(ValueError("something else")) is None
+
+
+def test_odd_names_survive_as_plain_text() -> None:
+    name = '<script>alert("x")</script> & 变量'
+    x = T.dvector(name)
+    bundle = PyTensorFrontend().build(Target("输出", "pytensor", T.exp(x)), Options(), CellInfo(""))
+    original = bundle.views["original"]
+    assert [n.label for n in by_kind(original, "input")] == [name]
+    assert [n.label for n in by_kind(original, "output")] == ["输出"]
+    assert f"∂sum(输出)/∂{name}" in [n.label for n in by_kind(bundle.views["gradient"], "output")]
+
+
+def test_non_pytensor_target_is_a_trace_error() -> None:
+    with pytest.raises(TraceError, match="not a PyTensor"):
+        PyTensorFrontend().build(Target("n", "pytensor", 3), Options(), CellInfo(""))
+
+
+def test_observing_restores_pytensor_even_when_the_cell_fails() -> None:
+    original = maker_module.construct_function_ins_and_outs
+    with pytest.raises(ZeroDivisionError), PyTensorFrontend().observe():
+        assert maker_module.construct_function_ins_and_outs is not original
+        1 / 0  # noqa: B018
+    assert maker_module.construct_function_ins_and_outs is original
+
+
+def test_function_with_updates_compiled_unobserved_shows_the_compiled_graph() -> None:
+    code = (
+        "w = shared(np.zeros(3), name='w')\n"
+        "v = T.dvector('v')\n"
+        "step = function([v], (w * v).sum(), updates=[(w, w + v)])\n"
+    )
+    bundle = build_one(code, observe=False)
+    assert bundle.views["original"].nodes == []
+    assert any("compiled outside %%tgraph" in note for note in bundle.notes)
+    optimized = bundle.views["optimized"]
+    assert [n.label for n in by_kind(optimized, "output")] == ["step", "w (update)"]
+    assert by_kind(optimized, "shared")[0].attrs["value"] == "[0., 0., 0.]"
+
+
+def test_function_with_only_updates() -> None:
+    code = "c = shared(np.int64(0), name='c')\ntick = function([], updates={c: c + 1})\n"
+    bundle = build_one(code)
+    graph = bundle.views["original"]
+    assert [n.label for n in by_kind(graph, "output")] == ["c (update)"]
+    assert graph.ops() == ["Add"]
+    assert bundle.views["gradient"].notes == ["no floating-point output: nothing to differentiate"]

@@ -1,0 +1,187 @@
+"""The magic in a real IPython shell: what a user sees, and what must not change."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import numpy as np
+import pytest
+from conftest import Ran, run
+from IPython.core.interactiveshell import InteractiveShell
+
+from tgraph.magic import parse_options, split_line
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "pytensor_basics.ipynb"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def entries(shell: InteractiveShell) -> list[Any]:
+    return shell.magics_manager.registry["TgraphMagics"].registry.entries
+
+
+def tgraph_output(data: dict[str, Any]) -> bool:
+    return WIDGET_MIME in data or "tgraph" in data.get("text/html", "")
+
+
+def tutorial_cells() -> list[str]:
+    notebook = nbformat.read(EXAMPLE, as_version=4)
+    return [c.source for c in notebook.cells if c.cell_type == "code"]
+
+
+def summarize(value: Any) -> Any:
+    """What a user can observe of a value, without object addresses."""
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.dtype.str, value.tolist())
+    if isinstance(value, int | float | str | bool | np.generic):
+        return value
+    if isinstance(value, tuple | list):
+        return [summarize(v) for v in value]
+    for attr in ("type", "name"):
+        if not hasattr(value, attr):
+            break
+    else:
+        return (type(value).__name__, str(value.type), value.name)
+    return type(value).__name__
+
+
+def observe(shell: InteractiveShell, ran: Ran) -> dict[str, Any]:
+    ns = {
+        name: summarize(value)
+        for name, value in shell.user_ns.items()
+        if not name.startswith("_") and name not in shell.user_ns_hidden
+    }
+    error = None if ran.error is None else (type(ran.error).__name__, str(ran.error))
+    return {
+        "namespace": ns,
+        "stdout": re.sub(r"Out\[\d+\]", "Out[]", ran.stdout),
+        "displays": [d for d in ran.outputs if not tgraph_output(d)],
+        "result": summarize(ran.result),
+        "error": error,
+    }
+
+
+def strip_magic(cell: str) -> str:
+    return cell.split("\n", 1)[1] if cell.startswith("%%tgraph") else cell
+
+
+def test_tutorial_cells_behave_exactly_as_without_the_magic(shell: InteractiveShell) -> None:
+    cells = tutorial_cells()
+    assert sum(c.startswith("%%tgraph") for c in cells) >= 12
+    plain = [observe(shell, run(shell, strip_magic(c))) for c in cells]
+    shell.reset(new_session=False)
+    traced = [observe(shell, run(shell, c)) for c in cells]
+    for cell, without, with_magic in zip(cells, plain, traced, strict=True):
+        assert with_magic == without, cell
+
+
+def test_every_tutorial_graph_is_shown_and_registered(shell: InteractiveShell) -> None:
+    shown = []
+    for cell in tutorial_cells():
+        ran = run(shell, cell)
+        shown += [d for d in ran.outputs if WIDGET_MIME in d]
+    names = [e.bundle.target for e in entries(shell)]
+    assert len(shown) == len(names)
+    for name in ("f", "add", "advance", "logistic", "dLogistic", "safe_log"):
+        assert name in names
+    for entry in entries(shell):
+        assert set(entry.bundle.views) >= {"original", "optimized", "gradient"}
+
+
+def test_function_and_its_variables_are_one_target(shell: InteractiveShell) -> None:
+    run(shell, "import pytensor.tensor as T\nfrom pytensor import function")
+    ran = run(shell, "%%tgraph\nx, y = T.dscalars('x', 'y')\nz = x + y\nf = function([x, y], z)")
+    assert ran.error is None
+    assert [e.bundle.target for e in entries(shell)] == ["f"]
+    assert sum(WIDGET_MIME in d for d in ran.outputs) == 1
+
+
+def test_out_history_and_display_are_ipythons(shell: InteractiveShell) -> None:
+    run(shell, "import pytensor.tensor as T\nfrom pytensor import function")
+    ran = run(shell, "%%tgraph\nx = T.dvector('x')\nf = function([x], 2 * x)\nf([1.0, 2.0])")
+    count = shell.execution_count - 1
+    np.testing.assert_allclose(shell.user_ns["Out"][count], [2.0, 4.0])
+    assert f"Out[{count}]: array([2., 4.])" in ran.stdout
+
+
+def test_failing_cell_keeps_its_own_error_and_traceback(shell: InteractiveShell) -> None:
+    ran = run(shell, "%%tgraph\nimport pytensor.tensor as T\nx = T.dvector('x')\n1 / 0")
+    assert isinstance(ran.error, ZeroDivisionError)
+    assert entries(shell) == []
+    assert not any(tgraph_output(d) for d in ran.outputs)
+    # The traceback points at the cell's own line 4, counting the magic line.
+    assert re.search(r"----> 4 1 / 0", ran.stdout), ran.stdout
+    assert "tgraph" not in ran.stderr
+
+
+def test_syntax_error_is_reported_by_python_alone(shell: InteractiveShell) -> None:
+    ran = run(shell, "%%tgraph\nx = (1,\n")
+    assert isinstance(ran.error, SyntaxError)
+    assert entries(shell) == []
+    assert "tgraph" not in ran.stderr
+
+
+def test_removed_default_values_get_the_original_error_and_a_hint(shell: InteractiveShell) -> None:
+    setup = "import pytensor.tensor as T\nfrom pytensor import function, In\n"
+    setup += "x, y = T.dscalars('x', 'y')\nz = x + y"
+    run(shell, setup)
+    ran = run(shell, "%%tgraph\nf = function([x, In(y, value=1)], z)")
+    plain = run(shell, "f = function([x, In(y, value=1)], z)")
+    assert type(ran.error) is type(plain.error) is ValueError
+    assert str(ran.error) == str(plain.error)
+    hints = [line for line in ran.stderr.splitlines() if line.startswith("tgraph:")]
+    assert len(hints) == 1
+    assert "default" in hints[0]
+
+
+def test_cell_without_graphs_gets_a_one_line_note(shell: InteractiveShell) -> None:
+    ran = run(shell, "%%tgraph\nanswer = 6 * 7\nanswer")
+    assert ran.result == 42
+    assert ran.stderr.strip().count("\n") == 0
+    assert "no PyTensor or JAX graph" in ran.stderr
+
+
+def test_unknown_target_name_is_a_clear_error_after_the_cell(shell: InteractiveShell) -> None:
+    ran = run(shell, "%%tgraph nope\nvalue = 1")
+    assert shell.user_ns["value"] == 1
+    assert "no variable named 'nope'" in ran.stderr
+
+
+def test_named_target_restricts_what_is_shown(shell: InteractiveShell) -> None:
+    run(shell, "import pytensor.tensor as T")
+    ran = run(shell, "%%tgraph b\nx = T.dvector('x')\na = T.exp(x)\nb = T.log(1 + x)")
+    assert [e.bundle.target for e in entries(shell)] == ["b"]
+    assert sum(WIDGET_MIME in d for d in ran.outputs) == 1
+
+
+def test_declarations_only_get_a_table(shell: InteractiveShell) -> None:
+    run(shell, "import pytensor.tensor as T")
+    ran = run(shell, "%%tgraph\nx = T.dmatrix('x')\nk = T.iscalar('k')")
+    assert entries(shell) == []
+    html = "".join(d.get("text/html", "") for d in ran.outputs)
+    assert "dmatrix" in html or "float64" in html
+    assert ">x<" in html and ">k<" in html
+
+
+@pytest.mark.parametrize("name", ["<script>alert(1)</script>", "a\"b'c", "x & y", "张量"])
+def test_hostile_names_are_text_never_markup(shell: InteractiveShell, name: str) -> None:
+    run(shell, "import pytensor.tensor as T")
+    shell.user_ns["label"] = name
+    ran = run(shell, "%%tgraph\nx = T.dvector(label)\ny = T.exp(x)")
+    bundle = entries(shell)[-1].bundle
+    assert name in [n.name for n in bundle.views["original"].nodes]
+    html = "".join(d.get("text/html", "") for d in ran.outputs)
+    assert "<script>alert" not in html
+    if "<" in name or "&" in name:
+        assert name not in html
+
+
+def test_magic_line_parsing() -> None:
+    assert split_line("f(x0, y0) g --wrt 0,1") == ["f(x0, y0)", "g", "--wrt", "0,1"]
+    options = parse_options(" f(x0, y0) g --wrt 0,1 --show-noise --no-run --size 8")
+    assert options.names == ["f", "g"]
+    assert options.calls == {"f": "f(x0, y0)"}
+    assert options.wrt == ["0", "1"]
+    assert options.show_noise and not options.run and options.size == 8
