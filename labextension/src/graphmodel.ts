@@ -1,0 +1,302 @@
+/**
+ * Pure logic over the kernel's graph JSON (see kernel_ext/tgraph/graph.py):
+ * node lookup, search, inspector rows, rewrite filtering. No DOM here, so
+ * the inline widget and the side panel share it and jest tests it directly.
+ */
+
+export type NodeKind = 'op' | 'input' | 'output' | 'constant' | 'shared';
+
+export interface SourceJSON {
+  line: number;
+  text: string;
+  file: string;
+}
+
+export interface NodeJSON {
+  id: string;
+  kind: NodeKind;
+  label: string;
+  op: string;
+  name: string;
+  dtype: string;
+  shape: string;
+  parent: string | null;
+  source: SourceJSON | null;
+  attrs: Record<string, string>;
+  tags: string[];
+}
+
+export interface EdgeJSON {
+  src: string;
+  dst: string;
+  label: string;
+  slot: number;
+  tags: string[];
+}
+
+export interface SubgraphJSON {
+  id: string;
+  label: string;
+  kind: string;
+  parent: string | null;
+  attrs?: Record<string, string>;
+}
+
+export interface GraphJSON {
+  nodes: NodeJSON[];
+  edges: EdgeJSON[];
+  subgraphs: SubgraphJSON[];
+  notes: string[];
+}
+
+export interface RewriteJSON {
+  step: number;
+  name: string;
+  replaced: string;
+  replacement: string;
+  noise: boolean;
+  created: string[];
+}
+
+export interface BundleJSON {
+  target: string;
+  framework: string;
+  views: Record<string, GraphJSON>;
+  rewrites: RewriteJSON[];
+  notes: string[];
+  info: Record<string, unknown>;
+  cell: number | null;
+}
+
+/** Synthetic group made by the kernel's layout for big flat graphs. */
+export interface GroupJSON extends SubgraphJSON {
+  members: string[];
+}
+
+/** `Layout.meta()` from the kernel. */
+export interface LayoutMeta {
+  visible?: number;
+  collapsed?: string[];
+  expanded?: string[];
+  engine?: string;
+  seconds?: number;
+  groups?: GroupJSON[];
+  error?: string;
+}
+
+export const MAIN_VIEWS = ['original', 'optimized', 'gradient'];
+
+/** Views in display order: the three main ones first, then any extra. */
+export function viewNames(bundle: BundleJSON): string[] {
+  const names = Object.keys(bundle.views ?? {});
+  const main = MAIN_VIEWS.filter(v => names.includes(v));
+  return main.concat(names.filter(v => !MAIN_VIEWS.includes(v)));
+}
+
+export function viewTitle(name: string): string {
+  const spaced = name.replace(/_/g, ' ');
+  return spaced.charAt(0).toUpperCase() + spaced.slice(1);
+}
+
+const SEARCH_FIELDS = ['op', 'name', 'label', 'dtype', 'kind', 'shape'] as const;
+type SearchField = (typeof SEARCH_FIELDS)[number];
+
+/** Node and subgraph lookup for one view, plus containment for collapsed boxes. */
+export class GraphModel {
+  readonly nodes: NodeJSON[];
+  private byId = new Map<string, NodeJSON>();
+  private subs = new Map<string, SubgraphJSON>();
+  private parents = new Map<string, string | null>();
+  private inputs = new Map<string, EdgeJSON[]>();
+  private outputs = new Map<string, EdgeJSON[]>();
+
+  constructor(graph: GraphJSON, meta: LayoutMeta = {}) {
+    this.nodes = graph.nodes ?? [];
+    for (const n of this.nodes) {
+      this.byId.set(n.id, n);
+      this.parents.set(n.id, n.parent);
+    }
+    for (const s of graph.subgraphs ?? []) {
+      this.subs.set(s.id, s);
+      this.parents.set(s.id, s.parent);
+    }
+    for (const g of meta.groups ?? []) {
+      this.subs.set(g.id, g);
+      this.parents.set(g.id, g.parent);
+      for (const m of g.members) {
+        this.parents.set(m, g.id);
+      }
+    }
+    for (const e of graph.edges ?? []) {
+      push(this.inputs, e.dst, e);
+      push(this.outputs, e.src, e);
+    }
+  }
+
+  node(id: string): NodeJSON | undefined {
+    return this.byId.get(id);
+  }
+
+  subgraph(id: string): SubgraphJSON | undefined {
+    return this.subs.get(id);
+  }
+
+  parentOf(id: string): string | null {
+    return this.parents.get(id) ?? null;
+  }
+
+  /** The id itself, then its enclosing subgraphs, innermost first. */
+  ancestry(id: string): string[] {
+    const chain = [id];
+    const seen = new Set(chain);
+    let up = this.parentOf(id);
+    while (up !== null && !seen.has(up)) {
+      chain.push(up);
+      seen.add(up);
+      up = this.parentOf(up);
+    }
+    return chain;
+  }
+
+  /**
+   * Ids of nodes matching every whitespace-separated term, in graph order.
+   * A term `field:value` looks only in that field (op, name, label, dtype,
+   * kind, shape); a bare term in any of them. Case-insensitive substrings.
+   */
+  search(query: string): string[] {
+    const terms = query.toLowerCase().split(/\s+/).filter(Boolean);
+    if (terms.length === 0) {
+      return [];
+    }
+    const tests = terms.map(term => {
+      const colon = term.indexOf(':');
+      const field = term.slice(0, colon) as SearchField;
+      if (colon > 0 && SEARCH_FIELDS.includes(field)) {
+        const value = term.slice(colon + 1);
+        return (n: NodeJSON) => lower(n[field]).includes(value);
+      }
+      return (n: NodeJSON) => SEARCH_FIELDS.some(f => lower(n[f]).includes(term));
+    });
+    return this.nodes.filter(n => tests.every(t => t(n))).map(n => n.id);
+  }
+
+  /** Inspector rows [label, value] for a node or subgraph; text only. */
+  details(id: string): [string, string][] {
+    const node = this.byId.get(id);
+    if (!node) {
+      const sub = this.subs.get(id);
+      if (!sub) {
+        return [];
+      }
+      const rows: [string, string][] = [
+        ['subgraph', sub.label],
+        ['kind', sub.kind],
+        ['id', sub.id]
+      ];
+      for (const [k, v] of Object.entries(sub.attrs ?? {})) {
+        rows.push([k, String(v)]);
+      }
+      if (sub.parent) {
+        rows.push(['inside', this.subs.get(sub.parent)?.label ?? sub.parent]);
+      }
+      return rows;
+    }
+    const rows: [string, string][] = [
+      ['label', node.label],
+      ['kind', node.kind]
+    ];
+    const optional: [string, string][] = [
+      ['op', node.op],
+      ['name', node.name],
+      ['dtype', node.dtype],
+      ['shape', node.shape]
+    ];
+    rows.push(...optional.filter(([, v]) => v));
+    if (node.source) {
+      const where = node.source.file ? ` (${node.source.file})` : '';
+      rows.push(['source', `line ${node.source.line}${where}: ${node.source.text}`]);
+    }
+    for (const [k, v] of Object.entries(node.attrs ?? {})) {
+      rows.push([k, String(v)]);
+    }
+    if (node.tags?.length) {
+      rows.push(['tags', node.tags.join(', ')]);
+    }
+    const ins = this.inputs.get(id) ?? [];
+    if (ins.length) {
+      rows.push(['inputs', ins.map(e => this.edgeText(e.src, e)).join('; ')]);
+    }
+    const outs = this.outputs.get(id) ?? [];
+    if (outs.length) {
+      rows.push(['used by', outs.map(e => this.edgeText(e.dst, e)).join('; ')]);
+    }
+    if (node.parent) {
+      rows.push(['inside', this.subs.get(node.parent)?.label ?? node.parent]);
+    }
+    rows.push(['id', node.id]);
+    return rows;
+  }
+
+  private edgeText(other: string, e: EdgeJSON): string {
+    const n = this.byId.get(other);
+    const name = n ? n.name || n.label : other;
+    return e.label ? `${name} (${e.label})` : name;
+  }
+}
+
+/** Moves through search matches with wrap-around. */
+export class SearchCursor {
+  index = -1;
+  constructor(readonly matches: string[]) {}
+
+  get current(): string | undefined {
+    return this.matches[this.index];
+  }
+
+  next(): string | undefined {
+    return this.step(1);
+  }
+
+  prev(): string | undefined {
+    return this.step(-1);
+  }
+
+  /** "3 / 12", or "no match" for an empty result. */
+  describe(): string {
+    if (this.matches.length === 0) {
+      return 'no match';
+    }
+    return `${this.index + 1} / ${this.matches.length}`;
+  }
+
+  private step(delta: number): string | undefined {
+    const n = this.matches.length;
+    if (n === 0) {
+      return undefined;
+    }
+    this.index = this.index < 0 && delta < 0 ? n - 1 : (this.index + delta + n) % n;
+    return this.current;
+  }
+}
+
+/** Rewrites to list: all of them, or only those that are not bookkeeping. */
+export function visibleRewrites(
+  rewrites: RewriteJSON[],
+  showNoise: boolean
+): { shown: RewriteJSON[]; hidden: number } {
+  const shown = showNoise ? rewrites.slice() : rewrites.filter(r => !r.noise);
+  return { shown, hidden: rewrites.length - shown.length };
+}
+
+function lower(value: unknown): string {
+  return typeof value === 'string' ? value.toLowerCase() : '';
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) {
+    list.push(value);
+  } else {
+    map.set(key, [value]);
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The JupyterLab plugin: a sidebar listing every graph the active notebook's
+ * kernel traced, each opening at full size in the main area. The inline
+ * widget does not need this extension (it is an anywidget).
+ */
+import {
+  ILabShell,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { MainAreaWidget } from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { LabIcon } from '@jupyterlab/ui-components';
+
+import { GraphDocument } from './graphdocument';
+import { KernelLink } from './kernellink';
+import { GraphListPanel } from './panel';
+import { IEntry, PanelModel } from './panelmodel';
+
+const ICON_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
+  '<circle cx="5" cy="6" r="3"/><circle cx="19" cy="6" r="3"/><circle cx="12" cy="19" r="3"/>' +
+  '<path d="M6.5 8.2l4.3 8.3 1.8-.9-4.3-8.3zM17.5 8.2l-4.3 8.3-1.8-.9 4.3-8.3z"/></g></svg>';
+
+const graphIcon = new LabIcon({ name: 'jupyter-tgraph:graph', svgstr: ICON_SVG });
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-tgraph:plugin',
+  description: 'A side panel with every graph the kernel traced with %%tgraph.',
+  autoStart: true,
+  requires: [ILabShell, INotebookTracker],
+  activate: (app: JupyterFrontEnd, labShell: ILabShell, notebooks: INotebookTracker) => {
+    const model = new PanelModel();
+    const link = new KernelLink(model);
+
+    const follow = (panel: NotebookPanel | null) => {
+      link.attach(panel?.sessionContext.session?.kernel ?? null);
+    };
+    const watched = new WeakSet<NotebookPanel>();
+    notebooks.currentChanged.connect((_, panel) => {
+      if (panel && !watched.has(panel)) {
+        watched.add(panel);
+        panel.sessionContext.kernelChanged.connect(() => {
+          if (notebooks.currentWidget === panel) {
+            follow(panel);
+          }
+        });
+      }
+      follow(panel);
+    });
+
+    const jumpToCell = (panel: NotebookPanel | null, executionCount: number) => {
+      if (!panel) {
+        return;
+      }
+      const notebook = panel.content;
+      const index = notebook.widgets.findIndex(
+        cell =>
+          cell.model.type === 'code' &&
+          (cell.model as { executionCount?: number | null }).executionCount === executionCount
+      );
+      if (index >= 0) {
+        notebook.activeCellIndex = index;
+        notebook.scrollToItem(index).catch(() => undefined);
+        labShell.activateById(panel.id);
+      }
+    };
+
+    const open = (entry: IEntry) => {
+      const source = notebooks.currentWidget;
+      const content = new GraphDocument(link, entry, count => jumpToCell(source, count));
+      const widget = new MainAreaWidget({ content });
+      widget.id = `tgraph-${link.model.kernelId}-${entry.id}`;
+      widget.title.label = `${entry.name} · tgraph`;
+      widget.title.icon = graphIcon;
+      widget.title.closable = true;
+      app.shell.add(widget, 'main', { mode: 'split-right' });
+    };
+
+    const panel = new GraphListPanel(model, open);
+    panel.title.icon = graphIcon;
+    labShell.add(panel, 'left', { rank: 600 });
+    follow(notebooks.currentWidget);
+  }
+};
+
+export default plugin;
