@@ -44,7 +44,9 @@ def main() -> None:
                 graph = build(n, kind == "layered")
                 first = lay.layout(graph, engine=engine)
                 collapsed_s, visible = timed(graph, frozenset(), engine)
-                row = f"{engine:<5} {kind:<8} {n:>6} nodes: {visible:>3} visible {collapsed_s:.3f} s"
+                row = (
+                    f"{engine:<5} {kind:<8} {n:>6} nodes: {visible:>3} visible {collapsed_s:.3f} s"
+                )
                 if first.collapsed:
                     open_s, open_n = timed(graph, frozenset(first.collapsed[:1]), engine)
                     row += f"; one group expanded: {open_n:>3} visible {open_s:.3f} s"

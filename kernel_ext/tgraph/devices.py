@@ -53,12 +53,13 @@ class Backend:
     available: bool
     reason: str = ""
     gpu: bool = False
+    note: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "available": self.available,
-            "reason": self.reason,
+            "reason": self.reason or self.note,
             "gpu": self.gpu,
         }
 
@@ -160,6 +161,15 @@ def _check_cvm() -> str:
     return ""
 
 
+def _blas_note() -> str:
+    """A pip-installed PyTensor often links no BLAS: the C VM's dot products crawl."""
+    import pytensor
+
+    if pytensor.config.blas__ldflags:
+        return ""
+    return "links no BLAS (pytensor.config.blas__ldflags is empty): matrix products are slow"
+
+
 def _pytensor_backends(jax_reason: str, has_gpu: bool) -> dict[str, Backend]:
     found = {"numba": Backend("numba", True)}
     try:
@@ -167,7 +177,7 @@ def _pytensor_backends(jax_reason: str, has_gpu: bool) -> dict[str, Backend]:
     except ImportError as error:
         found["numba"] = Backend("numba", False, f"Numba is not installed ({error})")
     cvm_reason = _check_cvm()
-    found["cvm"] = Backend("cvm", not cvm_reason, cvm_reason)
+    found["cvm"] = Backend("cvm", not cvm_reason, cvm_reason, note=_blas_note())
     found["jax"] = Backend("jax", not jax_reason, jax_reason, gpu=has_gpu)
     return found
 

@@ -97,6 +97,11 @@ class Rewrite:
     created: list[str] = field(default_factory=list)
     # The view whose graph the rewrite changed ("optimized", "gradient").
     view: str = "optimized"
+    # For the rewrite stepper: top-level ids of the previous step's graph that
+    # this step removed, and the whole graph right after it. Ids are shared by
+    # every snapshot of a view, so a highlight can follow a node from step to step.
+    removed: list[str] = field(default_factory=list)
+    graph: Graph | None = None
 
 
 @dataclass
@@ -107,6 +112,10 @@ class GraphBundle:
     framework: Literal["pytensor", "jax"]
     views: dict[str, Graph]
     rewrites: list[Rewrite] = field(default_factory=list)
+    # View name -> the graph as the rewriter first saw it: step 0 of the
+    # stepper, in the ids of ``Rewrite.graph`` (the "original" view is the
+    # graph before ``function`` cloned it, with ids of its own).
+    rewrite_start: dict[str, Graph] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
     cell: int | None = None

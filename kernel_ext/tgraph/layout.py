@@ -17,12 +17,14 @@ import subprocess
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .graph import Edge, Graph, Node, Subgraph
 
 #: A container (the root or a subgraph) with more direct children than this
-#: is split into groups, so expanding any one level shows at most this many.
+#: is split into groups of ``LEAF_GROUP``, and those into at most ``MAX_GROUPS``
+#: groups of groups, so each expansion adds at most about a hundred boxes.
 GROUP_THRESHOLD = 200
 #: Children per group at the lowest group level.
 LEAF_GROUP = 100
@@ -180,7 +182,8 @@ def _split(tree: _Tree, edges: list[Edge], container: str | None, size: int) -> 
         else:
             lo, hi = band * count // bands + 1, (band + 1) * count // bands
         gid = f"{prefix}group-{len(tree.groups) + 1}"
-        tree.groups.append(Subgraph(gid, f"ops {lo}–{hi}", "group", container))
+        label = f"ops {lo}\N{EN DASH}{hi}"
+        tree.groups.append(Subgraph(gid, label, "group", container))
         tree.subs[gid] = tree.groups[-1]
         tree.spans[gid] = (lo, hi)
         tree.parent[gid] = container
@@ -307,10 +310,9 @@ def _to_dot(
     lines = [
         "digraph tgraph {",
         f'graph [rankdir=TB bgcolor="transparent" fontname="{FONT}" fontsize=11 '
-        'nodesep=0.25 ranksep=0.35 newrank=true mclimit=0.5 nslimit=4 nslimit1=4]',
+        "nodesep=0.25 ranksep=0.35 newrank=true mclimit=0.5 nslimit=4 nslimit1=4]",
         f'node [fontname="{FONT}" fontsize=11 height=0.3 margin="0.08,0.04"]',
-        f'edge [fontname="{FONT}" fontsize=9 color="#6b7280" fontcolor="#4b5563" '
-        "arrowsize=0.6]",
+        f'edge [fontname="{FONT}" fontsize=9 color="#6b7280" fontcolor="#4b5563" arrowsize=0.6]',
     ]
     collapsed: list[str] = []
     shown: list[str] = []
@@ -356,7 +358,7 @@ def _node_attrs(node: Node) -> str:
     extra = " ".join(_TAG_STYLE[t] for t in node.tags if t in _TAG_STYLE and t != "update")
     style = _KIND_STYLE.get(node.kind, _KIND_STYLE["op"])
     return (
-        f'id={dot_string("tg-" + node.id)} class={dot_string(classes)} '
+        f"id={dot_string('tg-' + node.id)} class={dot_string(classes)} "
         f"label={dot_string(label)} {style} {extra}".rstrip()
     )
 
@@ -368,7 +370,13 @@ def _box_attrs(sub: Subgraph, ops: int) -> str:
     return f'id={dot_string("tg-" + sub.id)} class="{classes}" label={dot_string(label)} {style}'
 
 
-def _edge_lines(graph, tree, nodes, names, hider) -> list[str]:  # noqa: ANN001 - internal
+def _edge_lines(
+    graph: Graph,
+    tree: _Tree,
+    nodes: dict[str, Node],
+    names: dict[str, str],
+    hider: Callable[[str | None], str | None],
+) -> list[str]:
     """Edges between visible items; edges hidden inside one box vanish, repeats merge."""
     merged: dict[tuple[str, str], list[int]] = {}
     direct: list[tuple[int, str, str]] = []

@@ -197,7 +197,10 @@ class TgraphMagics(Magics):
         if error is not None:
             self._hint(error)
             return
-        self._show_cell(pending)
+        try:
+            self._show_cell(pending)
+        except Exception as bug:  # a tgraph bug must never look like the cell's error
+            _warn(f"internal error, please report it: {type(bug).__name__}: {bug}")
 
     # -- after a successful cell -------------------------------------------
 

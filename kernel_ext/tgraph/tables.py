@@ -34,9 +34,8 @@ class DeclaredTable:
     def __repr__(self) -> str:
         table = [list(_COLUMNS), *self._cells()]
         widths = [max(len(r[i]) for r in table) for i in range(len(_COLUMNS))]
-        return "\n".join(
-            "  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in table
-        )
+        lines = ("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in table)
+        return "\n".join(line.rstrip() for line in lines)
 
     def _repr_mimebundle_(self, **kwargs: object) -> dict[str, str]:
         return {"text/plain": repr(self), "text/html": self._repr_html_()}

@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -68,26 +68,28 @@ def measure(
 ) -> Measurement:
     """First call, then timeit-style repeats until ``max_repeats`` or the budget.
 
-    The budget counts from the first call. A repeat starts only if it should
-    end before the deadline, except that one steady-state repeat is always
-    tried while time is left, so a slow function still gets a number.
+    The budget counts after the first call, which is Numba's compile: a
+    budget smaller than that would leave nothing to measure. A repeat starts
+    only if it should end before the deadline, except that one steady-state
+    repeat always runs, so a slow function still gets a number.
     Samples are seconds per call, one per repeat; the calls of the probing
     repeats (while the number of calls per repeat grows) are not in them.
     """
     result = Measurement()
-    start = clock()
-    deadline = start + budget
     target = repeat_seconds(budget)
     gc_was_enabled = gc.isenabled()
     try:
+        start = clock()
         result.last = sync(call())
         result.first_call_s = clock() - start
+        deadline = start + result.first_call_s + budget
         gc.disable()  # as timeit does: a collection would land in a random sample
         number, fixed = 1, False
         per_call = result.first_call_s
         while len(result.samples) < max_repeats:
             now = clock()
-            if now >= deadline or (result.samples and now + per_call * number > deadline):
+            late = now >= deadline or now + per_call * number > deadline
+            if late and (result.samples or now >= deadline):
                 result.budget_exhausted = True
                 break
             begin = clock()
@@ -105,6 +107,10 @@ def measure(
                 number = min(max(wanted, number * 2), number * 100)
     except KeyboardInterrupt:
         result.interrupted = True
+    except Exception as error:
+        if "KeyboardInterrupt" not in str(error):
+            raise
+        result.interrupted = True  # Ctrl-C inside a host callback, wrapped by XLA
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -179,7 +185,7 @@ def _where(tree: Any, names: dict[Any, str]) -> list[str]:
     return found
 
 
-def _put(tree: Any, device: Device) -> Any:
+def put_on(tree: Any, device: Device) -> Any:
     """Arrays to ``device``; Python scalars and static values stay as they are."""
     import jax
 
@@ -223,7 +229,7 @@ def _compile_cache_misses() -> int | None:
 
 
 @contextmanager
-def _jax_flags_kept() -> Iterator[None]:
+def jax_flags_kept() -> Iterator[None]:
     """``jax_enable_x64`` as it was, whatever compiling switched on.
 
     Device discovery has imported JAX already when it is installed.
@@ -256,9 +262,9 @@ def _time_jax(target: Target, options: Options, devices: Devices, clock: Clock) 
     names = _device_names(devices)
     start = clock()
     try:
-        with _jax_flags_kept():
+        with jax_flags_kept():
             begin = clock()
-            args, kwargs = jax.block_until_ready(_put((target.args, target.kwargs or {}), device))
+            args, kwargs = jax.block_until_ready(put_on((target.args, target.kwargs or {}), device))
             result.transfer_s = clock() - begin
             result.input_devices = _where((args, kwargs), names)
             misses = _compile_cache_misses()
@@ -313,7 +319,7 @@ class PyTensorGraph:
     mode: Any = None
 
 
-def _backend_of(mode: Any) -> str | None:
+def backend_of(mode: Any) -> str | None:
     """``numba``/``cvm``/``jax`` from a compiled mode's linker, else None."""
     linker = type(getattr(mode, "linker", None)).__name__
     return {"NumbaLinker": "numba", "VMLinker": "cvm", "CLinker": "cvm", "JAXLinker": "jax"}.get(
@@ -354,7 +360,7 @@ def pytensor_graph(target: Target) -> PyTensorGraph | None:
     )
 
 
-def _made_input(var: Any, size: int, rng: np.random.Generator) -> Any:
+def made_input(var: Any, size: int, rng: np.random.Generator) -> Any:
     """A value of ``var``'s type: static shape, ``size`` for unknown dims.
 
     Floats in [0.5, 1.5) keep logs, roots and divisions finite (NaNs can be
@@ -388,7 +394,7 @@ def _value_text(name: str, value: Any) -> str:
     return f"{name}: {type(value).__name__}"
 
 
-def _shared_in(fn: Any, graph: PyTensorGraph | None) -> list[Any]:
+def shared_in(fn: Any, graph: PyTensorGraph | None) -> list[Any]:
     """Shared variables the run may change: every one the function holds."""
     from pytensor.compile.sharedvalue import SharedVariable
     from pytensor.graph.traversal import ancestors
@@ -404,7 +410,7 @@ def _shared_in(fn: Any, graph: PyTensorGraph | None) -> list[Any]:
 
 
 @contextmanager
-def _shared_kept(shared: list[Any]) -> Iterator[None]:
+def shared_kept(shared: list[Any]) -> Iterator[None]:
     """Values of ``shared`` as they were, types included (JAX leaves its arrays)."""
     saved = [(v, v.get_value(borrow=False)) for v in shared]
     try:
@@ -421,7 +427,7 @@ def _pytensor_inputs(fn: Any, target: Target, size: int) -> tuple[list[Any], str
         values = list(target.args)
     else:
         rng = np.random.default_rng(0)
-        values = [_made_input(i.variable, size, rng) for i in explicit]
+        values = [made_input(i.variable, size, rng) for i in explicit]
     signature = ", ".join(_value_text(n, v) for n, v in zip(names, values, strict=False))
     return values, signature
 
@@ -430,20 +436,19 @@ def _time_pytensor(
     target: Target, options: Options, devices: Devices, clock: Clock
 ) -> TimingResult:
     import pytensor
-    from pytensor.compile.executor import Function
     from pytensor.compile.mode import get_mode
 
     device = devices.resolve(options.device)
     graph = pytensor_graph(target)
     if graph is not None and graph.mode is None:  # symbolic outputs: PyTensor's default mode
-        own = _backend_of(get_mode(None))
+        own = backend_of(get_mode(None))
     else:
-        own = _backend_of(graph.mode if graph is not None else target.obj.maker.mode)
+        own = backend_of(graph.mode if graph is not None else target.obj.maker.mode)
     backend = devices.pytensor_backend(options.backend, device, own)
     result = TimingResult(target.name, "pytensor", device.name, backend, budget_s=options.budget)
     reuse = graph is None
     if reuse:
-        if not isinstance(target.obj, Function) or backend != own:
+        if backend != own:
             raise TimingError(
                 f"{target.name} was compiled for {own or 'another backend'} outside "
                 f"%%tgraph: PyTensor keeps only its compiled graph, so it can be timed with "
@@ -455,9 +460,9 @@ def _time_pytensor(
     on_jax = backend == "jax"
     start = clock()
     with ExitStack() as stack:
-        stack.enter_context(_jax_flags_kept())
+        stack.enter_context(jax_flags_kept())
         try:
-            stack.enter_context(_shared_kept(_shared_in(target.obj if reuse else None, graph)))
+            stack.enter_context(shared_kept(shared_in(target.obj if reuse else None, graph)))
             if on_jax:
                 import jax
 
@@ -509,6 +514,9 @@ def _run_pytensor_jax(
 
     Its input checks would copy device arrays back to NumPy on every call,
     so they run once here and ``trust_input`` skips them while timing.
+    Shared values go to the device too (they are restored afterwards): left
+    as NumPy, the first update would make them device arrays and the second
+    call would compile again for the new input placement.
     """
     import jax
 
@@ -516,7 +524,10 @@ def _run_pytensor_jax(
     filtered = [i.variable.type.filter(v) for i, v in zip(explicit, values, strict=True)]
     names = _device_names(devices)
     begin = clock()
-    placed = jax.block_until_ready(_put(filtered, device))
+    placed = jax.block_until_ready(put_on(filtered, device))
+    for shared in (i for i in fn.maker.inputs if i.shared):
+        storage = shared.value.storage
+        storage[0] = jax.block_until_ready(put_on(storage[0], device))
     result.transfer_s = clock() - begin
     result.input_devices = _where(placed, names)
     trusted = fn.trust_input
@@ -532,6 +543,23 @@ def _run_pytensor_jax(
     placed_on = result.input_devices + result.output_devices
     result.on_device = bool(placed_on) and all(p == device.name for p in placed_on)
     return result
+
+
+def options_for(base: Options, request: dict[str, Any]) -> Options:
+    """The timing view's ``{device, backend, size}`` over the magic's options.
+
+    The request comes from the front end, so each field is checked here and
+    a bad one raises ``DeviceError`` rather than reaching a framework.
+    """
+    device = request.get("device") or base.device
+    # "auto" in the view (None) lets the kernel choose, e.g. JAX on a GPU
+    backend = request.get("backend", base.backend) or None
+    size = request.get("size")
+    if not isinstance(device, str) or not (backend is None or isinstance(backend, str)):
+        raise DeviceError(f"bad timing request: {request!r}")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+        raise DeviceError(f"size must be a positive whole number, not {size!r}")
+    return replace(base, device=device, backend=backend, size=size or base.size)
 
 
 def time_target(

@@ -19,6 +19,9 @@ import traitlets as t
 
 from . import layout as lay
 from .graph import Graph, GraphBundle
+from .tables import DeclaredTable, declared_table
+
+__all__ = ["DeclaredTable", "GraphWidget", "declared_table", "view_title"]
 
 VIEW_TITLES = {"original": "Original", "optimized": "Optimized", "gradient": "Gradient"}
 
@@ -106,11 +109,12 @@ class GraphWidget(anywidget.AnyWidget):
                 problems.append(problem)
                 continue  # keep the last picture that worked
             svgs[view], metas[view] = svg, meta
-        self.svg, self.layouts = svgs, metas
-        self.error = "\n".join(problems)
-        if problems:  # tell the front end which expansion is really shown
-            self.expanded = {v: sorted(ids) for v, ids in self._applied.items()}
-        self.status = self._summary(metas)
+        with self.hold_sync():  # one message, so the front end never mixes old and new
+            self.svg, self.layouts = svgs, metas
+            self.error = "\n".join(problems)
+            if problems:  # tell the front end which expansion is really shown
+                self.expanded = {v: sorted(ids) for v, ids in self._applied.items()}
+            self.status = self._summary(metas)
 
     @staticmethod
     def _summary(metas: dict[str, dict[str, Any]]) -> str:
@@ -139,9 +143,12 @@ class GraphWidget(anywidget.AnyWidget):
             parts.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in b.notes) + "</ul>")
         for name in self._graphs:
             parts.append(f"<h4>{_e(view_title(name))}</h4>")
-            notes = self._graphs[name].notes
+            notes = [n for n in self._graphs[name].notes if n not in b.notes]
             if notes:
                 parts.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in notes) + "</ul>")
+            if not self._graphs[name].nodes:
+                parts.append("<p>Nothing in this view.</p>")
+                continue
             svg = self.svg.get(name, "")
             parts.append(svg or f"<p>{_e(self.layouts.get(name, {}).get('error', ''))}</p>")
         shown = [r for r in b.rewrites if not r.noise]

@@ -26,10 +26,10 @@ from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.traversal import ancestors, graph_inputs
 from pytensor.tensor.type import TensorType
 
-from ..graph import Graph, GraphBundle, Rewrite
+from ..graph import Graph, GraphBundle
 from . import CellInfo, Declared, Options, Target, TraceError
 from .pytensor_rewrites import describe, rewrite, value_preview
-from .pytensor_views import credit, dims_text, fgraph_view, shape_text, view
+from .pytensor_views import Steps, credit, dims_text, fgraph_view, shape_text, view
 
 _DEFAULTS_REMOVED = "Inputs with default values are deprecated"
 
@@ -189,7 +189,14 @@ def _is_float(var: Variable) -> bool:
 @dataclass
 class _Gradient:
     graph: Graph
-    rewrites: list[Rewrite] = field(default_factory=list)
+    steps: Steps | None = None
+
+
+def _add_steps(bundle: GraphBundle, view_name: str, steps: Steps) -> None:
+    bundle.rewrites += steps.rewrites
+    bundle.notes += steps.notes
+    if steps.start is not None:
+        bundle.rewrite_start[view_name] = steps.start
 
 
 def _gradient(plan: _Plan, options: Options, cell: CellInfo) -> _Gradient:
@@ -247,9 +254,10 @@ def _gradient(plan: _Plan, options: Options, cell: CellInfo) -> _Gradient:
         graph, _ = view(outputs, cell)
         graph.notes = notes
         return _Gradient(graph)
-    graph, ids = fgraph_view(recorded.fgraph, [n for n, _ in outputs], cell, recorded)
+    names = [n for n, _ in outputs]
+    graph, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
     graph.notes = notes
-    return _Gradient(graph, credit(recorded, ids, "gradient"))
+    return _Gradient(graph, credit(recorded, ids, "gradient", names, cell, graph))
 
 
 def _tag_givens(graph: Graph, ids: dict[Any, str], givens: list[tuple[Variable, Variable]]) -> None:
@@ -336,6 +344,7 @@ class PyTensorFrontend:
         except Exception as exc:
             raise TraceError(f"PyTensor could not rewrite {target.name}: {exc}") from exc
         optimized, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
+        steps = credit(recorded, ids, "optimized", names, cell, optimized)
         compiled = plan.compiled
         if compiled is not None and not equal_computations(
             recorded.fgraph.outputs, compiled.outputs, recorded.fgraph.inputs, compiled.inputs
@@ -346,10 +355,11 @@ class PyTensorFrontend:
             )
             optimized, ids = fgraph_view(compiled, names, cell)
         bundle.views["optimized"] = optimized
-        bundle.rewrites = credit(recorded, ids, "optimized")
+        _add_steps(bundle, "optimized", steps)
         gradient = _gradient(plan, options, cell)
         bundle.views["gradient"] = gradient.graph
-        bundle.rewrites += gradient.rewrites
+        if gradient.steps is not None:
+            _add_steps(bundle, "gradient", gradient.steps)
         return bundle
 
     def hint(self, error: BaseException) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,14 +23,23 @@ from pytensor.compile.mode import Mode
 from pytensor.compile.rebuild import construct_function_ins_and_outs
 from pytensor.graph.basic import Apply, Constant, Variable
 from pytensor.graph.features import Feature
-from pytensor.graph.fg import FunctionGraph
+from pytensor.graph.fg import FunctionGraph, Output
 from pytensor.graph.rewriting.basic import SequentialNodeRewriter
 from pytensor.tensor.elemwise import Elemwise
 
 from ..graph import Rewrite
 
-# Bookkeeping that rewrites every graph without changing what it computes.
-_NOISE_NAMES = ("merge", "constant_folding", "inplace", "adddestroyhandler", "deepcopy")
+# Bookkeeping that rewrites every graph without changing what it computes
+# (a revert undoes a rewrite that failed validation).
+_NOISE_NAMES = (
+    "merge",
+    "constant_folding",
+    "inplace",
+    "adddestroyhandler",
+    "deepcopy",
+    "revert",
+)
+_REVERT = "Revert"
 _VERBOSE_PREFIX = "rewriting: rewrite "
 _VERBOSE_MEMBER = " replaces node "
 
@@ -94,6 +104,67 @@ class _VerboseMembers(io.TextIOBase):
 
 
 @dataclass
+class Change:
+    """One input of one node pointed at a new variable, by rewrite ``step``."""
+
+    step: int
+    node: Apply
+    slot: int
+    new: Variable
+
+
+@dataclass
+class History:
+    """Enough to rebuild the graph after any step. Rewrites edit nodes in
+    place, so each node's inputs are kept as first seen and replayed."""
+
+    inputs: dict[Apply, tuple[Variable, ...]] = field(default_factory=dict)
+    outputs: list[Variable] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    # Bookkeeping rebuilds (inplace, recast constants): old node -> its rebuild,
+    # which the stepper treats as the same node.
+    rebuilt: dict[Apply, Apply] = field(default_factory=dict)
+
+    def replay(
+        self, cuts: list[int]
+    ) -> Iterator[tuple[dict[Apply, list[Variable]], list[Variable]]]:
+        """The graph after the first ``cut`` changes, for each (sorted) cut:
+        node -> inputs (nodes not in it have their first-seen inputs), and
+        the outputs. Both are reused: read them before the next step."""
+        edited: dict[Apply, list[Variable]] = {}
+        outputs = list(self.outputs)
+        done = 0
+        for cut in cuts:
+            for change in self.changes[done:cut]:
+                if isinstance(change.node.op, Output):
+                    outputs[change.node.op.idx] = change.new
+                else:
+                    node = change.node
+                    edited.setdefault(node, list(self.inputs[node]))[change.slot] = change.new
+            done = cut
+            yield edited, outputs
+
+    def cuts(self, rewrites: list[Rewrite], cap: int) -> dict[int, int]:
+        """Step -> how many changes its snapshot includes, for the real steps
+        (at most ``cap``: the first ones and the last). Bookkeeping and
+        skipped steps fold into the next snapshot; trailing ones into the
+        last, so that it is the final graph."""
+        real = [r.step for r in rewrites if not r.noise]
+        shown = set(real if len(real) <= cap else real[: cap - 1] + real[-1:])
+        cuts: dict[int, int] = {}
+        open_step: int | None = None
+        for index, change in enumerate(self.changes):
+            if open_step is not None and change.step != open_step:
+                cuts[open_step] = index
+            open_step = change.step if change.step in shown else None
+        if open_step is not None:
+            cuts[open_step] = len(self.changes)
+        if cuts:
+            cuts[max(cuts, key=cuts.__getitem__)] = len(self.changes)
+        return cuts
+
+
+@dataclass
 class Recorded:
     """The rewritten graph with what each rewrite did to it."""
 
@@ -101,6 +172,7 @@ class Recorded:
     rewrites: list[Rewrite] = field(default_factory=list)
     # Node of the final graph -> index in ``rewrites`` of the rewrite that made it.
     created_by: dict[Apply, int] = field(default_factory=dict)
+    history: History = field(default_factory=History)
 
 
 class RewriteRecorder(Feature):
@@ -113,17 +185,25 @@ class RewriteRecorder(Feature):
         self.created_by: dict[Apply, int] = {}
         self._pending: list[Apply] = []
         self._seen: dict[tuple[int, int, str], int] = {}
+        self.history = History()
 
     def _name(self, reason: Any) -> str:
         if isinstance(reason, str):
             return reason
+        if isinstance(reason, tuple) and reason[:1] == (_REVERT,):
+            return f"revert {self._name(reason[1])}"
         if isinstance(reason, SequentialNodeRewriter) and not hasattr(reason, "__name__"):
             return self.members.member or type(reason).__name__
         text = str(reason)
         return text if len(text) <= 60 and "(" not in text else type(reason).__name__
 
+    def on_attach(self, fgraph: FunctionGraph) -> None:
+        self.history.inputs = {node: tuple(node.inputs) for node in fgraph.apply_nodes}
+        self.history.outputs = list(fgraph.outputs)
+
     def on_import(self, fgraph: FunctionGraph, node: Apply, reason: Any) -> None:
         self._pending.append(node)
+        self.history.inputs.setdefault(node, tuple(node.inputs))
 
     def on_change_input(
         self,
@@ -145,6 +225,17 @@ class RewriteRecorder(Feature):
             step = len(self.rewrites)
             self._seen[key] = step
             self.rewrites.append(Rewrite(step, name, replaced, replacement, noise))
+            if isinstance(reason, tuple) and reason[:1] == (_REVERT,):
+                # Undone, as if it never fired.
+                undone = self._seen.get((id(new_r), id(r), self._name(reason[1])))
+                if undone is not None:
+                    self.rewrites[undone].noise = True
+        self.history.changes.append(Change(step, node, i, new_r))
+        old, rebuilt = r.owner, new_r.owner
+        if self.rewrites[step].noise and old is not None and rebuilt in self._pending:
+            assert rebuilt is not None
+            if type(rebuilt.op) is type(old.op) and r not in rebuilt.inputs:
+                self.history.rebuilt[old] = rebuilt
         if not self.rewrites[step].noise:
             for created in self._pending:
                 self.created_by[created] = step
@@ -185,4 +276,4 @@ def rewrite(
     fgraph.remove_feature(recorder)
     alive = set(fgraph.apply_nodes)
     created = {node: step for node, step in recorder.created_by.items() if node in alive}
-    return Recorded(fgraph, recorder.rewrites, created)
+    return Recorded(fgraph, recorder.rewrites, created, recorder.history)

@@ -7,6 +7,9 @@ made it, read from the stack trace PyTensor keeps on every variable.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pytensor.compile.sharedvalue import SharedVariable
@@ -17,7 +20,14 @@ from pytensor.graph.traversal import toposort
 
 from ..graph import Edge, Graph, Node, Rewrite, Source, Subgraph
 from . import CellInfo
-from .pytensor_rewrites import Recorded, op_label, value_preview
+from .pytensor_rewrites import History, Recorded, op_label, value_preview
+
+# The stepper snapshots at most this many steps per view, and only graphs of
+# at most this many nodes: past that, the JSON and the layouts cost too much.
+MAX_SNAPSHOTS = 150
+MAX_STEP_NODES = 400
+
+InputsOf = Callable[[Apply], Sequence[Variable]]
 
 
 def dims_text(shape: tuple[int | None, ...]) -> str:
@@ -43,15 +53,70 @@ def _inner_op(op: Any) -> HasInnerGraph | None:
     return scalar if isinstance(scalar, HasInnerGraph) else None
 
 
+def _toposort(ends: list[Variable], inputs_of: InputsOf) -> list[Apply]:
+    """Nodes before their users, reading inputs through ``inputs_of``: a
+    snapshot's nodes have been edited in place since."""
+    order: list[Apply] = []
+    seen: set[Apply] = set()
+    stack: list[tuple[Apply, bool]] = [(v.owner, False) for v in ends if v.owner is not None]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+        elif node not in seen:
+            seen.add(node)
+            stack.append((node, True))
+            owners = [v.owner for v in reversed(inputs_of(node)) if v.owner is not None]
+            stack.extend((owner, False) for owner in owners if owner not in seen)
+    return order
+
+
+class _IdBook:
+    """The ids shared by every snapshot of one view: a node keeps its id from
+    step to step (bookkeeping rebuilds included) and, if it survives, the id
+    it has in the view; any other node gets a fresh ``r<n>`` id."""
+
+    def __init__(self, final: dict[Any, str], rebuilt: dict[Apply, Apply]) -> None:
+        self.ids = dict(final)
+        self.rebuilt = rebuilt
+        self.fresh = itertools.count()
+
+    def _latest(self, node: Apply) -> Apply:
+        seen = {node}
+        while node in self.rebuilt and self.rebuilt[node] not in seen:
+            node = self.rebuilt[node]
+            seen.add(node)
+        return node
+
+    def __call__(self, key: Any) -> str:
+        if isinstance(key, Apply):
+            key = self._latest(key)
+        elif isinstance(key, tuple) and isinstance(key[-1], Apply):
+            key = (*key[:-1], self._latest(key[-1]))
+        if key not in self.ids:
+            self.ids[key] = f"r{next(self.fresh)}"
+        return self.ids[key]
+
+
 class _GraphWriter:
     """Writes one view. Ids are assigned in topological order, so the same
-    graph always gets the same ids; inner nodes carry their subgraph's id."""
+    graph always gets the same ids; inner nodes carry their subgraph's id.
+    A snapshot writer reads inputs through ``inputs_of`` and takes its
+    top-level ids from ``book`` instead."""
 
-    def __init__(self, cell: CellInfo, created: dict[Apply, str] | None = None) -> None:
+    def __init__(
+        self,
+        cell: CellInfo,
+        created: dict[Apply, str] | None = None,
+        inputs_of: InputsOf | None = None,
+        book: _IdBook | None = None,
+    ) -> None:
         self.graph = Graph()
         self.lines = cell.code.splitlines()
         self.filename = cell.filename
         self.created = created or {}
+        self.inputs_of = inputs_of
+        self.book = book
 
     def _source(self, var: Variable) -> Source | None:
         if not self.filename:
@@ -126,7 +191,9 @@ class _GraphWriter:
         counts = {"n": 0, "s": 0}
         inner_index = {v: i for i, v in enumerate(inputs or [])}
 
-        def new_id(kind: str) -> str:
+        def new_id(kind: str, key: Any) -> str:
+            if self.book is not None and parent is None:
+                return self.book(key)
             counts[kind] += 1
             return f"{prefix}{kind}{counts[kind] - 1}"
 
@@ -135,7 +202,7 @@ class _GraphWriter:
                 return ids[var.owner]
             if var not in ids:
                 label = f"in{inner_index[var]}" if var in inner_index else "input"
-                node = self._value_node(var, new_id("n"), parent, label)
+                node = self._value_node(var, new_id("n", var), parent, label)
                 self.graph.nodes.append(node)
                 ids[var] = node.id
             return ids[var]
@@ -149,33 +216,50 @@ class _GraphWriter:
             self.graph.edges.append(Edge(producer(var), dst, label, slot, tags or []))
 
         ends = [v for _, v in outputs] + [u for _, u in updates]
-        for apply in toposort(ends, blockers=inputs):
-            for var in apply.inputs:
+        if self.inputs_of is not None and parent is None:
+            inputs_of = self.inputs_of
+            applies = _toposort(ends, inputs_of)
+        else:
+            applies = list(toposort(ends, blockers=inputs))
+            inputs_of = _own_inputs
+        for apply in applies:
+            args = inputs_of(apply)
+            for var in args:
                 producer(var)
-            node = self._op_node(apply, new_id("n"), parent)
+            node = self._op_node(apply, new_id("n", apply), parent)
             self.graph.nodes.append(node)
             ids[apply] = node.id
-            for slot, var in enumerate(apply.inputs):
+            for slot, var in enumerate(args):
                 edge(var, node.id, slot)
             inner = _inner_op(apply.op)
             if inner is not None:
-                sub = Subgraph(new_id("s"), op_label(inner), type(inner).__name__, parent)
+                sub_key = ("subgraph", apply)
+                sub = Subgraph(new_id("s", sub_key), op_label(inner), type(inner).__name__, parent)
+                ids[sub_key] = sub.id
                 sub.attrs["node"] = node.id
                 sub.attrs["op"] = value_preview(str(inner), 200)
                 node.attrs["subgraph"] = sub.id
                 self.graph.subgraphs.append(sub)
                 inner_outs = [(f"out{i}", v) for i, v in enumerate(inner.inner_outputs)]
                 self.scope(inner_outs, list(inner.inner_inputs), f"{sub.id}.", sub.id)
-        for name, var in outputs:
-            node = Node(new_id("n"), "output", name, name=name, parent=parent)
+        for index, (name, var) in enumerate(outputs):
+            node = Node(new_id("n", ("output", index)), "output", name, name=name, parent=parent)
+            ids[("output", index)] = node.id
             node.dtype, node.shape = getattr(var.type, "dtype", ""), shape_text(var)
             node.source = self._source(var)
             self.graph.nodes.append(node)
             edge(var, node.id, 0)
-        for shared, expr in updates:
+        for index, (shared, expr) in enumerate(updates):
             target = producer(shared)
             label = f"{shared.name or 'shared'} (update)"
-            node = Node(new_id("n"), "output", label, name=shared.name or "", parent=parent)
+            node = Node(
+                new_id("n", ("update", index)),
+                "output",
+                label,
+                name=shared.name or "",
+                parent=parent,
+            )
+            ids[("update", index)] = node.id
             node.dtype, node.shape = getattr(shared.type, "dtype", ""), shape_text(shared)
             node.tags.append("update")
             node.attrs["updates"] = target
@@ -198,22 +282,111 @@ def view(
     return writer.graph, ids
 
 
+def _own_inputs(apply: Apply) -> Sequence[Variable]:
+    return apply.inputs
+
+
+def _ends(
+    fgraph: FunctionGraph, outs: list[Variable], names: list[str]
+) -> tuple[list[tuple[str, Variable]], list[tuple[Variable, Variable]]]:
+    """Named outputs and (shared variable, update) pairs of ``fgraph``'s outputs."""
+    mapping = fgraph.update_mapping or {}
+    count = len(outs) - len(mapping)
+    outputs = list(zip(names, outs[:count], strict=True))
+    updates = [(fgraph.inputs[i], outs[o]) for o, i in sorted(mapping.items())]
+    return outputs, updates
+
+
 def fgraph_view(
     fgraph: FunctionGraph, names: list[str], cell: CellInfo, recorded: Recorded | None = None
 ) -> tuple[Graph, dict[Any, str]]:
     """The compiled graph: update outputs go back to their shared variables."""
-    mapping = fgraph.update_mapping or {}
-    count = len(fgraph.outputs) - len(mapping)
-    outputs = list(zip(names, fgraph.outputs[:count], strict=True))
-    updates = [(fgraph.inputs[i], fgraph.outputs[o]) for o, i in sorted(mapping.items())]
+    outputs, updates = _ends(fgraph, fgraph.outputs, names)
     return view(outputs, cell, updates, recorded)
 
 
-def credit(recorded: Recorded, ids: dict[Any, str], view_name: str) -> list[Rewrite]:
-    """Point each rewrite at the nodes it created, by their ids in the view."""
+@dataclass
+class Steps:
+    """A view's rewrites, and step 0 of its stepper (None when it is off)."""
+
+    rewrites: list[Rewrite]
+    start: Graph | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _top_ids(graph: Graph) -> list[str]:
+    return [n.id for n in graph.nodes if n.parent is None]
+
+
+def credit(
+    recorded: Recorded,
+    ids: dict[Any, str],
+    view_name: str,
+    names: list[str],
+    cell: CellInfo,
+    final: Graph,
+) -> Steps:
+    """Point each rewrite at the nodes it created, by their ids in the view,
+    and give each real step a snapshot of the graph right after it."""
+    rewrites = recorded.rewrites
     for node, step in recorded.created_by.items():
         if node in ids:
-            recorded.rewrites[step].created.append(ids[node])
-    for rw in recorded.rewrites:
+            rewrites[step].created.append(ids[node])
+    for rw in rewrites:
         rw.view = view_name
-    return recorded.rewrites
+    steps = Steps(rewrites)
+    history = recorded.history
+    if not history.changes:
+        return steps
+    off = f"the rewrite stepper is off for the {view_name} view: "
+    if len(final.nodes) > MAX_STEP_NODES:
+        steps.notes.append(off + f"{len(final.nodes)} nodes, more than {MAX_STEP_NODES}")
+        return steps
+    cuts = history.cuts(rewrites, MAX_SNAPSHOTS)
+    order = sorted(cuts, key=cuts.__getitem__)
+    book = _IdBook(ids, history.rebuilt)
+    states = history.replay([0] + [cuts[step] for step in order])
+    start = _snapshot(recorded.fgraph, history, names, cell, book, *next(states))
+    if len(start.nodes) > MAX_STEP_NODES:
+        steps.notes.append(off + f"{len(start.nodes)} nodes, more than {MAX_STEP_NODES}")
+        return steps
+    real = sum(not rw.noise for rw in rewrites)
+    if real > len(order):
+        steps.notes.append(
+            f"the rewrite stepper shows {len(order)} of the {real} rewrites of the {view_name} view"
+        )
+    for rw in rewrites:
+        rw.created = []
+    steps.start = start
+    before = _top_ids(start)
+    for step, (edited, outputs) in zip(order, states, strict=True):
+        graph = _snapshot(recorded.fgraph, history, names, cell, book, edited, outputs)
+        after = _top_ids(graph)
+        was, now = set(before), set(after)
+        rw = rewrites[step]
+        rw.graph = graph
+        rw.created = [i for i in after if i not in was]
+        rw.removed = [i for i in before if i not in now]
+        before = after
+    return steps
+
+
+def _snapshot(
+    fgraph: FunctionGraph,
+    history: History,
+    names: list[str],
+    cell: CellInfo,
+    book: _IdBook,
+    edited: dict[Apply, list[Variable]],
+    outs: list[Variable],
+) -> Graph:
+    """The whole graph at one step of the replay, in the book's ids."""
+
+    def inputs_of(apply: Apply) -> Sequence[Variable]:
+        found = edited.get(apply)
+        return found if found is not None else history.inputs.get(apply, apply.inputs)
+
+    outputs, updates = _ends(fgraph, outs, names)
+    writer = _GraphWriter(cell, inputs_of=inputs_of, book=book)
+    writer.scope(outputs, updates=updates)
+    return writer.graph

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
 import linecache
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -15,7 +17,8 @@ from pytensor import In, function, shared
 from pytensor.tensor import TensorType
 from tgraph.frontends import CellInfo, Options, Target, TraceError
 from tgraph.frontends.pytensor import PyTensorFrontend
-from tgraph.graph import Graph, GraphBundle, Node
+from tgraph.frontends.pytensor_rewrites import Change, History
+from tgraph.graph import Graph, GraphBundle, Node, Rewrite
 
 _cells = itertools.count(1)
 
@@ -299,3 +302,116 @@ def test_function_with_only_updates() -> None:
     assert [n.label for n in by_kind(graph, "output")] == ["c (update)"]
     assert graph.ops() == ["Add"]
     assert bundle.views["gradient"].notes == ["no floating-point output: nothing to differentiate"]
+
+
+def stepper(bundle: GraphBundle, view: str) -> list[tuple[Rewrite, Graph, Graph]]:
+    """(rewrite, graph before it, graph after it) for each snapshotted step."""
+    before = bundle.rewrite_start[view]
+    steps = []
+    for rw in bundle.rewrites:
+        if rw.view == view and rw.graph is not None:
+            steps.append((rw, before, rw.graph))
+            before = rw.graph
+    return steps
+
+
+def labelled(graph: Graph, ids: list[str]) -> list[str]:
+    return sorted(graph.node(i).label for i in ids)
+
+
+def test_stepper_shows_the_sigmoid_replacing_the_division() -> None:
+    bundle = build_one(LOGISTIC)
+    steps = stepper(bundle, "optimized")
+    [(rw, before, after)] = [s for s in steps if s[0].name == "local_exp_over_1_plus_exp"]
+    [sigmoid] = [n for n in top_ops(after) if n.label == "sigmoid"]
+    assert sigmoid.id in rw.created
+    assert {"true_div", "exp", "add"} <= set(labelled(before, rw.removed))
+    assert not set(rw.removed) & {n.id for n in after.nodes}
+    assert not set(rw.created) & {n.id for n in before.nodes}
+    # The sigmoid survives: it keeps its id up to the optimized view.
+    assert top_ops(bundle.views["optimized"])[0].id == sigmoid.id
+    json.dumps(bundle.to_json())
+
+
+def test_untouched_nodes_keep_their_ids_across_snapshots() -> None:
+    bundle = build_one(LOGISTIC)
+    for view in ("optimized", "gradient"):
+        graphs = [bundle.rewrite_start[view]] + [after for _, _, after in stepper(bundle, view)]
+        assert len(graphs) > 2
+        xs = {n.id for g in graphs for n in by_kind(g, "input")}
+        outs = {n.id for g in graphs for n in by_kind(g, "output")}
+        assert len(xs) == len(outs) == 1
+        assert xs == {n.id for n in by_kind(bundle.views[view], "input")}
+
+
+def test_a_bookkeeping_rebuild_keeps_the_node_id() -> None:
+    # Canonicalization recasts the constants of add and true_div (noise):
+    # the rebuilt nodes are the same boxes, so local_neg_to_mul leaves them be.
+    bundle = build_one(LOGISTIC)
+    [(rw, before, after)] = [
+        s for s in stepper(bundle, "optimized") if s[0].name == "local_neg_to_mul"
+    ]
+    assert labelled(before, rw.removed) == [
+        "1",
+        "1",
+        "ExpandDims{axes=(0, 1)}",
+        "ExpandDims{axes=(0, 1)}",
+        "neg",
+    ]
+    for label in ("add", "true_div"):
+        [old] = [n for n in top_ops(bundle.rewrite_start["optimized"]) if n.label == label]
+        [new] = [n for n in top_ops(after) if n.label == label]
+        assert old.id == new.id
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        LOGISTIC,
+        "x = T.dvector('x')\ny = x + x ** 10\n",
+        "x = T.dvector('x')\ny = T.log(1 + x)\n",
+        # Ends with bookkeeping: inplace rebuilds, a deep copy of an input.
+        "x = T.dmatrix('x')\ny = T.dot(x, x) + 1\n",
+        "x = T.dvector('x')\nf = function([x], [x, T.exp(x) * 2])\n",
+        "w = shared(np.ones(3), name='w')\nv = T.dvector('v')\n"
+        "train = function([v], (w * v).sum(), updates={w: w - 0.1 * v})\n",
+    ],
+)
+def test_last_snapshot_is_the_rewritten_graph(code: str) -> None:
+    bundle = build_one(code)
+    for view in ("optimized", "gradient"):
+        *_, (_, _, last) = stepper(bundle, view)
+        assert Counter(last.ops()) == Counter(bundle.views[view].ops())
+        assert {n.id for n in last.nodes} == {n.id for n in bundle.views[view].nodes}
+
+
+def test_noise_steps_have_no_snapshot() -> None:
+    rewrites = build_one(LOGISTIC).rewrites
+    assert any(r.noise for r in rewrites)
+    for rw in rewrites:
+        assert (rw.graph is None) == rw.noise
+        if rw.noise:
+            assert rw.created == rw.removed == []
+
+
+def test_bookkeeping_and_skipped_steps_fold_into_the_next_snapshot() -> None:
+    rewrites = [Rewrite(i, f"r{i}", "", "", noise) for i, noise in enumerate([0, 1, 0, 0, 1])]
+    x = T.dscalar("x")
+    node = (x + 1).owner
+    assert node is not None
+    changes = [Change(step, node, 0, x) for step in [0, 0, 1, 2, 3, 3, 4]]
+    history = History(changes=changes)
+    assert history.cuts(rewrites, 5) == {0: 2, 2: 4, 3: 7}
+    # Past the cap, the last real step still ends on the final graph.
+    assert history.cuts(rewrites, 2) == {0: 2, 3: 7}
+
+
+def test_stepper_is_off_for_a_large_graph() -> None:
+    code = "x = T.dvector('x')\ny = x\nfor i in range(260):\n    y = T.sin(y) * 2\n"
+    bundle = build_one(code, Options(wrt=["x"]))
+    assert len(bundle.views["original"].nodes) > 500
+    assert "the rewrite stepper is off for the optimized view: 526 nodes, more than 400" in (
+        bundle.notes
+    )
+    assert "optimized" not in bundle.rewrite_start
+    assert all(r.graph is None for r in bundle.rewrites)

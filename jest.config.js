@@ -1,0 +1,20 @@
+/** jest: TypeScript specs in tests/js run against labextension/src in jsdom. */
+module.exports = {
+  testEnvironment: 'jsdom',
+  roots: ['<rootDir>/tests/js'],
+  testMatch: ['**/*.spec.ts'],
+  transform: {
+    '^.+\\.ts$': [
+      'ts-jest',
+      {
+        // the build tsconfig is a composite project limited to labextension/src
+        tsconfig: '<rootDir>/tests/js/tsconfig.json'
+      }
+    ]
+  },
+  moduleNameMapper: { '\\.css$': '<rootDir>/tests/js/css-stub.ts' },
+  modulePathIgnorePatterns: [
+    '<rootDir>/kernel_ext/tgraph/labextension',
+    '<rootDir>/labextension/lib'
+  ]
+};

@@ -1,0 +1,210 @@
+import { GraphView, parseSvg } from '../../labextension/src/graphview';
+import { NASTY, SVG_COLLAPSED, SVG_EXPANDED, graph } from './fixtures';
+
+function mounted(svg = SVG_COLLAPSED) {
+  const calls = { expand: [] as string[], collapse: [] as string[] };
+  const view = new GraphView({
+    onExpand: id => calls.expand.push(id),
+    onCollapse: id => calls.collapse.push(id)
+  });
+  document.body.append(view.element);
+  view.setGraph(graph(), svg);
+  return { view, calls, root: view.element };
+}
+
+function q<T extends Element = HTMLElement>(root: Element, sel: string): T {
+  const found = root.querySelector<T>(sel);
+  if (!found) {
+    throw new Error(`no ${sel}`);
+  }
+  return found;
+}
+
+function click(target: Element) {
+  target.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+}
+
+afterEach(() => document.body.replaceChildren());
+
+describe('GraphView mounting', () => {
+  it('mounts the SVG with node groups addressable by id', () => {
+    const { root, view } = mounted();
+    expect(root.querySelectorAll('.tg-graph svg g.node')).toHaveLength(4);
+    expect(view.elementFor('mul')?.id).toBe('tg-mul');
+  });
+
+  it('drops scripts and event attributes, and keeps names as text', () => {
+    const { root } = mounted();
+    expect(root.querySelector('script')).toBeNull();
+    expect((window as unknown as { hacked?: boolean }).hacked).toBeUndefined();
+    const label = q(root, '#tg-w text');
+    expect(label.textContent).toBe(NASTY);
+    expect(root.querySelector('img')).toBeNull();
+  });
+
+  it('rejects text that is not SVG', () => {
+    expect(parseSvg('<html><body>hi</body></html>')).toBeNull();
+    expect(parseSvg('<svg><g></svg')).toBeNull();
+    expect(parseSvg('')).toBeNull();
+  });
+
+  it('maps hidden nodes to their collapsed subgraph', () => {
+    const { view } = mounted();
+    expect(view.elementFor('exp')?.id).toBe('tg-comp');
+  });
+});
+
+describe('GraphView search', () => {
+  it('highlights matches, steps through them and selects the current one', () => {
+    const { root, view } = mounted();
+    const input = q<HTMLInputElement>(root, '.tg-search');
+    input.value = 'elemwise';
+    input.dispatchEvent(new Event('input'));
+    expect(q(root, '.tg-search-status').textContent).toBe('0 / 3');
+    // add and exp are inside the collapsed Composite: it stands for them
+    expect(
+      Array.from(root.querySelectorAll('g.tg-match')).map(g => g.id)
+    ).toEqual(['tg-mul', 'tg-comp']);
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+    expect(view.selection).toBe('mul');
+    expect(q(root, 'g.tg-current').id).toBe('tg-mul');
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+    expect(view.selection).toBe('add');
+    expect(q(root, 'g.tg-current').id).toBe('tg-comp');
+    click(q(root, '.tg-prev'));
+    expect(view.selection).toBe('mul');
+    expect(q(root, '.tg-search-status').textContent).toBe('1 / 3');
+  });
+
+  it('clears on Escape', () => {
+    const { root, view } = mounted();
+    view.search('mul');
+    q(root, '.tg-search').dispatchEvent(
+      new KeyboardEvent('keydown', { key: 'Escape' })
+    );
+    expect(root.querySelectorAll('g.tg-match')).toHaveLength(0);
+  });
+});
+
+describe('GraphView inspector and expand/collapse', () => {
+  it('shows every attribute of a clicked node as text', () => {
+    const { root } = mounted();
+    click(q(root, '#tg-w text'));
+    const inspector = q(root, '.tg-inspector');
+    expect(q(inspector, 'h4').textContent).toBe(NASTY);
+    expect(inspector.querySelector('img')).toBeNull();
+    const terms = Array.from(inspector.querySelectorAll('dt')).map(
+      d => d.textContent
+    );
+    expect(terms).toEqual(
+      expect.arrayContaining(['kind', 'name', 'dtype', 'used by', 'id'])
+    );
+    expect(q(root, '#tg-w').classList.contains('tg-selected')).toBe(true);
+  });
+
+  it('shows the source line of an op', () => {
+    const { root } = mounted();
+    click(q(root, '#tg-mul ellipse'));
+    expect(q(root, '.tg-inspector').textContent).toContain('line 3: y = x * w');
+  });
+
+  it('asks to expand a clicked collapsed subgraph and to collapse a cluster', () => {
+    const { root, view, calls } = mounted();
+    click(q(root, '#tg-comp text'));
+    expect(calls.expand).toEqual(['comp']);
+    click(q(root, '.tg-expand'));
+    expect(calls.expand).toEqual(['comp', 'comp']);
+    view.setGraph(graph(), SVG_EXPANDED);
+    expect(root.querySelector('#tg-add')).not.toBeNull();
+    click(q(root, '#tg-comp path'));
+    click(q(root, '.tg-collapse'));
+    expect(calls.collapse).toEqual(['comp']);
+  });
+
+  it('clears the selection on a background click', () => {
+    const { root, view } = mounted();
+    view.select('mul');
+    click(q(root, '.tg-graph svg'));
+    expect(view.selection).toBeNull();
+    expect(q(root, '.tg-inspector').textContent).toContain('Click a node');
+  });
+});
+
+describe('GraphView pan and zoom', () => {
+  const box = (root: Element) =>
+    q(root, '.tg-graph svg').getAttribute('viewBox')!.split(' ').map(Number);
+
+  it('zooms with buttons and wheel, fits back, pans by dragging', () => {
+    const { root } = mounted();
+    const fitted = box(root);
+    click(q(root, '.tg-zoom-in'));
+    expect(box(root)[2]).toBeCloseTo(fitted[2] / 1.25);
+    q(root, '.tg-graph').dispatchEvent(
+      new WheelEvent('wheel', { deltaY: 200, cancelable: true })
+    );
+    expect(box(root)[2]).toBeGreaterThan(fitted[2] / 1.25);
+    click(q(root, '.tg-fit'));
+    expect(box(root)).toEqual(fitted);
+    const canvas = q(root, '.tg-graph');
+    canvas.dispatchEvent(
+      new MouseEvent('pointerdown', { clientX: 50, clientY: 50, button: 0 })
+    );
+    canvas.dispatchEvent(
+      new MouseEvent('pointermove', { clientX: 80, clientY: 50 })
+    );
+    canvas.dispatchEvent(
+      new MouseEvent('pointerup', { clientX: 80, clientY: 50 })
+    );
+    expect(box(root)[0]).toBeLessThan(fitted[0]);
+  });
+
+  it('pans and zooms from the keyboard', () => {
+    const { root } = mounted();
+    const canvas = q(root, '.tg-graph');
+    const start = box(root);
+    canvas.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }));
+    expect(box(root)[0]).toBeGreaterThan(start[0]);
+    canvas.dispatchEvent(new KeyboardEvent('keydown', { key: '+' }));
+    expect(box(root)[2]).toBeLessThan(start[2]);
+    canvas.dispatchEvent(new KeyboardEvent('keydown', { key: '0' }));
+    expect(box(root)).toEqual(start);
+  });
+});
+
+describe('GraphView highlight and export', () => {
+  it('highlights ids (through collapsed boxes) and clears them', () => {
+    const { root, view } = mounted();
+    view.highlight(['x', 'exp'], 'tg-flash');
+    expect(
+      Array.from(root.querySelectorAll('.tg-flash')).map(g => g.id)
+    ).toEqual(['tg-x', 'tg-comp']);
+    view.clearHighlight('tg-flash');
+    expect(root.querySelectorAll('.tg-flash')).toHaveLength(0);
+  });
+
+  it('exports the picture as SVG text', () => {
+    const { view } = mounted();
+    const svg = view.getSvg();
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('id="tg-mul"');
+    expect(svg).not.toContain('<script');
+  });
+
+  it('says so when a view has no picture', () => {
+    const { root, view } = mounted();
+    view.setGraph(graph(), '', { error: 'Original: too big' });
+    expect(q(root, '.tg-empty').textContent).toBe('Original: too big');
+  });
+});
+
+it('says so when a view is empty', () => {
+  const view = new GraphView();
+  view.setGraph(
+    { nodes: [], edges: [], subgraphs: [], notes: [] },
+    SVG_COLLAPSED
+  );
+  expect(view.element.querySelector('svg')).toBeNull();
+  expect(view.element.querySelector('.tg-empty')!.textContent).toBe(
+    'Nothing in this view.'
+  );
+});
