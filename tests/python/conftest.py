@@ -39,6 +39,7 @@ def run(shell: InteractiveShell, code: str) -> Ran:
 @pytest.fixture(scope="session")
 def ipython() -> InteractiveShell:
     shell = InteractiveShell.instance()
+    shell.run_line_magic("colors", "nocolor")
     shell.run_line_magic("load_ext", "tgraph")
     return shell
 

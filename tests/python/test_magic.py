@@ -23,7 +23,7 @@ def entries(shell: InteractiveShell) -> list[Any]:
 
 
 def tgraph_output(data: dict[str, Any]) -> bool:
-    return WIDGET_MIME in data or "tgraph" in data.get("text/html", "")
+    return WIDGET_MIME in data or 'class="tg-' in data.get("text/html", "")
 
 
 def tutorial_cells() -> list[str]:
@@ -47,6 +47,13 @@ def summarize(value: Any) -> Any:
     return type(value).__name__
 
 
+def without_counts(text: str) -> str:
+    """Prompt numbers, and line numbers (a cell with the magic has one line more)."""
+    text = re.sub(r"(Out|In)\[\d+\]", r"\1[]", text)
+    text = re.sub(r"line \d+", "line", text)
+    return re.sub(r"(?m)^(\s*(?:-+>)?\s*)\d+ ", r"\1", text)
+
+
 def observe(shell: InteractiveShell, ran: Ran) -> dict[str, Any]:
     ns = {
         name: summarize(value)
@@ -56,7 +63,7 @@ def observe(shell: InteractiveShell, ran: Ran) -> dict[str, Any]:
     error = None if ran.error is None else (type(ran.error).__name__, str(ran.error))
     return {
         "namespace": ns,
-        "stdout": re.sub(r"Out\[\d+\]", "Out[]", ran.stdout),
+        "stdout": without_counts(ran.stdout),
         "displays": [d for d in ran.outputs if not tgraph_output(d)],
         "result": summarize(ran.result),
         "error": error,

@@ -311,6 +311,8 @@ class PyTensorFrontend:
             used.update(ancestors(ends))
         rows = []
         for name, value in changed.items():
+            if _library_object(name, value):
+                continue
             items = list(value) if isinstance(value, list | tuple) else [value]
             for i, item in enumerate(items):
                 label = name if len(items) == 1 and items[0] is value else f"{name}[{i}]"
@@ -370,6 +372,11 @@ class PyTensorFrontend:
                 "functools.partial(f, y=1) or def g(x, y=1): return f(x, y)"
             )
         return None
+
+
+def _library_object(name: str, value: Any) -> bool:
+    """``from pytensor.tensor import *`` brings PyTensor's own types (``dmatrix``...)."""
+    return any(getattr(module, name, None) is value for module in (pytensor, pytensor.tensor))
 
 
 def _declared_row(name: str, value: Any, used: set[Variable]) -> Declared | None:
