@@ -291,6 +291,11 @@ def layout(
     return Layout(svg, visible, collapsed, shown, used, time.perf_counter() - start, groups)
 
 
+def dot_source(graph: Graph, expanded: frozenset[str] = frozenset()) -> str:
+    """The DOT text ``layout`` would hand Graphviz, for export."""
+    return _to_dot(graph, _build_tree(graph), expanded)[0]
+
+
 def _to_dot(
     graph: Graph, tree: _Tree, expanded: frozenset[str]
 ) -> tuple[str, int, list[str], list[str]]:

@@ -15,8 +15,8 @@ from typing import Any
 
 import comm
 
-from .graph import GraphBundle
-from .layout import layout
+from .graph import Graph, GraphBundle
+from .layout import LayoutError, dot_source, layout
 
 COMM_TARGET = "tgraph"
 log = logging.getLogger(__name__)
@@ -95,16 +95,54 @@ class Registry:
 
     def answer(self, data: Any) -> dict[str, Any] | None:
         """The reply to one panel request, or None for anything undefined."""
-        kind = data.get("type") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            return self._ignore(data)
+        kind = data["type"]
         if kind == "list":
             return self.listing()
-        entry = self.get(str(data.get("id"))) if isinstance(data, dict) else None
-        if kind == "get" and entry is not None:
-            return {"type": "graph", "id": entry.id, "bundle": entry.bundle.to_json()}
-        if kind == "layout" and entry is not None and data.get("view") in entry.bundle.views:
-            expanded = frozenset(str(s) for s in data.get("expanded", []))
-            view = data["view"]
-            svg = layout(entry.bundle.views[view], expanded).svg
-            return {"type": "layout", "id": entry.id, "view": view, "svg": svg}
+        entry = self.get(str(data.get("id")))
+        if entry is None:
+            return self._ignore(data)
+        if kind == "get":
+            layouts = {view: self._picture(entry.bundle.views[view]) for view in entry.bundle.views}
+            return {
+                "type": "graph",
+                "id": entry.id,
+                "bundle": entry.bundle.to_json(),
+                "layouts": layouts,
+            }
+        graph = self._graph(entry, data)
+        if graph is None:
+            return self._ignore(data)
+        expanded = frozenset(str(s) for s in data.get("expanded", []) if isinstance(s, str))
+        reply = {"id": entry.id, "view": data["view"], "step": data.get("step")}
+        if kind == "layout":
+            return {"type": "layout", **reply, **self._picture(graph, expanded)}
+        if kind == "dot":
+            return {"type": "dot", **reply, "dot": dot_source(graph, expanded)}
+        return self._ignore(data)
+
+    @staticmethod
+    def _graph(entry: Entry, data: dict[str, Any]) -> Graph | None:
+        """The view asked for, or the graph after rewrite step ``step`` of that view."""
+        graph = entry.bundle.views.get(str(data.get("view")))
+        step = data.get("step")
+        if graph is None or step is None:
+            return graph
+        steps = [r.graph for r in entry.bundle.rewrites if r.view == data["view"] and r.graph]
+        if not isinstance(step, int) or not 0 <= step <= len(steps):
+            return None
+        return entry.bundle.views["original"] if step == 0 else steps[step - 1]
+
+    @staticmethod
+    def _picture(graph: Graph, expanded: frozenset[str] = frozenset()) -> dict[str, Any]:
+        try:
+            result = layout(graph, expanded)
+        except LayoutError as error:
+            return {"error": str(error)}
+        return {"svg": result.svg, "meta": result.meta()}
+
+    @staticmethod
+    def _ignore(data: Any) -> None:
         log.warning("tgraph: ignored a panel message it does not define: %r", data)
         return None

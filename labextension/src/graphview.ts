@@ -12,9 +12,11 @@ export interface GraphViewOptions {
   /** The Collapse button of an expanded subgraph was pressed. */
   onCollapse?: (id: string) => void;
   onSelect?: (id: string | null) => void;
+  /** The user panned or zoomed (not called for setViewBox). */
+  onViewChange?: (box: ViewBox) => void;
 }
 
-interface Box {
+export interface ViewBox {
   x: number;
   y: number;
   w: number;
@@ -39,8 +41,8 @@ export class GraphView {
     notes: []
   });
   private elements = new Map<string, SVGGElement>();
-  private natural: Box = { x: 0, y: 0, w: 1, h: 1 };
-  private box: Box = { x: 0, y: 0, w: 1, h: 1 };
+  private natural: ViewBox = { x: 0, y: 0, w: 1, h: 1 };
+  private box: ViewBox = { x: 0, y: 0, w: 1, h: 1 };
   private offset = { x: 0, y: 0 };
   private cursor = new SearchCursor([]);
   private selected: string | null = null;
@@ -415,7 +417,7 @@ export class GraphView {
   }
 
   /** ``area`` grown to the canvas' aspect so it shows at no more than ``maxScale``. */
-  private fitted(area: Box, maxScale: number): Box {
+  private fitted(area: ViewBox, maxScale: number): ViewBox {
     const { cw, ch } = this.size();
     const s = Math.min(cw / area.w, ch / area.h, MAX_SCALE, maxScale);
     const w = cw / s;
@@ -459,7 +461,17 @@ export class GraphView {
     });
   }
 
-  private setBox(b: Box): void {
+  private setBox(b: ViewBox): void {
+    this.setViewBox(b);
+    this.options.onViewChange?.(b);
+  }
+
+  get viewBox(): ViewBox {
+    return { ...this.box };
+  }
+
+  /** Show exactly this area (e.g. to follow another view side by side). */
+  setViewBox(b: ViewBox): void {
     this.box = b;
     this.svg?.setAttribute('viewBox', `${b.x} ${b.y} ${b.w} ${b.h}`);
   }
@@ -509,7 +521,7 @@ export function parseSvg(svgText: string): SVGSVGElement | null {
   return svg;
 }
 
-function viewBoxOf(svg: SVGSVGElement): Box {
+function viewBoxOf(svg: SVGSVGElement): ViewBox {
   const [x, y, w, h] = (svg.getAttribute('viewBox') ?? '0 0 1 1')
     .split(/[\s,]+/)
     .map(Number);

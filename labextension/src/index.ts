@@ -9,6 +9,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { MainAreaWidget } from '@jupyterlab/apputils';
+import { ICodeCellModel } from '@jupyterlab/cells';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { LabIcon } from '@jupyterlab/ui-components';
 
@@ -49,31 +50,44 @@ const plugin: JupyterFrontEndPlugin<void> = {
       follow(panel);
     });
 
-    const jumpToCell = (panel: NotebookPanel | null, executionCount: number) => {
-      if (!panel) {
+    /** Scroll the notebook to the cell that ran as ``[executionCount]``, at ``line``. */
+    const jumpToCell = (panel: NotebookPanel | null, executionCount: number, line: number) => {
+      if (!panel || panel.isDisposed) {
         return;
       }
       const notebook = panel.content;
       const index = notebook.widgets.findIndex(
         cell =>
           cell.model.type === 'code' &&
-          (cell.model as { executionCount?: number | null }).executionCount === executionCount
+          (cell.model as ICodeCellModel).executionCount === executionCount
       );
-      if (index >= 0) {
-        notebook.activeCellIndex = index;
-        notebook.scrollToItem(index).catch(() => undefined);
-        labShell.activateById(panel.id);
+      if (index < 0) {
+        return;
       }
+      labShell.activateById(panel.id);
+      notebook.activeCellIndex = index;
+      notebook.scrollToItem(index).catch(() => undefined);
+      notebook.activeCell?.editor?.setCursorPosition({ line: line - 1, column: 0 });
     };
 
+    const documents = new Map<string, MainAreaWidget<GraphDocument>>();
     const open = (entry: IEntry) => {
+      const key = `${model.kernelId}-${entry.id}`;
+      const existing = documents.get(key);
+      if (existing && !existing.isDisposed) {
+        labShell.activateById(existing.id);
+        return;
+      }
       const source = notebooks.currentWidget;
-      const content = new GraphDocument(link, entry, count => jumpToCell(source, count));
+      const content = new GraphDocument(link, entry, (count, line) =>
+        jumpToCell(source, count, line)
+      );
       const widget = new MainAreaWidget({ content });
-      widget.id = `tgraph-${link.model.kernelId}-${entry.id}`;
+      widget.id = `tgraph-${key}`;
       widget.title.label = `${entry.name} · tgraph`;
       widget.title.icon = graphIcon;
       widget.title.closable = true;
+      documents.set(key, widget);
       app.shell.add(widget, 'main', { mode: 'split-right' });
     };
 

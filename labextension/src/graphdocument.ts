@@ -1,0 +1,420 @@
+/**
+ * One traced graph at full size in the main area: every view with the shared
+ * GraphView, a rewrite stepper, a side-by-side comparison with any other
+ * graph of the kernel, and export. Pictures come from the kernel over the
+ * panel's comm; nothing here runs code in the kernel.
+ */
+import { Widget } from '@lumino/widgets';
+
+import {
+  BundleJSON,
+  GraphJSON,
+  LayoutMeta,
+  RewriteJSON,
+  viewNames,
+  viewTitle
+} from './graphmodel';
+import { button, GraphView, text } from './graphview';
+import { KernelLink } from './kernellink';
+import { pairNodes } from './compare';
+import { IEntry } from './panelmodel';
+
+interface ILayoutReply {
+  svg?: string;
+  meta?: LayoutMeta;
+  error?: string;
+}
+
+interface IGraphReply {
+  bundle: BundleJSON;
+  layouts: Record<string, ILayoutReply>;
+}
+
+/** A rewrite that carries the graph right after it: one stop of the stepper. */
+export interface IStep extends RewriteJSON {
+  graph: GraphJSON;
+  removed: string[];
+  view: string;
+}
+
+export function stepsOf(bundle: BundleJSON, view: string): IStep[] {
+  return (bundle.rewrites as IStep[]).filter(r => (r.view ?? 'optimized') === view && r.graph);
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = cls;
+  return node;
+}
+
+function save(name: string, blob: Blob): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+/** Rasterise an SVG string at twice its size. */
+function toPng(svgText: string): Promise<Blob> {
+  return new Promise((resolve, reject) => {
+    const image = new Image();
+    const url = URL.createObjectURL(new Blob([svgText], { type: 'image/svg+xml' }));
+    image.onload = () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = image.width * 2;
+      canvas.height = image.height * 2;
+      const context = canvas.getContext('2d');
+      if (!context) {
+        reject(new Error('no canvas'));
+        return;
+      }
+      context.fillStyle = 'white';
+      context.fillRect(0, 0, canvas.width, canvas.height);
+      context.drawImage(image, 0, 0, canvas.width, canvas.height);
+      URL.revokeObjectURL(url);
+      canvas.toBlob(b => (b ? resolve(b) : reject(new Error('PNG failed'))), 'image/png');
+    };
+    image.onerror = () => reject(new Error('the SVG could not be drawn'));
+    image.src = url;
+  });
+}
+
+export class GraphDocument extends Widget {
+  constructor(
+    private readonly _link: KernelLink,
+    readonly entry: IEntry,
+    private readonly _goToCell: (executionCount: number, line: number) => void
+  ) {
+    super();
+    this.addClass('tg-document');
+    this.addClass('tg-root');
+    this.node.tabIndex = -1;
+    this._tabs = el('div', 'tg-tabs');
+    this._tabs.setAttribute('role', 'tablist');
+    this._tools = el('div', 'tg-document-tools');
+    this._message = el('p', 'tg-document-message');
+    this._stepper = el('div', 'tg-stepper');
+    this._main = el('div', 'tg-document-main');
+    this._view = this._makeView(this._main);
+    this.node.append(this._tabs, this._tools, this._message, this._stepper, this._main);
+    this._message.textContent = 'Loading…';
+    void this._load();
+  }
+
+  /** The view on screen: a view name, 'steps' or 'compare'. */
+  get mode(): string {
+    return this._mode;
+  }
+
+  private _makeView(host: HTMLElement): GraphView {
+    const view: GraphView = new GraphView({
+      onExpand: id => this._toggle(id, true),
+      onCollapse: id => this._toggle(id, false),
+      onSelect: id => this._onSelect(view, id),
+      onViewChange: box => this._partnerOf(view)?.setViewBox(box)
+    });
+    host.append(view.element);
+    return view;
+  }
+
+  /** In the comparison, the other side of ``view``. */
+  private _partnerOf(view: GraphView): GraphView | null {
+    if (this._mode !== 'compare' || !this._other) {
+      return null;
+    }
+    return view === this._view ? this._other : this._view;
+  }
+
+  private _onSelect(view: GraphView, id: string | null): void {
+    if (view === this._view) {
+      this._showSource(id);
+    }
+    const partner = this._partnerOf(view);
+    if (!partner || this._selecting) {
+      return;
+    }
+    const map = view === this._view ? this._pairs : this._pairsBack;
+    this._selecting = true;
+    partner.select(id ? (map.get(id) ?? null) : null);
+    this._selecting = false;
+  }
+
+  private async _load(): Promise<void> {
+    try {
+      const reply = (await this._link.request(
+        { type: 'get', id: this.entry.id },
+        'graph'
+      )) as unknown as IGraphReply;
+      this._bundle = reply.bundle;
+      this._layouts = reply.layouts;
+    } catch (error) {
+      this._message.textContent = `Could not load the graph: ${String(error)}`;
+      return;
+    }
+    this._message.textContent = '';
+    this._buildTabs();
+    this._show(viewNames(this._bundle)[0] ?? 'original');
+  }
+
+  private _buildTabs(): void {
+    const bundle = this._bundle!;
+    const modes = viewNames(bundle).map(v => [v, viewTitle(v)]);
+    if (stepsOf(bundle, 'optimized').length || stepsOf(bundle, 'gradient').length) {
+      modes.push(['steps', 'Rewrite steps']);
+    }
+    modes.push(['compare', 'Compare']);
+    for (const [mode, title] of modes) {
+      const tab = button(title, 'tg-tab', `Show ${title}`, () => this._show(mode));
+      tab.dataset.view = mode;
+      tab.setAttribute('role', 'tab');
+      this._tabs.append(tab);
+    }
+    this._tools.append(
+      button('SVG', 'tg-export', 'Save the picture as SVG', () => this._export('svg')),
+      button('PNG', 'tg-export', 'Save the picture as PNG', () => this._export('png')),
+      button('DOT', 'tg-export', 'Save the Graphviz source', () => this._export('dot')),
+      button('JSON', 'tg-export', 'Save the graph in the tgraph format', () =>
+        this._export('json')
+      )
+    );
+    for (const b of Array.from(this._tools.querySelectorAll<HTMLButtonElement>('button'))) {
+      b.dataset.format = b.textContent!.toLowerCase();
+    }
+  }
+
+  private _show(mode: string): void {
+    this._mode = mode;
+    for (const tab of Array.from(this._tabs.children) as HTMLElement[]) {
+      tab.setAttribute('aria-selected', String(tab.dataset.view === mode));
+    }
+    this._stepper.replaceChildren();
+    this._main.classList.toggle('tg-compare', mode === 'compare');
+    this._other?.dispose();
+    this._other = null;
+    if (mode === 'steps') {
+      this._showSteps();
+    } else if (mode === 'compare') {
+      this._showCompare();
+    } else {
+      this._paint(this._view, mode, this._layouts[mode]);
+    }
+  }
+
+  private _graphOf(mode: string): GraphJSON | undefined {
+    return this._bundle?.views[mode];
+  }
+
+  private _paint(view: GraphView, mode: string, layout: ILayoutReply | undefined): void {
+    const graph = this._graphOf(mode);
+    if (!graph || !layout) {
+      return;
+    }
+    view.setGraph(graph, layout.svg ?? '', { ...(layout.meta ?? {}), error: layout.error });
+  }
+
+  /** Expand or collapse a subgraph of the current view: the kernel lays it out again. */
+  private async _toggle(id: string, open: boolean): Promise<void> {
+    const mode = this._mode;
+    if (!this._graphOf(mode)) {
+      return;
+    }
+    const shown = new Set(this._expanded[mode] ?? []);
+    if (open) {
+      shown.add(id);
+    } else {
+      shown.delete(id);
+    }
+    const reply = (await this._link.request(
+      { type: 'layout', id: this.entry.id, view: mode, expanded: [...shown] },
+      'layout'
+    )) as ILayoutReply;
+    if (reply.error) {
+      this._message.textContent = reply.error;
+      return;
+    }
+    this._message.textContent = '';
+    this._expanded[mode] = [...shown];
+    this._layouts[mode] = reply;
+    if (this._mode === mode) {
+      this._paint(this._view, mode, reply);
+    }
+  }
+
+  private _showSource(id: string | null): void {
+    this._tools.querySelector('.tg-goto')?.remove();
+    const node = id ? this._graphOf(this._mode)?.nodes.find(n => n.id === id) : undefined;
+    const cell = this._bundle?.cell;
+    if (!node?.source || cell === null || cell === undefined) {
+      return;
+    }
+    const line = node.source.line;
+    this._tools.prepend(
+      button(`Go to cell [${cell}], line ${line}`, 'tg-goto', 'Show this line in the notebook', () =>
+        this._goToCell(cell, line)
+      )
+    );
+  }
+
+  // -- rewrite stepper ---------------------------------------------------------
+
+  private _showSteps(): void {
+    const bundle = this._bundle!;
+    const view = stepsOf(bundle, 'optimized').length ? 'optimized' : 'gradient';
+    const steps = stepsOf(bundle, view);
+    const slider = el('input', 'tg-step-slider');
+    slider.type = 'range';
+    slider.min = '0';
+    slider.max = String(steps.length);
+    slider.value = '0';
+    slider.setAttribute('aria-label', 'Rewrite step');
+    const label = el('span', 'tg-step-label');
+    label.setAttribute('aria-live', 'polite');
+    const go = (k: number) => {
+      slider.value = String(Math.max(0, Math.min(steps.length, k)));
+      void this._step(view, steps, Number(slider.value), label);
+    };
+    slider.addEventListener('input', () => go(Number(slider.value)));
+    this._stepper.append(
+      button('◀', 'tg-step-prev', 'Previous rewrite', () => go(Number(slider.value) - 1)),
+      slider,
+      button('▶', 'tg-step-next', 'Next rewrite', () => go(Number(slider.value) + 1)),
+      label
+    );
+    go(0);
+  }
+
+  private async _step(view: string, steps: IStep[], k: number, label: HTMLElement): Promise<void> {
+    const reply = (await this._link.request(
+      { type: 'layout', id: this.entry.id, view, step: k, expanded: [] },
+      'layout'
+    )) as ILayoutReply;
+    const graph = k === 0 ? this._bundle!.views.original : steps[k - 1].graph;
+    this._view.setGraph(graph, reply.svg ?? '', { ...(reply.meta ?? {}), error: reply.error });
+    if (k === 0) {
+      label.textContent = `Step 0 of ${steps.length}: the graph as written`;
+      return;
+    }
+    const step = steps[k - 1];
+    label.textContent =
+      `Step ${k} of ${steps.length}: ${step.name} replaced ${step.replaced} ` +
+      `with ${step.replacement}`;
+    this._view.highlight(step.created, 'tg-step-created');
+    const next = steps[k];
+    if (next) {
+      this._view.highlight(next.removed, 'tg-step-removed');
+    }
+  }
+
+  // -- compare -----------------------------------------------------------------
+
+  private _showCompare(): void {
+    const bundle = this._bundle!;
+    const pick = el('select', 'tg-compare-pick');
+    pick.setAttribute('aria-label', 'Graph to compare with');
+    const choices: [string, string, string][] = [];
+    for (const v of viewNames(bundle)) {
+      choices.push([this.entry.id, v, `${bundle.target}: ${viewTitle(v)}`]);
+    }
+    for (const other of this._link.model.entries) {
+      if (other.id !== this.entry.id) {
+        for (const v of Object.keys(other.nodes)) {
+          choices.push([other.id, v, `${other.name} [${other.cell ?? ''}]: ${viewTitle(v)}`]);
+        }
+      }
+    }
+    const left = el('select', 'tg-compare-pick');
+    left.setAttribute('aria-label', 'Graph on the left');
+    for (const v of viewNames(bundle)) {
+      left.append(new Option(`${bundle.target}: ${viewTitle(v)}`, v));
+    }
+    choices.forEach(([, , title], i) => pick.append(new Option(title, String(i))));
+    // Original against optimized is what people compare first.
+    pick.value = String(Math.min(1, choices.length - 1));
+    const summary = el('span', 'tg-compare-summary');
+    summary.setAttribute('aria-live', 'polite');
+    const run = () => {
+      const [id, view] = choices[Number(pick.value)];
+      void this._compare(left.value, id, view, summary);
+    };
+    left.addEventListener('change', run);
+    pick.addEventListener('change', run);
+    this._stepper.append(left, text('span', '', 'against'), pick, summary);
+    this._other = this._makeView(this._main);
+    this._other.element.classList.add('tg-compare-right');
+    run();
+  }
+
+  private async _compare(
+    leftView: string,
+    otherId: string,
+    otherView: string,
+    summary: HTMLElement
+  ): Promise<void> {
+    let graph: GraphJSON | undefined;
+    let layout: ILayoutReply | undefined;
+    if (otherId === this.entry.id) {
+      graph = this._graphOf(otherView);
+      layout = this._layouts[otherView];
+    } else {
+      const reply = (await this._link.request(
+        { type: 'get', id: otherId },
+        'graph'
+      )) as unknown as IGraphReply;
+      graph = reply.bundle.views[otherView];
+      layout = reply.layouts[otherView];
+    }
+    const right = this._other;
+    const leftGraph = this._graphOf(leftView);
+    if (!right || !graph || !layout || !leftGraph) {
+      return;
+    }
+    this._paint(this._view, leftView, this._layouts[leftView]);
+    right.setGraph(graph, layout.svg ?? '', layout.meta ?? {});
+    const pairs = pairNodes(leftGraph, graph);
+    this._view.highlight(pairs.onlyLeft, 'tg-only');
+    right.highlight(pairs.onlyRight, 'tg-only');
+    summary.textContent =
+      `${pairs.pairs.length} nodes paired, ${pairs.onlyLeft.length} only on the left, ` +
+      `${pairs.onlyRight.length} only on the right`;
+    this._pairs = new Map(pairs.pairs);
+    this._pairsBack = new Map(pairs.pairs.map(([a, b]) => [b, a]));
+    right.setViewBox(this._view.viewBox);
+  }
+
+  private async _export(format: string): Promise<void> {
+    const name = `${this.entry.name}-${this._mode}`;
+    const svg = this._view.getSvg();
+    if (format === 'svg') {
+      save(`${name}.svg`, new Blob([svg], { type: 'image/svg+xml' }));
+    } else if (format === 'png') {
+      save(`${name}.png`, await toPng(svg));
+    } else if (format === 'json') {
+      const graph = this._graphOf(this._mode) ?? this._bundle?.views.original;
+      const data = { version: 1, target: this.entry.name, view: this._mode, graph };
+      save(`${name}.json`, new Blob([JSON.stringify(data, null, 1)], { type: 'application/json' }));
+    } else if (format === 'dot') {
+      const view = this._graphOf(this._mode) ? this._mode : 'original';
+      const reply = await this._link.request(
+        { type: 'dot', id: this.entry.id, view, expanded: this._expanded[view] ?? [] },
+        'dot'
+      );
+      save(`${name}.dot`, new Blob([String(reply.dot)], { type: 'text/vnd.graphviz' }));
+    }
+  }
+
+  private _bundle: BundleJSON | null = null;
+  private _layouts: Record<string, ILayoutReply> = {};
+  private _expanded: Record<string, string[]> = {};
+  private _mode = 'original';
+  private _view: GraphView;
+  private _other: GraphView | null = null;
+  private _tabs: HTMLDivElement;
+  private _tools: HTMLDivElement;
+  private _message: HTMLParagraphElement;
+  private _stepper: HTMLDivElement;
+  private _main: HTMLDivElement;
+  private _pairs = new Map<string, string>();
+  private _pairsBack = new Map<string, string>();
+  private _selecting = false;
+}
