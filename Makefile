@@ -42,12 +42,13 @@ $(STAMP)/node: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# Editable install; the build hook compiles the widget bundle and the
-# JupyterLab extension, which `develop` links into the environment.
+# Editable install, then the widget bundle and the JupyterLab extension,
+# linked into the environment so a rebuild needs no reinstall.
+LABEXT := $(VENV)/share/jupyter/labextensions/jupyter-tgraph
 $(STAMP)/extension: $(STAMP)/venv $(STAMP)/node $(TS_SOURCES) tsconfig.json
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	PATH="$(CURDIR)/$(BIN):$$PATH" npm run build
-	$(BIN)/jupyter labextension develop --overwrite .
+	rm -rf $(LABEXT) && ln -s $(CURDIR)/kernel_ext/tgraph/labextension $(LABEXT)
 	touch $@
 
 $(STAMP)/ui: tests/ui/package.json tests/ui/package-lock.json

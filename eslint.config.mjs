@@ -5,7 +5,9 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   {
     ignores: [
-      'node_modules/',
+      '**/node_modules/',
+      'tests/ui/.lab-root-*/',
+      'tests/ui/test-results/',
       'labextension/lib/',
       'kernel_ext/tgraph/labextension/',
       'kernel_ext/tgraph/static/',

@@ -10,6 +10,7 @@ tracebacks are exactly IPython's own: tgraph only adds output after them.
 from __future__ import annotations
 
 import ast
+import functools
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from IPython.display import display
 
 from .frontends import CellInfo, Frontend, Options, Target, TraceError, loaded_frontends
 from .registry import Registry
+from .runner import Runner, host_fallback
 
 MAGIC = "%%tgraph"
 
@@ -177,7 +179,10 @@ class TgraphMagics(Magics):
             _warn(f"could not read the magic line: {error}")
             return
         count = self.shell.execution_count
-        transformed = self.shell.transform_cell(raw)
+        try:
+            transformed = self.shell.transform_cell(raw)
+        except SyntaxError:
+            return  # IPython reports it itself; the cell will not run
         cell = CellInfo(
             code=raw,
             filename=self.shell.compile.get_code_name(raw, transformed, count),
@@ -251,12 +256,18 @@ class TgraphMagics(Magics):
 
         from .widget import GraphWidget, declared_table
 
+        devices = self.registry.devices.get() if targets else None
+        build_options = options
+        if devices is not None:  # timing: a missing device must not hide the graphs
+            build_options, problem = host_fallback(options, devices)
+            if problem:
+                _warn(problem)
         for frontend, target in targets:
             try:
                 if target.name in options.calls:
                     target.args, target.kwargs = evaluate_call(
                         options.calls[target.name], self.shell.user_ns)
-                bundle = frontend.build(target, options, cell)
+                bundle = frontend.build(target, build_options, cell)
             except TraceError as error:
                 _warn(str(error))
                 continue
@@ -264,9 +275,19 @@ class TgraphMagics(Magics):
                 _warn(f"could not trace {target.name!r}: {type(error).__name__}: {error}")
                 continue
             bundle.cell = cell.execution_count
-            widget = GraphWidget(bundle)
-            self.registry.add(bundle)
+            entry = self.registry.add(bundle)
+            runner = Runner(
+                target,
+                options,
+                self.registry.devices,
+                functools.partial(self.registry.record_timing, entry),
+            )
+            widget = GraphWidget(
+                bundle, runner.time, runner.profile, devices=devices.to_json() if devices else {}
+            )
             display(widget)
+            if options.run:  # after display, so the graphs show while it measures
+                widget.run_timing({})
         if declared and not targets:
             display(declared_table(declared))
         if not targets and not declared and not options.names:

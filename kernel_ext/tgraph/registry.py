@@ -15,6 +15,7 @@ from typing import Any
 
 import comm
 
+from .devices import DeviceCache
 from .graph import Graph, GraphBundle
 from .layout import LayoutError, dot_source, layout
 
@@ -50,6 +51,8 @@ class Registry:
         self.entries: list[Entry] = []
         self._ids = itertools.count(1)
         self._comms: list[Any] = []
+        #: This kernel's devices and backends, discovered once, for timing.
+        self.devices = DeviceCache()
 
     def open(self) -> None:
         comm.get_comm_manager().register_target(COMM_TARGET, self._on_open)
@@ -129,10 +132,12 @@ class Registry:
         step = data.get("step")
         if graph is None or step is None:
             return graph
-        steps = [r.graph for r in entry.bundle.rewrites if r.view == data["view"] and r.graph]
-        if not isinstance(step, int) or not 0 <= step <= len(steps):
+        view = data["view"]
+        start = entry.bundle.rewrite_start.get(view)
+        steps = [r.graph for r in entry.bundle.rewrites if r.view == view and r.graph]
+        if start is None or not isinstance(step, int) or not 0 <= step <= len(steps):
             return None
-        return entry.bundle.views["original"] if step == 0 else steps[step - 1]
+        return start if step == 0 else steps[step - 1]
 
     @staticmethod
     def _picture(graph: Graph, expanded: frozenset[str] = frozenset()) -> dict[str, Any]:

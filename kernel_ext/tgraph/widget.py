@@ -6,11 +6,17 @@ and asks for subgraphs to be expanded by writing the ``expanded`` trait, which
 makes this object lay that view out again. ``_repr_mimebundle_`` also carries
 ``text/html`` with the same pictures, for nbconvert, GitHub and frontends
 without a widget manager.
+
+Timing: the front end asks with anywidget custom messages, ``{type: "time",
+device, backend, size}`` and ``{type: "profile", ...}``; nothing else is
+accepted. The widget runs the ``timer`` / ``profiler`` callables the magic
+gave it (so it holds no framework logic) and answers by updating traits.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -18,10 +24,15 @@ import anywidget
 import traitlets as t
 
 from . import layout as lay
+from .devices import DeviceError
 from .graph import Graph, GraphBundle
 from .tables import DeclaredTable, declared_table
+from .timing import TimingError
 
-__all__ = ["DeclaredTable", "GraphWidget", "declared_table", "view_title"]
+__all__ = ["DeclaredTable", "GraphWidget", "Request", "declared_table", "view_title"]
+
+#: A front-end request (``device``, ``backend``, ``size``) -> a JSON-ready answer.
+Request = Callable[[dict[str, Any]], dict[str, Any]]
 
 VIEW_TITLES = {"original": "Original", "optimized": "Optimized", "gradient": "Gradient"}
 
@@ -60,8 +71,24 @@ class GraphWidget(anywidget.AnyWidget):
     expanded = t.Dict().tag(sync=True)
     status = t.Unicode("").tag(sync=True)
     error = t.Unicode("").tag(sync=True)
+    #: ``Devices.to_json()``; empty when this target cannot be timed (no panel).
+    devices = t.Dict().tag(sync=True)
+    #: ``TimingResult.row()`` of every run, oldest first.
+    timings = t.List(t.Dict()).tag(sync=True)
+    #: True while a timing or profile request runs in the kernel.
+    busy = t.Bool(False).tag(sync=True)
+    #: Why the last request could not run (no GPU, bad size...); "" after one that ran.
+    timing_error = t.Unicode("").tag(sync=True)
+    #: ``ProfileResult.to_json()`` of the last profile request.
+    profile = t.Dict().tag(sync=True)
 
-    def __init__(self, bundle: GraphBundle, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        bundle: GraphBundle,
+        timer: Request | None = None,
+        profiler: Request | None = None,
+        **kwargs: Any,
+    ) -> None:
         self._graphs: dict[str, Graph] = dict(bundle.views)
         self._applied: dict[str, frozenset[str]] = {}
         self._bundle = bundle
@@ -81,6 +108,54 @@ class GraphWidget(anywidget.AnyWidget):
             **kwargs,
         )
         self.status = self._summary(metas)
+        self._timer, self._profiler = timer, profiler
+        self.on_msg(self._on_request)
+
+    # -- timing --------------------------------------------------------------
+
+    def _on_request(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        """Serve the two requests the front end may send; ignore anything else."""
+        kind = content.get("type") if isinstance(content, dict) else None
+        if kind == "time":
+            self.run_timing(content)
+        elif kind == "profile":
+            self.run_profile(content)
+
+    def run_timing(self, request: dict[str, Any]) -> None:
+        """Time once as ``request`` asks and append the row (the magic's own run too)."""
+        row = self._serve(self._timer, request)
+        if row is not None:
+            self.timings = [*self.timings, row]
+
+    def run_profile(self, request: dict[str, Any]) -> None:
+        profile = self._serve(self._profiler, request)
+        if profile is not None:
+            self.profile = profile
+
+    def _serve(self, call: Request | None, request: dict[str, Any]) -> dict[str, Any] | None:
+        """The answer of ``call``, or None with the reason in ``timing_error``.
+
+        Nothing raised here may reach the cell or the comm: a request that
+        cannot run, an interrupt before anything was measured, and a tgraph
+        bug all become one line in the panel.
+        """
+        if call is None:
+            return None
+        self.busy = True
+        self.timing_error = ""
+        try:
+            return call(request)
+        except (DeviceError, TimingError) as error:
+            self.timing_error = str(error)
+        except KeyboardInterrupt:
+            self.timing_error = "interrupted before anything was measured"
+        except Exception as bug:
+            self.timing_error = f"internal error, please report it: {type(bug).__name__}: {bug}"
+        finally:
+            self.busy = False
+        return None
+
+    # -- layout --------------------------------------------------------------
 
     def _lay_out(
         self, view: str, expanded: frozenset[str]

@@ -33,12 +33,13 @@ interface IGraphReply {
 /** A rewrite that carries the graph right after it: one stop of the stepper. */
 export interface IStep extends RewriteJSON {
   graph: GraphJSON;
-  removed: string[];
-  view: string;
 }
 
 export function stepsOf(bundle: BundleJSON, view: string): IStep[] {
-  return (bundle.rewrites as IStep[]).filter(r => (r.view ?? 'optimized') === view && r.graph);
+  if (!bundle.rewrite_start?.[view]) {
+    return [];
+  }
+  return bundle.rewrites.filter((r): r is IStep => (r.view ?? 'optimized') === view && !!r.graph);
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string): HTMLElementTagNameMap[K] {
@@ -289,10 +290,14 @@ export class GraphDocument extends Widget {
       { type: 'layout', id: this.entry.id, view, step: k, expanded: [] },
       'layout'
     )) as ILayoutReply;
-    const graph = k === 0 ? this._bundle!.views.original : steps[k - 1].graph;
+    const start = this._bundle!.rewrite_start?.[view];
+    const graph = k === 0 ? start : steps[k - 1].graph;
+    if (!graph) {
+      return;
+    }
     this._view.setGraph(graph, reply.svg ?? '', { ...(reply.meta ?? {}), error: reply.error });
     if (k === 0) {
-      label.textContent = `Step 0 of ${steps.length}: the graph as written`;
+      label.textContent = `Step 0 of ${steps.length}: the graph before any rewrite`;
       return;
     }
     const step = steps[k - 1];
@@ -302,7 +307,7 @@ export class GraphDocument extends Widget {
     this._view.highlight(step.created, 'tg-step-created');
     const next = steps[k];
     if (next) {
-      this._view.highlight(next.removed, 'tg-step-removed');
+      this._view.highlight(next.removed ?? [], 'tg-step-removed');
     }
   }
 

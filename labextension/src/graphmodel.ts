@@ -56,6 +56,12 @@ export interface RewriteJSON {
   replacement: string;
   noise: boolean;
   created: string[];
+  /** Which view's pipeline ran it: 'optimized' or 'gradient'. */
+  view?: string;
+  /** Ids in the previous step's graph that this step removed. */
+  removed?: string[];
+  /** The graph right after this step (the side panel's stepper only). */
+  graph?: GraphJSON | null;
 }
 
 export interface BundleJSON {
@@ -66,6 +72,8 @@ export interface BundleJSON {
   notes: string[];
   info: Record<string, unknown>;
   cell: number | null;
+  /** Per view, the graph before its first rewrite (the stepper's step 0). */
+  rewrite_start?: Record<string, GraphJSON>;
 }
 
 /** Synthetic group made by the kernel's layout for big flat graphs. */

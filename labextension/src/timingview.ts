@@ -86,10 +86,7 @@ export function formatSeconds(seconds: number | null | undefined): string {
     [1e-6, 'µs'],
     [1e-9, 'ns']
   ];
-  const [scale, unit] = units.find(([s]) => Math.abs(seconds) >= s) ?? [
-    1e-9,
-    'ns'
-  ];
+  const [scale, unit] = units.find(([s]) => Math.abs(seconds) >= s) ?? [1e-9, 'ns'];
   const value = seconds / scale;
   const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
   return `${value.toFixed(digits)} ${unit}`;
@@ -98,9 +95,7 @@ export function formatSeconds(seconds: number | null | undefined): string {
 /** Each row's speed-up against the first row's median (first row: 1). */
 export function speedups(rows: TimingRow[]): (number | null)[] {
   const base = rows[0]?.median_s ?? null;
-  return rows.map(row =>
-    base !== null && row.median_s ? base / row.median_s : null
-  );
+  return rows.map(row => (base !== null && row.median_s ? base / row.median_s : null));
 }
 
 /** The `gpu`/`cpu` toggle name of a device: `cpu:0` -> `cpu`, `cpu:1` stays. */
@@ -120,10 +115,7 @@ function element<K extends keyof HTMLElementTagNameMap>(
 }
 
 /** One dot per sample on a shared axis, and a tick at the median. */
-export function samplePlot(
-  samples: number[],
-  median: number | null
-): SVGSVGElement {
+export function samplePlot(samples: number[], median: number | null): SVGSVGElement {
   const svg = document.createElementNS(SVG_NS, 'svg');
   svg.setAttribute('class', 'tg-timing-plot');
   svg.setAttribute('width', String(PLOT_WIDTH));
@@ -135,9 +127,7 @@ export function samplePlot(
   const low = Math.min(...samples);
   const high = Math.max(...samples);
   const x = (v: number): number =>
-    high > low
-      ? 3 + ((v - low) / (high - low)) * (PLOT_WIDTH - 6)
-      : PLOT_WIDTH / 2;
+    high > low ? 3 + ((v - low) / (high - low)) * (PLOT_WIDTH - 6) : PLOT_WIDTH / 2;
   const title = document.createElementNS(SVG_NS, 'title');
   title.textContent = `${samples.length} samples, ${formatSeconds(low)} to ${formatSeconds(high)}`;
   svg.appendChild(title);
@@ -168,6 +158,8 @@ export class TimingView {
   private readonly runButton: HTMLButtonElement;
   private readonly body: HTMLTableSectionElement;
   private readonly status: HTMLDivElement;
+  private readonly signature: HTMLDivElement;
+  private readonly message: HTMLDivElement;
   private device = 'cpu';
   private busy = false;
 
@@ -210,7 +202,11 @@ export class TimingView {
     this.body = table.createTBody();
     this.status = element('div', 'tg-timing-status');
     this.status.setAttribute('aria-live', 'polite');
-    this.node.append(controls, table, this.status);
+    this.signature = element('div', 'tg-timing-signature');
+    this.message = element('div', 'tg-timing-message');
+    this.message.setAttribute('role', 'alert');
+    this.message.hidden = true;
+    this.node.append(controls, this.message, table, this.signature, this.status);
     this.setDevices({
       devices: [{ name: 'cpu:0', kind: 'cpu' }],
       gpu: { available: false, reason: 'not known yet' },
@@ -245,9 +241,7 @@ export class TimingView {
       button.dataset.device = name;
       const missing = !known && name === 'gpu';
       button.disabled = missing;
-      button.title = missing
-        ? `no GPU: ${info.gpu.reason}`
-        : (known?.description ?? name);
+      button.title = missing ? `no GPU: ${info.gpu.reason}` : (known?.description ?? name);
       button.addEventListener('click', () => this.select(name));
       this.devicesBar.appendChild(button);
     }
@@ -297,11 +291,16 @@ export class TimingView {
   setRows(rows: TimingRow[]): void {
     const gains = speedups(rows);
     this.body.replaceChildren();
-    rows.forEach((row, i) =>
-      this.body.appendChild(this.rowNode(row, gains[i]))
-    );
+    rows.forEach((row, i) => this.body.appendChild(this.rowNode(row, gains[i])));
     const last = rows[rows.length - 1];
     this.status.textContent = last ? this.statusText(last) : '';
+    this.signature.textContent = last?.signature ? `inputs: ${last.signature}` : '';
+  }
+
+  /** Why the last request could not run (e.g. no GPU); "" hides it. */
+  setMessage(message: string): void {
+    this.message.textContent = message;
+    this.message.hidden = !message;
   }
 
   dispose(): void {
@@ -334,21 +333,13 @@ export class TimingView {
     cell(formatSeconds(row.compile_s));
     cell(
       formatSeconds(row.first_call_s),
-      row.transfer_s
-        ? `inputs to the device: ${formatSeconds(row.transfer_s)}`
-        : ''
+      row.transfer_s ? `inputs to the device: ${formatSeconds(row.transfer_s)}` : ''
     );
     const iqr = row.iqr_s === null ? '' : ` ± ${formatSeconds(row.iqr_s)}`;
     cell(row.median_s === null ? '—' : formatSeconds(row.median_s) + iqr);
-    const flag = row.interrupted
-      ? ' (stopped)'
-      : row.budget_exhausted
-        ? ' (budget)'
-        : '';
+    const flag = row.interrupted ? ' (stopped)' : row.budget_exhausted ? ' (budget)' : '';
     cell(`${row.calls}${flag}`);
-    cell(
-      gain === null ? '—' : `${gain >= 10 ? gain.toFixed(0) : gain.toFixed(2)}×`
-    );
+    cell(gain === null ? '—' : `${gain >= 10 ? gain.toFixed(0) : gain.toFixed(2)}×`);
     cell('').appendChild(samplePlot(row.samples, row.median_s));
     return tr;
   }

@@ -123,11 +123,14 @@ def test_failing_cell_keeps_its_own_error_and_traceback(shell: InteractiveShell)
     assert "tgraph" not in ran.stderr
 
 
-def test_syntax_error_is_reported_by_python_alone(shell: InteractiveShell) -> None:
-    ran = run(shell, "%%tgraph\nx = (1,\n")
+@pytest.mark.parametrize("body", ["x = (1,\n", "def f():\n    return 1\n  f()\n"])
+def test_syntax_error_is_reported_by_python_alone(shell: InteractiveShell, body: str) -> None:
+    ran = run(shell, "%%tgraph\n" + body)
+    plain = run(shell, body)
     assert isinstance(ran.error, SyntaxError)
+    assert type(ran.error) is type(plain.error)
     assert entries(shell) == []
-    assert "tgraph" not in ran.stderr
+    assert "tgraph" not in ran.stderr + ran.stdout
 
 
 def test_removed_default_values_get_the_original_error_and_a_hint(shell: InteractiveShell) -> None:

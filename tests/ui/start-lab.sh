@@ -14,4 +14,4 @@ if [ "$disabled" = 1 ]; then
   echo '{"disabledExtensions": {"jupyter-tgraph": true}}' > "$JUPYTER_CONFIG_DIR/labconfig/page_config.json"
 fi
 exec "$venv/bin/jupyter" lab --config "$here/jupyter_server_test_config.py" \
-  --ServerApp.port="$port" --no-browser
+  --ServerApp.port="$port" --no-browser --allow-root

@@ -179,8 +179,8 @@ class RewriteRecorder(Feature):
     """Snapshots each replacement as it happens: nodes are edited in place
     later, so text must be taken inside the callback."""
 
-    def __init__(self, members: _VerboseMembers) -> None:
-        self.members = members
+    def __init__(self, members: _VerboseMembers | None = None) -> None:
+        self.members = members or _VerboseMembers()
         self.rewrites: list[Rewrite] = []
         self.created_by: dict[Apply, int] = {}
         self._pending: list[Apply] = []

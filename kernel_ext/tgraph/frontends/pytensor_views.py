@@ -22,10 +22,12 @@ from ..graph import Edge, Graph, Node, Rewrite, Source, Subgraph
 from . import CellInfo
 from .pytensor_rewrites import History, Recorded, op_label, value_preview
 
-# The stepper snapshots at most this many steps per view, and only graphs of
-# at most this many nodes: past that, the JSON and the layouts cost too much.
+# The stepper snapshots at most this many steps per view, only graphs of at
+# most this many nodes, and about this many nodes in all per view: past that,
+# the JSON (megabytes) and the layouts cost too much.
 MAX_SNAPSHOTS = 150
 MAX_STEP_NODES = 400
+MAX_SNAPSHOT_NODES = 10_000
 
 InputsOf = Callable[[Apply], Sequence[Variable]]
 
@@ -342,14 +344,14 @@ def credit(
     if len(final.nodes) > MAX_STEP_NODES:
         steps.notes.append(off + f"{len(final.nodes)} nodes, more than {MAX_STEP_NODES}")
         return steps
-    cuts = history.cuts(rewrites, MAX_SNAPSHOTS)
-    order = sorted(cuts, key=cuts.__getitem__)
     book = _IdBook(ids, history.rebuilt)
-    states = history.replay([0] + [cuts[step] for step in order])
-    start = _snapshot(recorded.fgraph, history, names, cell, book, *next(states))
+    start = _snapshot(recorded.fgraph, history, names, cell, book, *next(history.replay([0])))
     if len(start.nodes) > MAX_STEP_NODES:
         steps.notes.append(off + f"{len(start.nodes)} nodes, more than {MAX_STEP_NODES}")
         return steps
+    size = max(len(start.nodes), len(final.nodes), 1)
+    cuts = history.cuts(rewrites, max(1, min(MAX_SNAPSHOTS, MAX_SNAPSHOT_NODES // size)))
+    order = sorted(cuts, key=cuts.__getitem__)
     real = sum(not rw.noise for rw in rewrites)
     if real > len(order):
         steps.notes.append(
@@ -359,6 +361,7 @@ def credit(
         rw.created = []
     steps.start = start
     before = _top_ids(start)
+    states = history.replay([cuts[step] for step in order])
     for step, (edited, outputs) in zip(order, states, strict=True):
         graph = _snapshot(recorded.fgraph, history, names, cell, book, edited, outputs)
         after = _top_ids(graph)

@@ -17,7 +17,7 @@ from pytensor import In, function, shared
 from pytensor.tensor import TensorType
 from tgraph.frontends import CellInfo, Options, Target, TraceError
 from tgraph.frontends.pytensor import PyTensorFrontend
-from tgraph.frontends.pytensor_rewrites import Change, History
+from tgraph.frontends.pytensor_rewrites import Change, History, RewriteRecorder
 from tgraph.graph import Graph, GraphBundle, Node, Rewrite
 
 _cells = itertools.count(1)
@@ -415,3 +415,18 @@ def test_stepper_is_off_for_a_large_graph() -> None:
     )
     assert "optimized" not in bundle.rewrite_start
     assert all(r.graph is None for r in bundle.rewrites)
+
+
+def test_a_reverted_rewrite_counts_as_noise() -> None:
+    # A rewrite that fails validation is undone change by change, with the
+    # reason ("Revert", reason): the stepper must not show it as a step.
+    a = T.dscalar("a")
+    old, new = T.exp(a), T.log(a)
+    node = (old + 1).owner
+    recorder = RewriteRecorder()
+    recorder.on_change_input(None, node, 0, old, new, "local_x")
+    recorder.on_change_input(None, node, 0, new, old, ("Revert", "local_x"))
+    assert [(r.name, r.noise) for r in recorder.rewrites] == [
+        ("local_x", True),
+        ("revert local_x", True),
+    ]

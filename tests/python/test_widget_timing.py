@@ -1,0 +1,220 @@
+"""The timing panel end to end: the magic's automatic run, and the widget's messages.
+
+Real PyTensor and JAX functions in a real IPython shell; the front end is
+played by the custom messages anywidget's ``model.send`` delivers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import Ran, run
+from IPython.core.interactiveshell import InteractiveShell
+from ipywidgets.widgets.widget import _instances
+from tgraph.devices import discover
+from tgraph.graph import Graph, GraphBundle, Node
+from tgraph.widget import GraphWidget
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+FAST = "--budget 0.1"
+HAS_GPU = bool(discover().gpus)
+no_gpu_only = pytest.mark.skipif(HAS_GPU, reason="this machine has a GPU")
+
+PYTENSOR_CELL = f"""%%tgraph {FAST}
+x = pt.dvector("x")
+w = pytensor.shared(np.ones(3), name="w")
+f = pytensor.function([x], pt.exp(x).sum() + w.sum(), updates={{w: w + 1}})
+f(np.ones(3))
+"""
+
+JAX_CELL = """
+g = jax.jit(lambda a: jnp.tanh(a @ a).sum() + jnp.exp(a).mean())
+g(np.ones((32, 32), np.float32))
+"""
+
+
+def widgets(ran: Ran) -> list[GraphWidget]:
+    """The widgets a cell displayed, found by the model id in its output."""
+    ids = [d[WIDGET_MIME]["model_id"] for d in ran.outputs if WIDGET_MIME in d]
+    return [_instances[i] for i in ids]
+
+
+def send(widget: GraphWidget, content: Any) -> None:
+    """What the kernel does with the front end's ``model.send(content)``."""
+    message = {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
+    widget._handle_msg(message)
+
+
+def registry(shell: InteractiveShell) -> Any:
+    return shell.magics_manager.registry["TgraphMagics"].registry
+
+
+@pytest.fixture
+def pt_shell(shell: InteractiveShell) -> InteractiveShell:
+    run(shell, "import numpy as np\nimport pytensor\nimport pytensor.tensor as pt")
+    return shell
+
+
+@pytest.fixture
+def jax_shell(shell: InteractiveShell) -> InteractiveShell:
+    run(shell, "import numpy as np\nimport jax\nimport jax.numpy as jnp")
+    return shell
+
+
+@no_gpu_only
+def test_the_widget_knows_the_devices_and_why_there_is_no_gpu(pt_shell: InteractiveShell) -> None:
+    (widget,) = widgets(run(pt_shell, PYTENSOR_CELL))
+    assert widget.devices["devices"][0]["name"] == "cpu:0"
+    gpu = widget.devices["gpu"]
+    assert gpu["available"] is False
+    assert "no platforms that are instances of gpu are present" in gpu["reason"]
+    assert {b["name"] for b in widget.devices["backends"]} == {"numba", "cvm", "jax"}
+
+
+def test_the_magic_times_once_and_records_the_row(pt_shell: InteractiveShell) -> None:
+    (widget,) = widgets(run(pt_shell, PYTENSOR_CELL))
+    (row,) = widget.timings
+    assert (row["target"], row["device"], row["backend"]) == ("f", "cpu:0", "numba")
+    assert row["error"] is None and row["calls"] > 0 and row["median_s"] > 0
+    assert row["signature"] == "x: float64[100]"  # made up: the default size
+    assert widget.busy is False and widget.timing_error == ""
+    (entry,) = registry(pt_shell).entries
+    assert entry.timings == [row]
+    assert entry.summary()["timing"] == row
+
+
+def test_timing_leaves_shared_values_as_the_cell_left_them(pt_shell: InteractiveShell) -> None:
+    plain = run(pt_shell, PYTENSOR_CELL.split("\n", 1)[1])
+    assert plain.error is None
+    without = pt_shell.user_ns["w"].get_value()
+    traced = run(pt_shell, PYTENSOR_CELL)
+    assert widgets(traced)[0].timings[0]["calls"] > 1  # the update ran many times
+    with_magic = pt_shell.user_ns["w"].get_value()
+    np.testing.assert_array_equal(with_magic, without)
+    np.testing.assert_array_equal(with_magic, np.full(3, 2.0))
+    assert type(with_magic) is type(without) is np.ndarray
+
+
+def test_no_run_times_nothing(pt_shell: InteractiveShell) -> None:
+    (widget,) = widgets(run(pt_shell, PYTENSOR_CELL.replace(FAST, "--no-run")))
+    assert widget.timings == []
+    assert widget.devices["devices"]  # the panel can still run on request
+    assert registry(pt_shell).entries[0].timings == []
+
+
+def test_a_run_message_appends_a_row_that_says_where_it_ran(pt_shell: InteractiveShell) -> None:
+    (widget,) = widgets(run(pt_shell, PYTENSOR_CELL.replace(FAST, f"{FAST} --no-run")))
+    send(widget, {"type": "time", "device": "cpu", "backend": "cvm", "size": 7})
+    send(widget, {"type": "time", "device": "cpu", "backend": "jax", "size": None})
+    assert [(r["device"], r["backend"]) for r in widget.timings] == [
+        ("cpu:0", "cvm"),
+        ("cpu:0", "jax"),
+    ]
+    assert all(r["error"] is None and r["calls"] > 0 for r in widget.timings)
+    assert len(registry(pt_shell).entries[0].timings) == 2
+    np.testing.assert_array_equal(pt_shell.user_ns["w"].get_value(), np.full(3, 2.0))
+
+
+def test_bad_and_unknown_messages_change_no_row(pt_shell: InteractiveShell) -> None:
+    (widget,) = widgets(run(pt_shell, PYTENSOR_CELL.replace(FAST, "--no-run")))
+    send(widget, {"type": "exec", "code": "w.set_value(np.zeros(3))"})
+    send(widget, ["time"])
+    assert widget.timings == [] and widget.timing_error == ""
+    send(widget, {"type": "time", "size": -3})
+    assert widget.timing_error == "size must be a positive whole number, not -3"
+    send(widget, {"type": "time", "device": "tpu"})
+    assert "unknown device 'tpu'" in widget.timing_error
+    assert widget.timings == [] and widget.busy is False
+    np.testing.assert_array_equal(pt_shell.user_ns["w"].get_value(), np.full(3, 2.0))
+
+
+@no_gpu_only
+def test_device_gpu_without_one_is_a_clear_error_and_the_graphs_show(
+    jax_shell: InteractiveShell,
+) -> None:
+    ran = run(jax_shell, f"%%tgraph --device gpu {FAST}" + JAX_CELL)
+    assert ran.error is None
+    (line,) = [s for s in ran.stderr.splitlines() if s.startswith("tgraph:")]
+    assert "no GPU: Unknown backend: 'gpu' requested" in line
+    assert "the graphs shown are the CPU's" in line
+    (widget,) = widgets(ran)
+    assert set(widget.svg) >= {"original", "optimized", "gradient"}
+    assert all(widget.svg[v] for v in ("original", "optimized"))
+    assert widget.timings == []
+    assert widget.timing_error.startswith("no GPU: Unknown backend")
+    send(widget, {"type": "time", "device": "cpu"})
+    assert widget.timing_error == ""
+    assert widget.timings[0]["device"] == "cpu:0"
+
+
+def test_a_jax_function_is_timed_on_the_shapes_of_its_call(jax_shell: InteractiveShell) -> None:
+    (widget,) = widgets(run(jax_shell, f"%%tgraph {FAST}" + JAX_CELL))
+    (row,) = widget.timings
+    assert (row["device"], row["backend"], row["error"]) == ("cpu:0", "xla", None)
+    assert row["signature"] == "float32[32, 32]"
+    assert row["calls"] > 0
+
+
+def optimized_keys(widget: GraphWidget, field: str) -> set[str]:
+    nodes = widget.bundle["views"]["optimized"]["nodes"]
+    subgraphs = widget.bundle["views"]["optimized"]["subgraphs"]
+    keys = {n[field] for n in nodes if n["kind"] == "op"}
+    return keys | ({s["label"] for s in subgraphs} if field == "name" else set())
+
+
+def test_jax_profile_keys_are_instructions_of_the_optimized_view(
+    jax_shell: InteractiveShell,
+) -> None:
+    (widget,) = widgets(run(jax_shell, "%%tgraph --no-run" + JAX_CELL))
+    send(widget, {"type": "profile", "device": "cpu"})
+    assert widget.timing_error == ""
+    profile = widget.profile
+    assert profile["backend"] == "xla" and profile["calls"] > 0
+    assert profile["colours"], profile["notes"]
+    assert set(profile["colours"]) <= optimized_keys(widget, "name")
+    assert profile["top"][0]["fraction"] == max(profile["colours"].values())
+
+
+def test_pytensor_profile_keys_are_op_texts_of_the_optimized_view(
+    pt_shell: InteractiveShell,
+) -> None:
+    if not discover().backends["cvm"].available:
+        pytest.skip(discover().backends["cvm"].reason)
+    cell = PYTENSOR_CELL.replace(FAST, "--no-run").replace("})", '}, mode="CVM")')
+    (widget,) = widgets(run(pt_shell, cell))
+    send(widget, {"type": "profile"})
+    assert widget.timing_error == ""
+    profile = widget.profile
+    assert profile["backend"] == profile["timed_backend"] == "cvm"
+    assert profile["colours"]
+    assert set(profile["colours"]) <= optimized_keys(widget, "op")
+    np.testing.assert_array_equal(pt_shell.user_ns["w"].get_value(), np.full(3, 2.0))
+
+
+def test_an_interrupt_before_any_measurement_is_one_line_and_not_busy() -> None:
+    def interrupted(request: dict[str, Any]) -> dict[str, Any]:
+        raise KeyboardInterrupt
+
+    graph = Graph([Node("x", "input", "x")])
+    widget = GraphWidget(GraphBundle("f", "jax", {"original": graph}), timer=interrupted)
+    widget.run_timing({})
+    assert widget.timing_error == "interrupted before anything was measured"
+    assert widget.timings == [] and widget.busy is False
+
+
+def test_options_and_target_reach_the_timer_unchanged() -> None:
+    """The widget passes the front end's request through; the magic's timer checks it."""
+    seen: list[dict[str, Any]] = []
+
+    def timer(request: dict[str, Any]) -> dict[str, Any]:
+        seen.append(request)
+        return {"device": "cpu:0"}
+
+    graph = Graph([Node("x", "input", "x")])
+    widget = GraphWidget(GraphBundle("f", "jax", {"original": graph}), timer=timer)
+    send(widget, {"type": "time", "device": "cpu", "backend": None, "size": 4})
+    send(widget, {"type": "profile"})  # no profiler: ignored
+    assert seen == [{"type": "time", "device": "cpu", "backend": None, "size": 4}]
+    assert widget.timings == [{"device": "cpu:0"}] and widget.profile == {}

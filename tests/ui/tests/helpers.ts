@@ -1,0 +1,36 @@
+/** Shared steps of the browser tests: a notebook with tgraph loaded and cells run. */
+import { IJupyterLabPageFixture } from '@jupyterlab/galata';
+
+export const LOGISTIC = [
+  '%%tgraph',
+  'import pytensor.tensor as T',
+  'from pytensor import function',
+  "x = T.dmatrix('x')",
+  's = 1 / (1 + T.exp(-x))',
+  'logistic = function([x], s)'
+].join('\n');
+
+export const LOG1P = [
+  '%%tgraph',
+  "u = T.dvector('u')",
+  'safe_log = function([u], T.log(1 + u))'
+].join('\n');
+
+/** A new notebook whose first cell loads the extension, then ``cells`` run in order. */
+export async function notebookWith(
+  page: IJupyterLabPageFixture,
+  name: string,
+  cells: string[]
+): Promise<void> {
+  await page.notebook.createNew(name);
+  await page.notebook.setCell(0, 'code', '%load_ext tgraph');
+  for (const source of cells) {
+    await page.notebook.addCell('code', source);
+  }
+  await page.notebook.run();
+}
+
+/** The inline widget under the notebook cell at ``index``. */
+export function widgetOf(page: IJupyterLabPageFixture, index: number) {
+  return page.locator('.jp-Notebook .jp-Cell').nth(index).locator('.tg-root');
+}

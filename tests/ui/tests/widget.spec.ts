@@ -1,0 +1,28 @@
+/** The inline widget in JupyterLab: pictures, tabs, the inspector and search. */
+import { expect, test } from '@jupyterlab/galata';
+
+import { LOGISTIC, notebookWith, widgetOf } from './helpers';
+
+test('a %%tgraph cell shows its graphs and a node can be inspected', async ({ page }) => {
+  await notebookWith(page, 'widget.ipynb', [LOGISTIC]);
+  const widget = widgetOf(page, 1);
+  await expect(widget.locator('.tg-graph svg g.node').first()).toBeVisible();
+
+  await widget.locator('.tg-tab[data-view=optimized]').click();
+  await expect(widget.locator('.tg-tab[data-view=optimized]')).toHaveAttribute(
+    'aria-selected',
+    'true'
+  );
+  const optimized = widget.locator('.tg-panel[data-view=optimized]');
+  const sigmoid = optimized.locator('.tg-graph svg g.node', { hasText: /sigmoid/i });
+  await expect(sigmoid).toHaveCount(1);
+  await sigmoid.click();
+  await expect(optimized.locator('.tg-inspector')).toContainText(/sigmoid/i);
+
+  await optimized.locator('.tg-search').fill('sigmoid');
+  await expect(optimized.locator('.tg-search-status')).toContainText('1');
+
+  await widget.locator('.tg-tab[data-view=rewrites]').click();
+  await expect(widget.locator('.tg-rewrites li.tg-rewrite').first()).toBeVisible();
+  await expect(widget.locator('.tg-rewrites')).toContainText(/sigmoid|exp_over_1_plus_exp/i);
+});
