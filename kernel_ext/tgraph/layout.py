@@ -153,7 +153,10 @@ def _build_tree(graph: Graph) -> _Tree:
         parent[s.id] = p
         children[p].append(s.id)
     for n in graph.nodes:
-        p = n.parent if n.parent in subs else None
+        # An op that owns an inner graph (a Composite's Elemwise) is drawn in
+        # it: one box while collapsed, the op beside its inner graph when open.
+        own = n.attrs.get("subgraph")
+        p = own if own in subs else n.parent if n.parent in subs else None
         parent[n.id] = p
         children[p].append(n.id)
     tree = _Tree(parent, children, subs, [], {})

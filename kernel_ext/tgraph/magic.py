@@ -66,10 +66,18 @@ def split_line(line: str) -> list[str]:
 
 
 @magic_arguments()
-@argument("targets", nargs="*", help="Names to show (default: every graph the cell made); "
-          "a JAX function may be given with arguments, e.g. f(x0, y0).")
-@argument("--wrt", default="", help="Inputs (PyTensor names, or JAX argnums) to differentiate "
-          "with respect to, comma separated.")
+@argument(
+    "targets",
+    nargs="*",
+    help="Names to show (default: every graph the cell made); "
+    "a JAX function may be given with arguments, e.g. f(x0, y0).",
+)
+@argument(
+    "--wrt",
+    default="",
+    help="Inputs (PyTensor names, or JAX argnums) to differentiate "
+    "with respect to, comma separated.",
+)
 @argument("--show-noise", action="store_true", help="List merge and constant-folding rewrites too.")
 @argument("--device", default="cpu", help="cpu, gpu or gpu:i for timing and the compiled graph.")
 @argument("--backend", default=None, help="PyTensor backend for timing: numba, cvm or jax.")
@@ -115,7 +123,7 @@ def evaluate_call(call: str, namespace: dict[str, Any]) -> tuple[tuple[Any, ...]
         raise TraceError(f"{call!r} is not a call like f(x, y)")
 
     def value(node: ast.expr) -> Any:
-        return eval(compile(ast.Expression(node), "<tgraph>", "eval"), namespace)  # noqa: S307
+        return eval(compile(ast.Expression(node), "<tgraph>", "eval"), namespace)
 
     args = tuple(value(a) for a in tree.args)
     kwargs = {k.arg: value(k.value) for k in tree.keywords if k.arg}
@@ -251,8 +259,10 @@ class TgraphMagics(Magics):
         shown = {n for _, t in targets for n in (t.name, *t.aliases)}
         for name in options.names:
             if name in changed and name not in shown and not any(d.name == name for d in declared):
-                _warn(f"{name!r} is not a PyTensor variable or function, nor a function "
-                      "JAX traced in this cell.")
+                _warn(
+                    f"{name!r} is not a PyTensor variable or function, nor a function "
+                    "JAX traced in this cell."
+                )
 
         from .widget import GraphWidget, declared_table
 
@@ -266,7 +276,8 @@ class TgraphMagics(Magics):
             try:
                 if target.name in options.calls:
                     target.args, target.kwargs = evaluate_call(
-                        options.calls[target.name], self.shell.user_ns)
+                        options.calls[target.name], self.shell.user_ns
+                    )
                 bundle = frontend.build(target, build_options, cell)
             except TraceError as error:
                 _warn(str(error))

@@ -342,9 +342,7 @@ def pytensor_graph(target: Target) -> PyTensorGraph | None:
     obj = target.obj
     outputs = list(obj) if isinstance(obj, list | tuple) else [obj]
     if outputs and all(isinstance(o, Variable) for o in outputs):
-        free = [
-            v for v in graph_inputs(outputs) if not isinstance(v, Constant | SharedVariable)
-        ]
+        free = [v for v in graph_inputs(outputs) if not isinstance(v, Constant | SharedVariable)]
         return PyTensorGraph(free, outputs)
     if not isinstance(obj, Function):
         raise TimingError(f"{target.name} is not a PyTensor variable or compiled function")

@@ -129,7 +129,8 @@ export class GraphModel {
     this.nodes = graph.nodes ?? [];
     for (const n of this.nodes) {
       this.byId.set(n.id, n);
-      this.parents.set(n.id, n.parent);
+      // as in the kernel's layout: an op that owns an inner graph is drawn inside it
+      this.parents.set(n.id, n.attrs?.subgraph ?? n.parent);
     }
     for (const s of graph.subgraphs ?? []) {
       this.subs.set(s.id, s);

@@ -217,3 +217,26 @@ def test_dot_and_wasm_give_the_same_elements():
 def test_graphviz_errors_are_layout_errors():
     with pytest.raises(lay.LayoutError):
         lay.render_svg("digraph { a -> [ }", "wasm")
+
+
+def test_an_op_with_an_inner_graph_is_one_box_until_opened() -> None:
+    import pytensor.tensor as pt
+    from tgraph.frontends import CellInfo, Options, Target
+    from tgraph.frontends.pytensor import PyTensorFrontend
+
+    x = pt.dmatrix("x")
+    fused = pt.grad(pt.sum(1 / (1 + pt.exp(-x))), x)
+    bundle = PyTensorFrontend().build(Target("g", "pytensor", fused), Options(), CellInfo(""))
+    graph = bundle.views["optimized"]
+    [owner] = [n for n in graph.nodes if "subgraph" in n.attrs]
+    sub = owner.attrs["subgraph"]
+
+    def drawn(svg: str) -> set[str]:
+        return {g.get("id", "") for g in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")}
+
+    closed = lay.layout(graph)
+    assert f"tg-{sub}" in drawn(closed.svg)
+    assert f"tg-{owner.id}" not in drawn(closed.svg)
+    opened = lay.layout(graph, frozenset({sub}))
+    assert {f"tg-{sub}", f"tg-{owner.id}"} <= drawn(opened.svg)
+    assert opened.visible > closed.visible

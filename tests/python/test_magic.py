@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from conftest import Ran, run
 from IPython.core.interactiveshell import InteractiveShell
-
 from tgraph.magic import parse_options, split_line
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "pytensor_basics.ipynb"

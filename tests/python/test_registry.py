@@ -7,7 +7,6 @@ import logging
 import pytest
 from conftest import run
 from IPython.core.interactiveshell import InteractiveShell
-
 from tgraph.registry import Registry
 
 LOGISTIC = (

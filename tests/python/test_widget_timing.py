@@ -6,8 +6,11 @@ played by the custom messages anywidget's ``model.send`` delivers.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
+import nbformat
 import numpy as np
 import pytest
 from conftest import Ran, run
@@ -18,6 +21,7 @@ from tgraph.graph import Graph, GraphBundle, Node
 from tgraph.widget import GraphWidget
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "autoencoder.ipynb"
 FAST = "--budget 0.1"
 HAS_GPU = bool(discover().gpus)
 no_gpu_only = pytest.mark.skipif(HAS_GPU, reason="this machine has a GPU")
@@ -218,3 +222,21 @@ def test_options_and_target_reach_the_timer_unchanged() -> None:
     send(widget, {"type": "profile"})  # no profiler: ignored
     assert seen == [{"type": "time", "device": "cpu", "backend": None, "size": 4}]
     assert widget.timings == [{"device": "cpu:0"}] and widget.profile == {}
+
+
+def test_the_autoencoder_example_trains_and_times_both_steps(shell: InteractiveShell) -> None:
+    notebook = nbformat.read(EXAMPLE, as_version=4)
+    shown: list[GraphWidget] = []
+    printed = ""
+    for cell in (c.source for c in notebook.cells if c.cell_type == "code"):
+        ran = run(shell, cell)
+        assert ran.error is None, cell
+        shown += widgets(ran)
+        printed += ran.stdout
+    assert [w.bundle["target"] for w in shown] == ["train", "train_step"]
+    for widget in shown:
+        (row,) = widget.timings
+        assert row["error"] is None and row["calls"] > 0, widget.timing_error
+    losses = [float(v) for v in re.findall(r"(\d+\.\d+) (?:at|after)", printed)]
+    assert len(losses) == 4
+    assert losses[1] < losses[0] / 2 and losses[3] < losses[2] / 2

@@ -1,0 +1,81 @@
+/**
+ * The side panel: every graph of the kernel, opened at full size, stepped
+ * through and compared; emptied by a kernel restart and refilled after it.
+ * Screenshots of the panel land in docs/ for the README.
+ */
+import { expect, test as base } from '@jupyterlab/galata';
+import * as path from 'path';
+
+import { LOG1P, LOGISTIC, notebookWith } from './helpers';
+
+// Galata's default kernel tracker answers restarts in a way that leaves
+// JupyterLab "Restarting" forever: let the real server handle kernels.
+const test = base.extend({
+  // eslint-disable-next-line no-empty-pattern
+  kernels: async ({}, use) => {
+    await use(null);
+  }
+});
+
+const DOCS = path.resolve(__dirname, '..', '..', '..', 'docs');
+const GRADIENT = [
+  '%%tgraph --no-run',
+  'grad_logistic = function([x], T.grad(T.sum(1 / (1 + T.exp(-x))), x))'
+].join('\n');
+
+test('the panel lists, opens, steps, compares and survives a restart', async ({ page }) => {
+  await page.sidebar.openTab('jupyter-tgraph-panel');
+  const panel = page.locator('#jupyter-tgraph-panel');
+  await notebookWith(page, 'panel.ipynb', [LOGISTIC, LOG1P, GRADIENT]);
+
+  const rows = panel.locator('.tg-panel-row');
+  await expect(rows).toHaveCount(3);
+  await expect(rows.first()).toContainText('grad_logistic');
+  await panel.screenshot({ path: path.join(DOCS, 'panel-list.png') });
+
+  // Open the gradient at full size, search, and expand the fused loop.
+  await rows.first().click();
+  const doc = page.locator('.tg-document');
+  await expect(doc.locator('.tg-graph svg g.node').first()).toBeVisible();
+  await doc.locator('.tg-tab[data-view=optimized]').click();
+  const composite = doc.locator('.tg-graph svg g.tg-subgraph').first();
+  await expect(composite).toBeVisible();
+  const before = await doc.locator('.tg-graph svg g.node').count();
+  await composite.click();
+  await expect(doc.locator('.tg-graph svg g.cluster.tg-cluster')).toHaveCount(1);
+  expect(await doc.locator('.tg-graph svg g.node').count()).toBeGreaterThan(before);
+  await doc.locator('.tg-search').fill('sigmoid');
+  await expect(doc.locator('.tg-graph svg g.tg-match').first()).toBeVisible();
+
+  // Step through the rewrites: the highlighted nodes move from step to step.
+  await doc.locator('.tg-tab[data-view=steps]').click();
+  await expect(doc.locator('.tg-step-label')).toContainText('Step 0');
+  const created = doc.locator('.tg-graph svg g.tg-step-created');
+  const highlighted = () => created.evaluateAll(gs => gs.map(g => g.id).join());
+  const seen: string[] = [];
+  for (let step = 1; step <= 8 && new Set(seen.filter(Boolean)).size < 2; step++) {
+    await doc.locator('.tg-step-next').click();
+    await expect(doc.locator('.tg-step-label')).toContainText(`Step ${step} of`);
+    await expect(doc.locator('.tg-step-label')).toContainText(/replaced/);
+    seen.push(await highlighted());
+  }
+  // Some step created nodes, and a later one created other nodes.
+  expect(new Set(seen.filter(Boolean)).size).toBeGreaterThanOrEqual(2);
+  await page.locator('.tg-document').screenshot({ path: path.join(DOCS, 'panel-stepper.png') });
+
+  // Original against optimized, side by side, unpaired nodes marked.
+  await doc.locator('.tg-tab[data-view=compare]').click();
+  await expect(doc.locator('.tg-view')).toHaveCount(2);
+  await expect(doc.locator('.tg-compare-summary')).toContainText('paired');
+  await expect(doc.locator('.tg-graph svg g.tg-only').first()).toBeVisible();
+  await page.locator('.tg-document').screenshot({ path: path.join(DOCS, 'panel-compare.png') });
+
+  // A restart empties the list; running the cells again refills it.
+  await page.activity.activateTab('panel.ipynb');
+  await page.menu.clickMenuItem('Kernel>Restart Kernel…');
+  await page.locator('.jp-Dialog .jp-mod-accept').click();
+  await expect(rows).toHaveCount(0);
+  await expect(panel.locator('.tg-panel-status')).toHaveText('%load_ext tgraph');
+  await page.notebook.run();
+  await expect(rows).toHaveCount(3);
+});

@@ -1,0 +1,37 @@
+/** The timing panel in JupyterLab: the automatic row, Run, and the profile heat map. */
+import { expect, test } from '@jupyterlab/galata';
+
+import { notebookWith, widgetOf } from './helpers';
+
+// imported a cell earlier: PyTensor's frontend records `function` only once loaded
+const IMPORTS = 'import pytensor.tensor as T\nfrom pytensor import function';
+const TIMED = [
+  '%%tgraph --budget 0.2',
+  "x = T.dmatrix('x')",
+  'f = function([x], T.exp(x).sum() + T.log1p(x).mean(), mode="CVM")'
+].join('\n');
+
+test('Run adds a row over the comm and the profile colours the optimized graph', async ({
+  page
+}) => {
+  await notebookWith(page, 'timing.ipynb', [IMPORTS, TIMED]);
+  const widget = widgetOf(page, 2);
+  const rows = widget.locator('.tg-timing-table tbody tr');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute('data-device', 'cpu:0');
+  const gpu = widget.locator('.tg-device[data-device=gpu]');
+  if (await gpu.isDisabled()) {
+    await expect(gpu).toHaveAttribute('title', /^no GPU: /);
+  }
+
+  await widget.locator('.tg-size').fill('20');
+  await widget.locator('.tg-run').click();
+  await expect(rows).toHaveCount(2);
+  await expect(widget.locator('.tg-timing-signature')).toContainText('float64[20, 20]');
+
+  await widget.locator('.tg-profile-run').click();
+  await expect(widget.locator('.tg-profile-table tbody tr').first()).toBeVisible();
+  await widget.locator('.tg-tab[data-view=optimized]').click();
+  const optimized = widget.locator('.tg-panel[data-view=optimized]');
+  await expect(optimized.locator('.tg-graph svg g.tg-heat').first()).toBeVisible();
+});
