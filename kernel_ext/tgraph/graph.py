@@ -120,7 +120,16 @@ class GraphBundle:
     info: dict[str, Any] = field(default_factory=dict)
     cell: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, steps: bool = True) -> dict[str, Any]:
+        """The documented JSON; ``steps=False`` leaves out the stepper's snapshots.
+
+        The inline widget is saved with the notebook and has no stepper, so it
+        takes the smaller form; the side panel asks for the whole bundle.
+        """
         data = asdict(self)
         data["version"] = FORMAT_VERSION
+        if not steps:
+            data["rewrite_start"] = {}
+            for rewrite in data["rewrites"]:
+                rewrite["graph"] = None
         return data

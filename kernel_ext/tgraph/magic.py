@@ -21,7 +21,15 @@ from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
-from .frontends import CellInfo, Frontend, Options, Target, TraceError, loaded_frontends
+from .frontends import (
+    CellInfo,
+    Declared,
+    Frontend,
+    Options,
+    Target,
+    TraceError,
+    loaded_frontends,
+)
 from .registry import Registry
 from .runner import Runner, host_fallback
 
@@ -241,12 +249,14 @@ class TgraphMagics(Magics):
             and (name not in pending.before or pending.before[name] is not value)
         }
 
-    def _show_cell(self, pending: _Pending) -> None:
-        changed = self._changed(pending)
-        frontends = loaded_frontends()
+    def _targets(
+        self, changed: dict[str, Any], pending: _Pending
+    ) -> tuple[list[tuple[Frontend, Target]], list[Declared]]:
+        """Every graph among ``changed``, and the declarations when there is none."""
         cell, options = pending.cell, pending.options
         targets: list[tuple[Frontend, Target]] = []
-        declared = []
+        declared: list[Declared] = []
+        frontends = loaded_frontends()
         for frontend in frontends:
             try:
                 found = frontend.targets(changed, cell)
@@ -255,14 +265,25 @@ class TgraphMagics(Magics):
                 continue
             targets += [(frontend, t) for t in found]
             declared += frontend.declared(changed)
-
         shown = {n for _, t in targets for n in (t.name, *t.aliases)}
+        jax = next((f for f in frontends if f.framework == "jax"), None)
+        for name in options.calls:
+            # f(x0, y0) names a function JAX may never have seen: trace it now.
+            if name in changed and name not in shown and jax is not None:
+                targets.append((jax, Target(name, "jax", changed[name])))
+                shown.add(name)
         for name in options.names:
             if name in changed and name not in shown and not any(d.name == name for d in declared):
                 _warn(
                     f"{name!r} is not a PyTensor variable or function, nor a function "
                     "JAX traced in this cell."
                 )
+        return targets, declared
+
+    def _show_cell(self, pending: _Pending) -> None:
+        changed = self._changed(pending)
+        options, cell = pending.options, pending.cell
+        targets, declared = self._targets(changed, pending)
 
         from .widget import GraphWidget, declared_table
 

@@ -61,7 +61,7 @@ class GraphWidget(anywidget.AnyWidget):
 
     _esm = _read_esm()
 
-    #: ``GraphBundle.to_json()``: node attributes for search and the inspector.
+    #: ``GraphBundle.to_json(steps=False)``: node attributes for search and the inspector.
     bundle = t.Dict().tag(sync=True)
     #: view name -> SVG from ``layout``.
     svg = t.Dict().tag(sync=True)
@@ -100,7 +100,7 @@ class GraphWidget(anywidget.AnyWidget):
             if problem:
                 errors.append(problem)
         super().__init__(
-            bundle=bundle.to_json(),
+            bundle=bundle.to_json(steps=False),
             svg=svgs,
             layouts=metas,
             expanded={name: [] for name in self._graphs},

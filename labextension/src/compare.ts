@@ -12,7 +12,9 @@ export interface IPairing {
 }
 
 function key(node: NodeJSON): string {
-  return [node.kind, node.op ?? '', node.name ?? '', node.parent ? 'inner' : 'outer'].join('\u0000');
+  return [node.kind, node.op ?? '', node.name ?? '', node.parent ? 'inner' : 'outer'].join(
+    '\u0000'
+  );
 }
 
 export function pairNodes(left: GraphJSON, right: GraphJSON): IPairing {

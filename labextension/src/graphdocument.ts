@@ -6,14 +6,7 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import {
-  BundleJSON,
-  GraphJSON,
-  LayoutMeta,
-  RewriteJSON,
-  viewNames,
-  viewTitle
-} from './graphmodel';
+import { BundleJSON, GraphJSON, LayoutMeta, RewriteJSON, viewNames, viewTitle } from './graphmodel';
 import { button, GraphView, text } from './graphview';
 import { KernelLink } from './kernellink';
 import { pairNodes } from './compare';
@@ -175,9 +168,7 @@ export class GraphDocument extends Widget {
       button('SVG', 'tg-export', 'Save the picture as SVG', () => this._export('svg')),
       button('PNG', 'tg-export', 'Save the picture as PNG', () => this._export('png')),
       button('DOT', 'tg-export', 'Save the Graphviz source', () => this._export('dot')),
-      button('JSON', 'tg-export', 'Save the graph in the tgraph format', () =>
-        this._export('json')
-      )
+      button('JSON', 'tg-export', 'Save the graph in the tgraph format', () => this._export('json'))
     );
     for (const b of Array.from(this._tools.querySelectorAll<HTMLButtonElement>('button'))) {
       b.dataset.format = b.textContent!.toLowerCase();
@@ -251,8 +242,11 @@ export class GraphDocument extends Widget {
     }
     const line = node.source.line;
     this._tools.prepend(
-      button(`Go to cell [${cell}], line ${line}`, 'tg-goto', 'Show this line in the notebook', () =>
-        this._goToCell(cell, line)
+      button(
+        `Go to cell [${cell}], line ${line}`,
+        'tg-goto',
+        'Show this line in the notebook',
+        () => this._goToCell(cell, line)
       )
     );
   }

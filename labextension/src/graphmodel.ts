@@ -106,14 +106,7 @@ export function viewTitle(name: string): string {
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
 }
 
-const SEARCH_FIELDS = [
-  'op',
-  'name',
-  'label',
-  'dtype',
-  'kind',
-  'shape'
-] as const;
+const SEARCH_FIELDS = ['op', 'name', 'label', 'dtype', 'kind', 'shape'] as const;
 type SearchField = (typeof SEARCH_FIELDS)[number];
 
 /** Node and subgraph lookup for one view, plus containment for collapsed boxes. */
@@ -191,8 +184,7 @@ export class GraphModel {
         const value = term.slice(colon + 1);
         return (n: NodeJSON) => lower(n[field]).includes(value);
       }
-      return (n: NodeJSON) =>
-        SEARCH_FIELDS.some(f => lower(n[f]).includes(term));
+      return (n: NodeJSON) => SEARCH_FIELDS.some(f => lower(n[f]).includes(term));
     });
     return this.nodes.filter(n => tests.every(t => t(n))).map(n => n.id);
   }
@@ -231,10 +223,7 @@ export class GraphModel {
     rows.push(...optional.filter(([, v]) => v));
     if (node.source) {
       const where = node.source.file ? ` (${node.source.file})` : '';
-      rows.push([
-        'source',
-        `line ${node.source.line}${where}: ${node.source.text}`
-      ]);
+      rows.push(['source', `line ${node.source.line}${where}: ${node.source.text}`]);
     }
     for (const [k, v] of Object.entries(node.attrs ?? {})) {
       rows.push([k, String(v)]);
@@ -294,8 +283,7 @@ export class SearchCursor {
     if (n === 0) {
       return undefined;
     }
-    this.index =
-      this.index < 0 && delta < 0 ? n - 1 : (this.index + delta + n) % n;
+    this.index = this.index < 0 && delta < 0 ? n - 1 : (this.index + delta + n) % n;
     return this.current;
   }
 }

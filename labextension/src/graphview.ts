@@ -70,16 +70,11 @@ export class GraphView {
       button('−', 'tg-zoom-out', 'Zoom out', () => this.zoomBy(1 / 1.25)),
       button('+', 'tg-zoom-in', 'Zoom in', () => this.zoomBy(1.25)),
       button('Fit', 'tg-fit', 'Fit the whole graph', () => this.fit()),
-      button('SVG', 'tg-save', 'Download the picture as SVG', () =>
-        this.download()
-      )
+      button('SVG', 'tg-save', 'Download the picture as SVG', () => this.download())
     );
     this.canvas = el('div', 'tg-graph');
     this.canvas.tabIndex = 0;
-    this.canvas.setAttribute(
-      'aria-label',
-      'Graph: drag to pan, wheel or +/- to zoom, 0 to fit'
-    );
+    this.canvas.setAttribute('aria-label', 'Graph: drag to pan, wheel or +/- to zoom, 0 to fit');
     this.inspector = el('div', 'tg-inspector');
     this.inspector.setAttribute('aria-live', 'polite');
     const body = el('div', 'tg-body');
@@ -110,9 +105,7 @@ export class GraphView {
       return;
     }
     this.canvas.append(this.svg);
-    for (const g of Array.from(
-      this.svg.querySelectorAll<SVGGElement>('g.node, g.cluster')
-    )) {
+    for (const g of Array.from(this.svg.querySelectorAll<SVGGElement>('g.node, g.cluster'))) {
       if (g.id.startsWith('tg-')) {
         this.elements.set(g.id.slice(3), g);
       }
@@ -130,11 +123,7 @@ export class GraphView {
     if (this.searchInput.value) {
       this.search(this.searchInput.value);
     }
-    if (
-      this.selected &&
-      !this.elements.has(this.selected) &&
-      !this.model.node(this.selected)
-    ) {
+    if (this.selected && !this.elements.has(this.selected) && !this.model.node(this.selected)) {
       this.select(null);
     } else {
       this.select(this.selected);
@@ -255,9 +244,7 @@ export class GraphView {
     }
     const rows = this.model.details(id);
     const node = this.model.node(id);
-    box.append(
-      text('h4', 'tg-inspector-title', node?.label ?? rows[0]?.[1] ?? id)
-    );
+    box.append(text('h4', 'tg-inspector-title', node?.label ?? rows[0]?.[1] ?? id));
     const dl = el('dl', 'tg-details');
     for (const [k, v] of rows) {
       dl.append(text('dt', '', k), text('dd', '', v));
@@ -265,16 +252,10 @@ export class GraphView {
     box.append(dl);
     const shown = this.elements.get(id);
     if (shown?.classList.contains('tg-subgraph')) {
-      box.append(
-        button('Expand', 'tg-expand', 'Expand this subgraph', () =>
-          this.expand(id)
-        )
-      );
+      box.append(button('Expand', 'tg-expand', 'Expand this subgraph', () => this.expand(id)));
     } else if (shown?.classList.contains('tg-cluster')) {
       box.append(
-        button('Collapse', 'tg-collapse', 'Collapse this subgraph', () =>
-          this.collapse(id)
-        )
+        button('Collapse', 'tg-collapse', 'Collapse this subgraph', () => this.collapse(id))
       );
     }
   }
@@ -348,9 +329,7 @@ export class GraphView {
       { passive: false }
     );
     c.addEventListener('keydown', e => this.onKey(e));
-    this.searchInput.addEventListener('input', () =>
-      this.search(this.searchInput.value)
-    );
+    this.searchInput.addEventListener('input', () => this.search(this.searchInput.value));
     this.searchInput.addEventListener('keydown', e => {
       if (e.key === 'Enter') {
         e.preventDefault();
@@ -493,23 +472,15 @@ export function parseSvg(svgText: string): SVGSVGElement | null {
   }
   const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
   const root = doc.documentElement;
-  if (
-    root.nodeName !== 'svg' ||
-    doc.getElementsByTagName('parsererror').length
-  ) {
+  if (root.nodeName !== 'svg' || doc.getElementsByTagName('parsererror').length) {
     return null;
   }
-  for (const bad of Array.from(
-    root.querySelectorAll('script, foreignObject')
-  )) {
+  for (const bad of Array.from(root.querySelectorAll('script, foreignObject'))) {
     bad.remove();
   }
   for (const node of Array.from(root.querySelectorAll('*')).concat(root)) {
     for (const attr of Array.from(node.attributes)) {
-      if (
-        attr.name.toLowerCase().startsWith('on') ||
-        /^\s*javascript:/i.test(attr.value)
-      ) {
+      if (attr.name.toLowerCase().startsWith('on') || /^\s*javascript:/i.test(attr.value)) {
         node.removeAttribute(attr.name);
       }
     }
@@ -522,9 +493,7 @@ export function parseSvg(svgText: string): SVGSVGElement | null {
 }
 
 function viewBoxOf(svg: SVGSVGElement): ViewBox {
-  const [x, y, w, h] = (svg.getAttribute('viewBox') ?? '0 0 1 1')
-    .split(/[\s,]+/)
-    .map(Number);
+  const [x, y, w, h] = (svg.getAttribute('viewBox') ?? '0 0 1 1').split(/[\s,]+/).map(Number);
   return { x: x || 0, y: y || 0, w: w || 1, h: h || 1 };
 }
 
@@ -535,10 +504,7 @@ function translateOf(svg: SVGSVGElement): { x: number; y: number } {
   return m ? { x: Number(m[1]), y: Number(m[2]) } : { x: 0, y: 0 };
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  cls: string
-): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
   if (cls) {
     e.className = cls;

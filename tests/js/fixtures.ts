@@ -1,9 +1,5 @@
 /** Small bundles in the kernel's JSON format, and an SVG shaped like Graphviz's. */
-import {
-  BundleJSON,
-  GraphJSON,
-  NodeJSON
-} from '../../labextension/src/graphmodel';
+import { BundleJSON, GraphJSON, NodeJSON } from '../../labextension/src/graphmodel';
 
 export function node(id: string, over: Partial<NodeJSON> = {}): NodeJSON {
   return {
@@ -66,20 +62,12 @@ export function graph(): GraphJSON {
       { src: 'mul', dst: 'add', label: '', slot: 0, tags: [] },
       { src: 'add', dst: 'exp', label: '', slot: 0, tags: [] }
     ],
-    subgraphs: [
-      { id: 'comp', label: 'Composite', kind: 'composite', parent: null }
-    ],
+    subgraphs: [{ id: 'comp', label: 'Composite', kind: 'composite', parent: null }],
     notes: []
   };
 }
 
-function g(
-  id: string,
-  cls: string,
-  label: string,
-  x: number,
-  y: number
-): string {
+function g(id: string, cls: string, label: string, x: number, y: number): string {
   return (
     `<g id="tg&#45;${id}" class="node ${cls}"><ellipse cx="${x}" cy="${y}" rx="20" ry="10"/>` +
     `<text x="${x}" y="${y}">${label}</text></g>`
@@ -91,13 +79,7 @@ export const SVG_COLLAPSED =
   '<svg width="200pt" height="300pt" viewBox="0.00 0.00 200.00 300.00" ' +
   'xmlns="http://www.w3.org/2000/svg"><g id="graph0" class="graph" transform="translate(4 296)">' +
   g('x', 'tg&#45;input', 'x', 40, -270) +
-  g(
-    'w',
-    'tg&#45;shared',
-    '&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; 中文',
-    140,
-    -270
-  ) +
+  g('w', 'tg&#45;shared', '&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; 中文', 140, -270) +
   g('mul', 'tg&#45;op', 'Mul', 90, -200) +
   g('comp', 'tg&#45;subgraph', 'Composite · 2 ops ▸', 90, -100) +
   '<g id="tg&#45;edge&#45;0" class="edge tg&#45;edge"><path d="M0,0"/></g>' +

@@ -87,12 +87,7 @@ describe('SearchCursor', () => {
 
 describe('views and rewrites', () => {
   it('orders the main views first, extras after', () => {
-    expect(viewNames(bundle())).toEqual([
-      'original',
-      'optimized',
-      'gradient',
-      'extra_view'
-    ]);
+    expect(viewNames(bundle())).toEqual(['original', 'optimized', 'gradient', 'extra_view']);
     expect(viewTitle('extra_view')).toBe('Extra view');
   });
 

@@ -62,9 +62,10 @@ describe('GraphView search', () => {
     input.dispatchEvent(new Event('input'));
     expect(q(root, '.tg-search-status').textContent).toBe('0 / 3');
     // add and exp are inside the collapsed Composite: it stands for them
-    expect(
-      Array.from(root.querySelectorAll('g.tg-match')).map(g => g.id)
-    ).toEqual(['tg-mul', 'tg-comp']);
+    expect(Array.from(root.querySelectorAll('g.tg-match')).map(g => g.id)).toEqual([
+      'tg-mul',
+      'tg-comp'
+    ]);
     input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
     expect(view.selection).toBe('mul');
     expect(q(root, 'g.tg-current').id).toBe('tg-mul');
@@ -79,9 +80,7 @@ describe('GraphView search', () => {
   it('clears on Escape', () => {
     const { root, view } = mounted();
     view.search('mul');
-    q(root, '.tg-search').dispatchEvent(
-      new KeyboardEvent('keydown', { key: 'Escape' })
-    );
+    q(root, '.tg-search').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }));
     expect(root.querySelectorAll('g.tg-match')).toHaveLength(0);
   });
 });
@@ -93,12 +92,8 @@ describe('GraphView inspector and expand/collapse', () => {
     const inspector = q(root, '.tg-inspector');
     expect(q(inspector, 'h4').textContent).toBe(NASTY);
     expect(inspector.querySelector('img')).toBeNull();
-    const terms = Array.from(inspector.querySelectorAll('dt')).map(
-      d => d.textContent
-    );
-    expect(terms).toEqual(
-      expect.arrayContaining(['kind', 'name', 'dtype', 'used by', 'id'])
-    );
+    const terms = Array.from(inspector.querySelectorAll('dt')).map(d => d.textContent);
+    expect(terms).toEqual(expect.arrayContaining(['kind', 'name', 'dtype', 'used by', 'id']));
     expect(q(root, '#tg-w').classList.contains('tg-selected')).toBe(true);
   });
 
@@ -139,22 +134,14 @@ describe('GraphView pan and zoom', () => {
     const fitted = box(root);
     click(q(root, '.tg-zoom-in'));
     expect(box(root)[2]).toBeCloseTo(fitted[2] / 1.25);
-    q(root, '.tg-graph').dispatchEvent(
-      new WheelEvent('wheel', { deltaY: 200, cancelable: true })
-    );
+    q(root, '.tg-graph').dispatchEvent(new WheelEvent('wheel', { deltaY: 200, cancelable: true }));
     expect(box(root)[2]).toBeGreaterThan(fitted[2] / 1.25);
     click(q(root, '.tg-fit'));
     expect(box(root)).toEqual(fitted);
     const canvas = q(root, '.tg-graph');
-    canvas.dispatchEvent(
-      new MouseEvent('pointerdown', { clientX: 50, clientY: 50, button: 0 })
-    );
-    canvas.dispatchEvent(
-      new MouseEvent('pointermove', { clientX: 80, clientY: 50 })
-    );
-    canvas.dispatchEvent(
-      new MouseEvent('pointerup', { clientX: 80, clientY: 50 })
-    );
+    canvas.dispatchEvent(new MouseEvent('pointerdown', { clientX: 50, clientY: 50, button: 0 }));
+    canvas.dispatchEvent(new MouseEvent('pointermove', { clientX: 80, clientY: 50 }));
+    canvas.dispatchEvent(new MouseEvent('pointerup', { clientX: 80, clientY: 50 }));
     expect(box(root)[0]).toBeLessThan(fitted[0]);
   });
 
@@ -175,9 +162,10 @@ describe('GraphView highlight and export', () => {
   it('highlights ids (through collapsed boxes) and clears them', () => {
     const { root, view } = mounted();
     view.highlight(['x', 'exp'], 'tg-flash');
-    expect(
-      Array.from(root.querySelectorAll('.tg-flash')).map(g => g.id)
-    ).toEqual(['tg-x', 'tg-comp']);
+    expect(Array.from(root.querySelectorAll('.tg-flash')).map(g => g.id)).toEqual([
+      'tg-x',
+      'tg-comp'
+    ]);
     view.clearHighlight('tg-flash');
     expect(root.querySelectorAll('.tg-flash')).toHaveLength(0);
   });
@@ -199,12 +187,7 @@ describe('GraphView highlight and export', () => {
 
 it('says so when a view is empty', () => {
   const view = new GraphView();
-  view.setGraph(
-    { nodes: [], edges: [], subgraphs: [], notes: [] },
-    SVG_COLLAPSED
-  );
+  view.setGraph({ nodes: [], edges: [], subgraphs: [], notes: [] }, SVG_COLLAPSED);
   expect(view.element.querySelector('svg')).toBeNull();
-  expect(view.element.querySelector('.tg-empty')!.textContent).toBe(
-    'Nothing in this view.'
-  );
+  expect(view.element.querySelector('.tg-empty')!.textContent).toBe('Nothing in this view.');
 });

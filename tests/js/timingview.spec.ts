@@ -79,9 +79,7 @@ describe('TimingView', () => {
   it('disables the GPU with JAX’s reason when there is none', () => {
     const { host, view } = make();
     view.setDevices(devices(false));
-    const gpu = host.querySelector<HTMLButtonElement>(
-      '.tg-device[data-device=gpu]'
-    )!;
+    const gpu = host.querySelector<HTMLButtonElement>('.tg-device[data-device=gpu]')!;
     expect(gpu.disabled).toBe(true);
     expect(gpu.title).toBe(`no GPU: ${NO_GPU}`);
     expect(host.querySelector('.tg-timing')).not.toBeNull();
@@ -90,32 +88,26 @@ describe('TimingView', () => {
   it('asks for the chosen device, backend and size', () => {
     const { host, view, runs } = make();
     view.setDevices(devices(true, 2));
-    const names = Array.from(
-      host.querySelectorAll<HTMLElement>('.tg-device')
-    ).map(b => b.dataset.device);
+    const names = Array.from(host.querySelectorAll<HTMLElement>('.tg-device')).map(
+      b => b.dataset.device
+    );
     expect(names).toEqual(['cpu', 'cpu:1', 'gpu']);
     host.querySelector<HTMLSelectElement>('.tg-backend')!.value = 'numba';
     host.querySelector<HTMLInputElement>('.tg-size')!.value = '1000';
     host.querySelector<HTMLButtonElement>('.tg-run')!.click();
     expect(runs).toEqual([{ device: 'cpu', backend: 'numba', size: 1000 }]);
 
-    host
-      .querySelector<HTMLButtonElement>('.tg-device[data-device=gpu]')!
-      .click();
+    host.querySelector<HTMLButtonElement>('.tg-device[data-device=gpu]')!.click();
     host.querySelector<HTMLButtonElement>('.tg-run')!.click();
     expect(runs[1]).toEqual({ device: 'gpu', backend: null, size: 1000 });
-    const pressed = host.querySelector(
-      '.tg-device[aria-pressed=true]'
-    ) as HTMLElement;
+    const pressed = host.querySelector('.tg-device[aria-pressed=true]') as HTMLElement;
     expect(pressed.dataset.device).toBe('gpu');
   });
 
   it('marks unavailable backends and hides them for JAX targets', () => {
     const { host, view } = make();
     view.setDevices(devices(false));
-    const cvm = host.querySelector<HTMLOptionElement>(
-      '.tg-backend option[value=cvm]'
-    )!;
+    const cvm = host.querySelector<HTMLOptionElement>('.tg-backend option[value=cvm]')!;
     expect(cvm.disabled).toBe(true);
     expect(cvm.title).toBe('no C++ compiler');
     const jax = make(false);
@@ -143,9 +135,7 @@ describe('TimingView', () => {
     ]);
     const rows = host.querySelectorAll('.tg-timing-table tbody tr');
     expect(rows).toHaveLength(2);
-    const cells = Array.from(rows[1].querySelectorAll('td')).map(
-      td => td.textContent
-    );
+    const cells = Array.from(rows[1].querySelectorAll('td')).map(td => td.textContent);
     expect(cells.slice(0, 7)).toEqual([
       'gpu:0',
       'jax',

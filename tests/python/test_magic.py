@@ -194,3 +194,14 @@ def test_magic_line_parsing() -> None:
     assert options.calls == {"f": "f(x0, y0)"}
     assert options.wrt == ["0", "1"]
     assert options.show_noise and not options.run and options.size == 8
+
+
+def test_a_call_on_the_magic_line_traces_a_plain_function(shell: InteractiveShell) -> None:
+    run(shell, "import jax.numpy as jnp\nimport numpy as np")
+    cell = "%%tgraph --no-run f(x0)\ndef f(x):\n    return jnp.tanh(x) * 2\nx0 = np.ones(3, np.float32)"
+    ran = run(shell, cell)
+    assert ran.error is None
+    [entry] = entries(shell)
+    assert entry.bundle.target == "f"
+    assert "tanh" in entry.bundle.views["original"].ops()
+    assert sum(WIDGET_MIME in d for d in ran.outputs) == 1

@@ -136,3 +136,20 @@ def test_declared_table_escapes_and_aligns():
     lines = data["text/plain"].splitlines()
     assert lines[0].split() == ["name", "type", "dtype", "ndim", "shape"]
     assert lines[1].index("TensorVariable") == lines[2].index("TensorType")
+
+
+def test_saved_widget_leaves_the_stepper_snapshots_to_the_panel() -> None:
+    import pytensor.tensor as pt
+
+    from tgraph.frontends import CellInfo, Options, Target
+    from tgraph.frontends.pytensor import PyTensorFrontend
+
+    x = pt.dmatrix("x")
+    bundle = PyTensorFrontend().build(
+        Target("s", "pytensor", 1 / (1 + pt.exp(-x))), Options(), CellInfo("")
+    )
+    assert any(r.graph is not None for r in bundle.rewrites)
+    synced = GraphWidget(bundle).bundle
+    assert synced["rewrite_start"] == {}
+    assert all(r["graph"] is None for r in synced["rewrites"])
+    assert [r["name"] for r in synced["rewrites"]] == [r.name for r in bundle.rewrites]

@@ -10,6 +10,8 @@ root="$here/.lab-root-$port"
 rm -rf "$root" && mkdir -p "$root/config/labconfig" "$root/files"
 export JUPYTER_CONFIG_DIR="$root/config"
 export JUPYTERLAB_GALATA_ROOT_DIR="$root/files"
+# Two CPU devices for JAX, so device switching is tested without a GPU.
+export XLA_FLAGS="--xla_force_host_platform_device_count=2"
 if [ "$disabled" = 1 ]; then
   echo '{"disabledExtensions": {"jupyter-tgraph": true}}' > "$JUPYTER_CONFIG_DIR/labconfig/page_config.json"
 fi

@@ -1,5 +1,6 @@
 /** The timing panel in JupyterLab: the automatic row, Run, and the profile heat map. */
 import { expect, test } from '@jupyterlab/galata';
+import * as path from 'path';
 
 import { notebookWith, widgetOf } from './helpers';
 
@@ -34,4 +35,27 @@ test('Run adds a row over the comm and the profile colours the optimized graph',
   await widget.locator('.tg-tab[data-view=optimized]').click();
   const optimized = widget.locator('.tg-panel[data-view=optimized]');
   await expect(optimized.locator('.tg-graph svg g.tg-heat').first()).toBeVisible();
+});
+
+test('toggling the device re-times on it and the table grows', async ({ page }) => {
+  const jaxCell = [
+    '%%tgraph --budget 0.2',
+    'import jax',
+    'import jax.numpy as jnp',
+    'step = jax.jit(lambda w, x: jnp.tanh(x @ w).sum())',
+    'step(jnp.ones((64, 64)), jnp.ones((8, 64)))'
+  ].join('\n');
+  await notebookWith(page, 'devices.ipynb', [jaxCell]);
+  const widget = widgetOf(page, 1);
+  const rows = widget.locator('.tg-timing-table tbody tr');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute('data-device', 'cpu:0');
+
+  await widget.locator('.tg-device[data-device="cpu:1"]').click();
+  await widget.locator('.tg-run').click();
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(1)).toHaveAttribute('data-device', 'cpu:1');
+  await widget.screenshot({
+    path: path.resolve(__dirname, '..', '..', '..', 'docs', 'widget-timing.png')
+  });
 });

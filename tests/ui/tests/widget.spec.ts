@@ -1,5 +1,6 @@
 /** The inline widget in JupyterLab: pictures, tabs, the inspector and search. */
 import { expect, test } from '@jupyterlab/galata';
+import * as path from 'path';
 
 import { LOGISTIC, notebookWith, widgetOf } from './helpers';
 
@@ -19,6 +20,9 @@ test('a %%tgraph cell shows its graphs and a node can be inspected', async ({ pa
   await sigmoid.click();
   await expect(optimized.locator('.tg-inspector')).toContainText(/sigmoid/i);
 
+  await widget.screenshot({
+    path: path.resolve(__dirname, '..', '..', '..', 'docs', 'widget-optimized.png')
+  });
   await optimized.locator('.tg-search').fill('sigmoid');
   await expect(optimized.locator('.tg-search-status')).toContainText('1');
 
