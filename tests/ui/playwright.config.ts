@@ -26,6 +26,7 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     ...baseConfig.use,
+    viewport: { width: 1440, height: 1000 },
     video: 'off',
     trace: 'off',
     launchOptions: {
