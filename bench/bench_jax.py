@@ -23,6 +23,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+
 from tgraph.frontends import CellInfo, Options
 from tgraph.frontends.jax import JaxFrontend
 

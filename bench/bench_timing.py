@@ -33,6 +33,7 @@ import pytensor
 import pytensor.tensor as pt
 from IPython.core.interactiveshell import InteractiveShell
 from pytensor.compile.mode import get_mode
+
 from tgraph.timing import measure
 
 BUDGET = 2.0

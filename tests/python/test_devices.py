@@ -12,6 +12,7 @@ from pathlib import Path
 import jax
 import pytensor  # noqa: F401  (imported so discovery checks PyTensor's backends)
 import pytest
+
 from tgraph.devices import Backend, Device, DeviceCache, DeviceError, Devices, discover
 
 KERNEL_EXT = str(Path(__file__).parents[2] / "kernel_ext")

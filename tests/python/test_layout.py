@@ -7,6 +7,7 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
+
 from tgraph import layout as lay
 from tgraph.graph import Edge, Graph, Node, Subgraph
 
@@ -221,6 +222,7 @@ def test_graphviz_errors_are_layout_errors():
 
 def test_an_op_with_an_inner_graph_is_one_box_until_opened() -> None:
     import pytensor.tensor as pt
+
     from tgraph.frontends import CellInfo, Options, Target
     from tgraph.frontends.pytensor import PyTensorFrontend
 

@@ -9,11 +9,12 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
-from conftest import Ran, run
 from IPython.core.interactiveshell import InteractiveShell
+
+from conftest import Ran, run
 from tgraph.magic import parse_options, split_line
 
-EXAMPLE = Path(__file__).parents[2] / "examples" / "pytensor_basics.ipynb"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -25,15 +26,16 @@ def tgraph_output(data: dict[str, Any]) -> bool:
     return WIDGET_MIME in data or 'class="tg-' in data.get("text/html", "")
 
 
-def tutorial_cells() -> list[str]:
-    notebook = nbformat.read(EXAMPLE, as_version=4)
+def tutorial_cells(name: str = "pytensor_basics") -> list[str]:
+    notebook = nbformat.read(EXAMPLES / f"{name}.ipynb", as_version=4)
     return [c.source for c in notebook.cells if c.cell_type == "code"]
 
 
 def summarize(value: Any) -> Any:
     """What a user can observe of a value, without object addresses."""
-    if isinstance(value, np.ndarray):
-        return ("ndarray", value.dtype.str, value.tolist())
+    if isinstance(value, np.ndarray) or (hasattr(value, "__array__") and hasattr(value, "dtype")):
+        array = np.asarray(value)
+        return (type(value).__name__, array.dtype.str, array.tolist())
     if isinstance(value, int | float | str | bool | np.generic):
         return value
     if isinstance(value, tuple | list):
@@ -73,9 +75,12 @@ def strip_magic(cell: str) -> str:
     return cell.split("\n", 1)[1] if cell.startswith("%%tgraph") else cell
 
 
-def test_tutorial_cells_behave_exactly_as_without_the_magic(shell: InteractiveShell) -> None:
-    cells = tutorial_cells()
-    assert sum(c.startswith("%%tgraph") for c in cells) >= 12
+@pytest.mark.parametrize(("name", "traced"), [("pytensor_basics", 12), ("jax_basics", 5)])
+def test_example_cells_behave_exactly_as_without_the_magic(
+    shell: InteractiveShell, name: str, traced: int
+) -> None:
+    cells = tutorial_cells(name)
+    assert sum(c.startswith("%%tgraph") for c in cells) >= traced
     plain = [observe(shell, run(shell, strip_magic(c))) for c in cells]
     shell.reset(new_session=False)
     traced = [observe(shell, run(shell, c)) for c in cells]
@@ -198,7 +203,11 @@ def test_magic_line_parsing() -> None:
 
 def test_a_call_on_the_magic_line_traces_a_plain_function(shell: InteractiveShell) -> None:
     run(shell, "import jax.numpy as jnp\nimport numpy as np")
-    cell = "%%tgraph --no-run f(x0)\ndef f(x):\n    return jnp.tanh(x) * 2\nx0 = np.ones(3, np.float32)"
+    cell = (
+        "%%tgraph --no-run f(x0)\n"
+        "def f(x):\n    return jnp.tanh(x) * 2\n"
+        "x0 = np.ones(3, np.float32)"
+    )
     ran = run(shell, cell)
     assert ran.error is None
     [entry] = entries(shell)

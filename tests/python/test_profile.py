@@ -10,6 +10,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
+
 from tgraph.devices import Devices, discover
 from tgraph.frontends import CellInfo, Options, Target
 from tgraph.frontends.pytensor import PyTensorFrontend

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 import pytest
-from conftest import run
 from IPython.core.interactiveshell import InteractiveShell
+
+from conftest import run
 from tgraph.registry import Registry
 
 LOGISTIC = (

@@ -18,6 +18,7 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
+
 from test_devices import run_with_two_cpus
 from tgraph.devices import DeviceError, Devices, discover
 from tgraph.frontends import CellInfo, Options, Target

@@ -6,6 +6,7 @@ import html
 from importlib import resources
 
 import pytest
+
 from tgraph import layout as lay
 from tgraph.frontends import Declared
 from tgraph.graph import Edge, Graph, GraphBundle, Node, Rewrite, Subgraph

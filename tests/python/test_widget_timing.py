@@ -13,9 +13,10 @@ from typing import Any
 import nbformat
 import numpy as np
 import pytest
-from conftest import Ran, run
 from IPython.core.interactiveshell import InteractiveShell
 from ipywidgets.widgets.widget import _instances
+
+from conftest import Ran, run
 from tgraph.devices import discover
 from tgraph.graph import Graph, GraphBundle, Node
 from tgraph.widget import GraphWidget

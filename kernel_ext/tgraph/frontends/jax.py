@@ -654,6 +654,16 @@ def _costs(compiled: Any) -> tuple[dict[str, float], dict[str, int]]:
     return cost, memory
 
 
+def _cost_note(cost: dict[str, float], memory: dict[str, int]) -> str:
+    """XLA's own estimate, in the words a user reads in the view's notes."""
+    parts = [
+        f"{cost[k]:g} {k}" for k in ("flops", "transcendentals", "bytes accessed") if k in cost
+    ]
+    sizes = [f"{k} {memory[k]:,} B" for k in ("argument", "output", "temp", "peak") if k in memory]
+    text = "XLA cost analysis: " + (", ".join(parts) or "none")
+    return text + ("; memory: " + ", ".join(sizes) if sizes else "")
+
+
 def _grad_tag(eqn: Any) -> list[str]:
     """Backward equations carry ``transpose(...)`` in their name stack, forward ``jvp(...)``."""
     stack = str(eqn.source_info.name_stack)
@@ -907,6 +917,8 @@ class JaxFrontend:
         optimized.notes.append(f"XLA {device.platform} ({device}): {len(fusions)} fusions.")
         gradient = _gradient(t, args, kwargs, options, cell)
         cost, memory = _costs(compiled)
+        if cost or memory:
+            optimized.notes.append(_cost_note(cost, memory))
         return GraphBundle(
             target=target.name,
             framework="jax",

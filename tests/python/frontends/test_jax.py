@@ -13,6 +13,7 @@ from typing import Any
 
 import jax
 import pytest
+
 from tgraph.frontends import CellInfo, Options, Target, TraceError
 from tgraph.frontends.jax import JaxFrontend
 from tgraph.graph import GraphBundle
@@ -85,6 +86,8 @@ def test_logistic_compiles_to_one_loop_fusion_mapped_to_lines() -> None:
         assert all(n.source and n.source.line == node.source.line for n in linked)
     assert "stablehlo.exponential" in bundle.info["stablehlo"]
     assert bundle.info["cost"]["transcendentals"] == 4
+    [note] = [n for n in opt.notes if n.startswith("XLA cost analysis")]
+    assert "4 transcendentals" in note and "memory:" in note
     assert bundle.info["memory"]["argument"] == 16
 
 

@@ -15,6 +15,7 @@ import pytensor.tensor as T
 import pytest
 from pytensor import In, function, shared
 from pytensor.tensor import TensorType
+
 from tgraph.frontends import CellInfo, Options, Target, TraceError
 from tgraph.frontends.pytensor import PyTensorFrontend
 from tgraph.frontends.pytensor_rewrites import Change, History, RewriteRecorder
