@@ -194,7 +194,8 @@ class TgraphMagics(Magics):
         except Exception as error:  # argparse's UsageError and SystemExit alike
             _warn(f"could not read the magic line: {error}")
             return
-        count = self.shell.execution_count
+        # IPython has already counted this cell when it announces it.
+        count = self.shell.execution_count - (1 if info.store_history else 0)
         try:
             transformed = self.shell.transform_cell(raw)
         except SyntaxError:

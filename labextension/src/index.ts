@@ -25,8 +25,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyter-tgraph:plugin',
   description: 'A side panel with every graph the kernel traced with %%tgraph.',
   autoStart: true,
-  requires: [ILabShell, INotebookTracker],
-  activate: (app: JupyterFrontEnd, labShell: ILabShell, notebooks: INotebookTracker) => {
+  requires: [INotebookTracker],
+  // Notebook 7 has no ILabShell: no panel there, and no error either.
+  optional: [ILabShell],
+  activate: (app: JupyterFrontEnd, notebooks: INotebookTracker, labShell: ILabShell | null) => {
+    if (!labShell) {
+      return;
+    }
     const model = new PanelModel();
     const link = new KernelLink(model);
 

@@ -214,3 +214,15 @@ def test_a_call_on_the_magic_line_traces_a_plain_function(shell: InteractiveShel
     assert entry.bundle.target == "f"
     assert "tanh" in entry.bundle.views["original"].ops()
     assert sum(WIDGET_MIME in d for d in ran.outputs) == 1
+
+
+def test_nodes_know_their_cell_and_line(shell: InteractiveShell) -> None:
+    run(shell, "import pytensor.tensor as T")
+    ran = run(shell, "%%tgraph --no-run\nx = T.dvector('x')\n\ny = T.exp(x) + 1")
+    assert ran.error is None
+    [entry] = entries(shell)
+    assert entry.bundle.cell == shell.execution_count - 1
+    exp = next(n for n in entry.bundle.views["original"].nodes if n.label == "exp")
+    assert exp.source is not None
+    assert exp.source.line == 4
+    assert exp.source.text == "y = T.exp(x) + 1"

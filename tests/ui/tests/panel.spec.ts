@@ -4,6 +4,8 @@
  * Screenshots of the panel land in docs/ for the README.
  */
 import { expect, test as base } from '@jupyterlab/galata';
+import type { Download } from '@playwright/test';
+import * as fs from 'fs';
 import * as path from 'path';
 
 import { LOG1P, LOGISTIC, notebookWith } from './helpers';
@@ -16,6 +18,11 @@ const test = base.extend({
     await use(null);
   }
 });
+
+async function readDownload(download: Download): Promise<string> {
+  const file = await download.path();
+  return fs.readFileSync(file, 'utf-8');
+}
 
 const DOCS = path.resolve(__dirname, '..', '..', '..', 'docs');
 const GRADIENT = [
@@ -46,6 +53,30 @@ test('the panel lists, opens, steps, compares and survives a restart', async ({ 
   expect(await doc.locator('.tg-graph svg g.node').count()).toBeGreaterThan(before);
   await doc.locator('.tg-search').fill('sigmoid');
   await expect(doc.locator('.tg-graph svg g.tg-match').first()).toBeVisible();
+
+  // The inspector's source line scrolls the notebook to the cell that made the node.
+  await doc.locator('.tg-tab[data-view=original]').click();
+  await doc
+    .locator('.tg-graph svg g.node', { hasText: /^\s*add/ })
+    .first()
+    .click();
+  await doc.locator('.tg-goto').click();
+  await expect(page.locator('.jp-Notebook .jp-Cell.jp-mod-active')).toContainText(
+    'grad_logistic = function'
+  );
+
+  // Export: the Graphviz source and the JSON graph format.
+  const [dot] = await Promise.all([
+    page.waitForEvent('download'),
+    doc.locator('.tg-export[data-format=dot]').click()
+  ]);
+  expect(await readDownload(dot)).toMatch(/^digraph/);
+  const [json] = await Promise.all([
+    page.waitForEvent('download'),
+    doc.locator('.tg-export[data-format=json]').click()
+  ]);
+  const exported = JSON.parse(await readDownload(json));
+  expect(exported.graph.nodes.map((n: { label: string }) => n.label)).toContain('exp');
 
   // Step through the rewrites: the highlighted nodes move from step to step.
   await doc.locator('.tg-tab[data-view=steps]').click();

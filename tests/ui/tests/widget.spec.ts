@@ -30,3 +30,23 @@ test('a %%tgraph cell shows its graphs and a node can be inspected', async ({ pa
   await expect(widget.locator('.tg-rewrites li.tg-rewrite').first()).toBeVisible();
   await expect(widget.locator('.tg-rewrites')).toContainText(/sigmoid|exp_over_1_plus_exp/i);
 });
+
+test('names are shown as text, never as markup', async ({ page }) => {
+  const hostile = '<img src=x onerror="window.pwned=1"> & "引号" 张量';
+  const cell = [
+    '%%tgraph --no-run',
+    'import pytensor.tensor as T',
+    `x = T.dvector(${JSON.stringify(hostile)})`,
+    'y = T.exp(x)'
+  ].join('\n');
+  await notebookWith(page, 'names.ipynb', [cell]);
+  const widget = widgetOf(page, 1);
+  const input = widget.locator('.tg-graph svg g.node.tg-input').first();
+  await expect(input).toContainText('张量');
+  await input.click();
+  await expect(widget.locator('.tg-inspector')).toContainText(hostile);
+  await expect(page.locator('img[src=x]')).toHaveCount(0);
+  expect(
+    await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)
+  ).toBeUndefined();
+});
