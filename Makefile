@@ -12,7 +12,7 @@ TS_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*.css)
 .PHONY: lab test lint test-python test-js test-ui clean
 
 lab: $(STAMP)/extension
-	$(BIN)/jupyter lab examples/
+	$(BIN)/jupyter lab examples/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 test: lint test-python test-js test-ui
 
