@@ -29,6 +29,7 @@ from .frontends import (
     Target,
     TraceError,
     loaded_frontends,
+    observe_cell,
 )
 from .registry import Registry
 from .runner import Runner, host_fallback
@@ -147,7 +148,6 @@ class _Pending:
     options: Options
     cell: CellInfo
     before: dict[str, Any]
-    frontends: list[Frontend]
     observing: ExitStack = field(default_factory=ExitStack)
 
 
@@ -205,9 +205,8 @@ class TgraphMagics(Magics):
             filename=self.shell.compile.get_code_name(raw, transformed, count),
             execution_count=count,
         )
-        pending = _Pending(options, cell, dict(self.shell.user_ns), loaded_frontends())
-        for frontend in pending.frontends:
-            pending.observing.enter_context(frontend.observe())
+        pending = _Pending(options, cell, dict(self.shell.user_ns))
+        pending.observing.enter_context(observe_cell())
         self._pending = pending
 
     def post_run_cell(self, result: ExecutionResult) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +228,25 @@ def test_nodes_know_their_cell_and_line(shell: InteractiveShell) -> None:
     assert exp.source is not None
     assert exp.source.line == 4
     assert exp.source.text == "y = T.exp(x) + 1"
+
+
+def test_a_framework_imported_by_the_cell_itself_is_observed() -> None:
+    # A fresh interpreter: here PyTensor is imported before the cell runs.
+    script = """
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shell.run_line_magic("load_ext", "tgraph")
+shell.run_cell('''%%tgraph --no-run
+import pytensor.tensor as T
+from pytensor import function, shared
+count = shared(0.0, name="count")
+step = T.dscalar("step")
+advance = function([step], count, updates=[(count, count + step)])''')
+[entry] = shell.magics_manager.registry["TgraphMagics"].registry.entries
+original = entry.bundle.views["original"]
+print("UPDATES", sum("update" in n.tags for n in original.nodes))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert "UPDATES 1" in done.stdout, done.stdout + done.stderr

@@ -7,10 +7,13 @@ names a cell created or rebound, then asks it to build a ``GraphBundle``.
 
 from __future__ import annotations
 
+import functools
+import importlib.abc
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any, Protocol
 
 from ..graph import GraphBundle
@@ -92,9 +95,17 @@ class Frontend(Protocol):
         ...
 
 
-@contextmanager
-def nothing_observed() -> Iterator[None]:
-    yield
+def _frontend(module: str) -> Frontend:
+    if module == "pytensor":
+        from .pytensor import PyTensorFrontend
+
+        return PyTensorFrontend()
+    from .jax import JaxFrontend
+
+    return JaxFrontend()
+
+
+FRAMEWORKS = ("pytensor", "jax")
 
 
 def loaded_frontends() -> list[Frontend]:
@@ -103,13 +114,58 @@ def loaded_frontends() -> list[Frontend]:
     Importing a framework on the user's behalf would slow every cell and
     could change global state (JAX picks its platform on first import).
     """
-    found: list[Frontend] = []
-    if "pytensor" in sys.modules:
-        from .pytensor import PyTensorFrontend
+    return [_frontend(m) for m in FRAMEWORKS if m in sys.modules]
 
-        found.append(PyTensorFrontend())
-    if "jax" in sys.modules:
-        from .jax import JaxFrontend
 
-        found.append(JaxFrontend())
-    return found
+class _AfterImport(importlib.abc.MetaPathFinder):
+    """Calls back once a watched top-level module has finished importing.
+
+    It finds nothing itself: it asks the other finders, and wraps the
+    loader of the spec they return.
+    """
+
+    def __init__(self, callbacks: dict[str, Callable[[], None]]) -> None:
+        self.callbacks = callbacks
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name not in self.callbacks:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                break
+        else:
+            return None
+        callback = self.callbacks.pop(name)
+        run_module = spec.loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            run_module(module)
+            callback()
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+@contextmanager
+def observe_cell() -> Iterator[None]:
+    """Observe every framework the cell uses, also one the cell imports itself.
+
+    A framework imported mid-cell is observed from the end of its import on,
+    so ``import pytensor`` and ``function(...)`` in one cell are recorded.
+    """
+    with ExitStack() as stack:
+        for frontend in loaded_frontends():
+            stack.enter_context(frontend.observe())
+        missing = [m for m in FRAMEWORKS if m not in sys.modules]
+        if missing:
+            watch = _AfterImport({m: functools.partial(_observe_now, stack, m) for m in missing})
+            sys.meta_path.insert(0, watch)
+            stack.callback(sys.meta_path.remove, watch)
+        yield
+
+
+def _observe_now(stack: ExitStack, module: str) -> None:
+    stack.enter_context(_frontend(module).observe())
