@@ -1,13 +1,13 @@
 """What the JAX frontend costs per target, beside what JAX itself takes.
 
-Run: PYTHONPATH=kernel_ext python bench/bench_jax.py
+Run from the repository root: ``python bench/bench_jax.py``.
 
 For each function the "cell" first calls it once (so JAX has traced and
 compiled it, as in a notebook); then, in the same process, we time
 tgraph's ``build`` (all three views, HLO parse and cost analysis), plain
 ``jax.make_jaxpr`` of a fresh wrapper of the Python function (an uncached
-trace) and ``lower().compile().as_text()``, and, when
-``tgraph.layout`` is there, laying out the original view collapsed.
+trace) and ``lower().compile().as_text()``, and laying out the original
+view collapsed.
 Times are medians of a few runs; ratios are build / make_jaxpr and
 build / compile; compile reuses JAX's caches, as it would after the cell.
 Most of build is tracing ``jax.grad`` for the gradient view.
@@ -17,20 +17,20 @@ from __future__ import annotations
 
 import linecache
 import statistics
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel_ext"))
 
 import jax
 import jax.numpy as jnp
 
+from tgraph import layout as _layout
 from tgraph.frontends import CellInfo, Options
 from tgraph.frontends.jax import JaxFrontend
-
-try:
-    from tgraph import layout as _layout
-except ImportError:  # the layout module is optional for this benchmark
-    _layout = None
 
 CELLS = {
     "poly": (
@@ -113,6 +113,7 @@ def main(runs: int = 3) -> None:
         "x": jnp.ones((32, 16)),
         "y": jnp.zeros((32, 16)),
     }
+    _layout.warm_up()
     frontend = JaxFrontend()
     rows = []
     for i, (name, (what, call, body)) in enumerate(CELLS.items()):
@@ -129,10 +130,8 @@ def main(runs: int = 3) -> None:
         t_build = _median(lambda t=target, c=cell: frontend.build(t, Options(), c), runs)
         t_jaxpr = _median(lambda f=fun._fun, a=args: jax.make_jaxpr(lambda *v: f(*v))(*a), runs)
         t_compile = _median(lambda f=fun, a=args: f.lower(*a).compile().as_text(), runs)
-        t_layout = None
-        if _layout is not None:
-            graph = bundle.views["original"]
-            t_layout = _median(lambda g=graph: _layout.layout(g), runs)
+        graph = bundle.views["original"]
+        t_layout = _median(lambda g=graph: _layout.layout(g), runs)
         rows.append((name, what, bundle.info["equations"], t_build, t_jaxpr, t_compile, t_layout))
 
     print(f"JAX {jax.__version__}, device {jax.devices()[0]}, median of {runs} runs\n")
@@ -141,10 +140,9 @@ def main(runs: int = 3) -> None:
     print(header)
     print("|" + "---|" * 9)
     for name, what, eqns, tb, tj, tc, tl in rows:
-        layout_text = "n/a" if tl is None else f"{tl * 1e3:.1f}"
         print(
             f"| {name} | {what} | {eqns} | {tb * 1e3:.1f} | {tj * 1e3:.1f} | {tc * 1e3:.1f} "
-            f"| {tb / tj:.1f}x | {tb / tc:.1f}x | {layout_text} |"
+            f"| {tb / tj:.1f}x | {tb / tc:.1f}x | {tl * 1e3:.1f} |"
         )
 
 

@@ -50,7 +50,7 @@ EXPAND_GOAL_S = 0.5  # expanding up to 300 nodes
 
 #: Graphs drawn by the notebook: (panel name, cell body, what it is).
 GRAPHS: list[tuple[str, str, str]] = [
-    ("small", "small = features(x, 9)", "~100 nodes (9 tanh terms summed)"),
+    ("small", "small = features(x, 9)", "~100 nodes (9 sum(tanh) terms summed)"),
     ("medium", "medium = features(x, 90)", "~1,000 nodes (90 terms)"),
     ("large", "large = features(x, 900)", "~10,000 nodes (900 terms)"),
     ("ofg50", "ofg50 = OpFromGraph([v], [features(v, 4)])(x) * 2", "OpFromGraph, ~50 inner"),
@@ -72,14 +72,22 @@ EXPANDS: list[tuple[str, str, list[str]]] = [
 def notebook(graphs: list[tuple[str, str, str]]) -> dict[str, Any]:
     setup = (
         "import pytensor.tensor as pt\n"
-        "from pytensor.compile.builders import OpFromGraph\n\n"
+        "from pytensor.compile.builders import OpFromGraph\n"
+        "from pytensor.graph.basic import Variable\n\n"
         + inspect.getsource(features)
         + "\nx = pt.dvector('x')\nv = pt.dvector('v')\n"
     )
-    sources = ["%load_ext tgraph", setup] + [f"%%tgraph\n{body}" for _, body, _ in graphs]
+    sources = ["%load_ext tgraph", setup] + [f"%%tgraph --no-run\n{body}" for _, body, _ in graphs]
     cells = [
-        {"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None}
-        for s in sources
+        {
+            "id": f"cell-{i}",
+            "cell_type": "code",
+            "metadata": {},
+            "source": source,
+            "outputs": [],
+            "execution_count": None,
+        }
+        for i, source in enumerate(sources)
     ]
     return {
         "cells": cells,
@@ -155,12 +163,15 @@ def _ms(values: list[float]) -> str:
 
 
 def _range(values: list[float]) -> str:
-    return f"{min(values):.0f}–{max(values):.0f}" if values else "n/a"
+    return f"{min(values):.0f}-{max(values):.0f}" if values else "n/a"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--run-timeout", type=int, default=1800, help="seconds the notebook may take to run"
+    )
     parser.add_argument("--quick", action="store_true", help="leave out the 10,000-node graph")
     args = parser.parse_args()
     graphs = [g for g in GRAPHS if not (args.quick and g[0] == "large")]
@@ -180,6 +191,8 @@ def main() -> None:
             "chromium": chromium,
             "runs": args.runs,
             "rowCount": len(graphs),
+            "runTimeoutMs": args.run_timeout * 1000,
+            "debugDir": str(root),
             "opens": [{"name": n} for n, _, _ in graphs if n in {"small", "medium", "large"}],
             "expands": [
                 {"label": label, "name": name, "boxes": boxes}
@@ -197,7 +210,8 @@ def main() -> None:
             check=False,
         )
         if done.returncode != 0:
-            sys.exit(f"panel_paint.js failed ({done.returncode}); lab log in {root / 'lab.log'}")
+            failed = f"panel_paint.js failed ({done.returncode})"
+            sys.exit(f"{failed}; see {root} (lab.log, failure.png)")
         result = json.loads(done.stdout.strip().splitlines()[-1])
     finally:
         if lab is not None:
@@ -205,7 +219,7 @@ def main() -> None:
     shutil.rmtree(root, ignore_errors=True)
 
     print(f"Browser: {chromium_version(chromium)}, headless; median of {args.runs} runs\n")
-    print("Panel rows as listed (name · framework, cell, original → optimized ops):\n")
+    print("Panel rows as listed (graph | cell | original → optimized ops | time):\n")
     for row in result["rows"]:
         print(f"- `{row}`")
     print("\n| action | graph | click to paint, median (ms) | range (ms) | goal |")

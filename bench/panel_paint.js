@@ -112,12 +112,16 @@ async function main() {
     await page.waitForFunction(
       count => document.querySelectorAll('.tg-panel-row').length >= count,
       job.rowCount,
-      { timeout: 1800000, polling: 500 }
+      { timeout: job.runTimeoutMs, polling: 500 }
     );
-    await page.waitForFunction(kernelIdle, null, { timeout: 1800000, polling: 500 });
+    await page.waitForFunction(kernelIdle, null, { timeout: job.runTimeoutMs, polling: 500 });
     log(`notebook ran in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
     result.rows = await page.evaluate(() =>
-      Array.from(document.querySelectorAll('.tg-panel-row')).map(r => r.textContent)
+      Array.from(document.querySelectorAll('.tg-panel-row')).map(r =>
+        Array.from(r.cells)
+          .map(c => c.textContent)
+          .join(' | ')
+      )
     );
     for (let run = 0; run < job.runs; run++) {
       for (const { name } of job.opens) {
@@ -145,6 +149,21 @@ async function main() {
         await closeDocuments(page);
       }
     }
+  } catch (error) {
+    // Leave a picture and the panel's state beside the lab log for whoever debugs.
+    if (job.debugDir) {
+      await page.screenshot({ path: `${job.debugDir}/failure.png` }).catch(() => undefined);
+      const state = await page
+        .evaluate(() => ({
+          panel: document.querySelector('#jupyter-tgraph-panel')?.textContent,
+          outputs: Array.from(document.querySelectorAll('.jp-OutputArea-output')).map(
+            o => o.textContent
+          )
+        }))
+        .catch(() => null);
+      log(JSON.stringify(state));
+    }
+    throw error;
   } finally {
     await browser.close();
   }
