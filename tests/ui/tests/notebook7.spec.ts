@@ -32,10 +32,10 @@ test('the inline widget renders in Notebook 7 without errors', async ({ page, re
   });
   await page.goto(`/notebooks/${NAME}`);
   await expect(page.locator('.jp-Notebook .jp-Cell').nth(1)).toBeVisible();
-  // Run both cells from the keyboard, as a user would.
-  await page.locator('.jp-Cell .jp-InputArea-prompt').first().click();
-  await page.keyboard.press('Shift+Enter');
-  await page.keyboard.press('Shift+Enter');
+  // Run all cells from the menu once the kernel is there, as a user would.
+  await expect(page.getByRole('button', { name: 'Python 3 (ipykernel)' })).toBeVisible();
+  await page.getByRole('menuitem', { name: 'Run', exact: true }).click();
+  await page.getByRole('menuitem', { name: 'Run All Cells', exact: true }).click();
 
   const widget = page.locator('.jp-Cell').nth(1).locator('.tg-root');
   await expect(widget.locator('.tg-graph svg g.node').first()).toBeVisible();
