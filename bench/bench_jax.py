@@ -16,10 +16,7 @@ Most of build is tracing ``jax.grad`` for the gradient view.
 from __future__ import annotations
 
 import linecache
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel_ext"))
 
 import jax
 import jax.numpy as jnp
+from benchutil import median
 
 from tgraph import layout as _layout
 from tgraph.frontends import CellInfo, Options
@@ -89,15 +87,6 @@ def mlp_deep(params, x, y):
 }
 
 
-def _median(fn: Callable[[], Any], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def main(runs: int = 3) -> None:
     key = jax.random.key(0)
 
@@ -127,11 +116,11 @@ def main(runs: int = 3) -> None:
         (target,) = frontend.targets({fun_name: namespace[fun_name]}, cell)
         fun, args = namespace[fun_name], target.args
         bundle = frontend.build(target, Options(), cell)
-        t_build = _median(lambda t=target, c=cell: frontend.build(t, Options(), c), runs)
-        t_jaxpr = _median(lambda f=fun._fun, a=args: jax.make_jaxpr(lambda *v: f(*v))(*a), runs)
-        t_compile = _median(lambda f=fun, a=args: f.lower(*a).compile().as_text(), runs)
+        t_build = median(lambda t=target, c=cell: frontend.build(t, Options(), c), runs)
+        t_jaxpr = median(lambda f=fun._fun, a=args: jax.make_jaxpr(lambda *v: f(*v))(*a), runs)
+        t_compile = median(lambda f=fun, a=args: f.lower(*a).compile().as_text(), runs)
         graph = bundle.views["original"]
-        t_layout = _median(lambda g=graph: _layout.layout(g), runs)
+        t_layout = median(lambda g=graph: _layout.layout(g), runs)
         rows.append((name, what, bundle.info["equations"], t_build, t_jaxpr, t_compile, t_layout))
 
     print(f"JAX {jax.__version__}, device {jax.devices()[0]}, median of {runs} runs\n")

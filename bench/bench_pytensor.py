@@ -28,12 +28,10 @@ import linecache
 import logging
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel_ext"))
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+from benchutil import cpu_model, median
 from pytensor.compile.maker import FunctionMaker
 from pytensor.compile.mode import get_mode
 from pytensor.compile.rebuild import construct_function_ins_and_outs
@@ -140,15 +139,6 @@ class Row:
     pydot: str
 
 
-def _median(fn: Callable[[], Any], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def _runs_for(seconds: float) -> int:
     """Five runs of quick things, three of slow ones, one of very slow ones."""
     return 5 if seconds < 2 else 3 if seconds < 20 else 1
@@ -229,15 +219,15 @@ def measure(case: Case, frontend: PyTensorFrontend, folder: str) -> Row:
     lay_out_all(bundle)
     sizes = [len(bundle.views[v].nodes) for v in ("original", "optimized", "gradient")]
     nodes = (sizes[0], sizes[1], sizes[2])
-    build = _median(lambda: frontend.build(case.target, options, case.cell), runs)
-    layout = _median(lambda: lay_out_all(bundle), runs)
-    json = _median(bundle.to_json, runs)
-    rewrite = _median(lambda: rewrite_only(case.target), runs)
+    build = median(lambda: frontend.build(case.target, options, case.cell), runs)
+    layout = median(lambda: lay_out_all(bundle), runs)
+    json = median(bundle.to_json, runs)
+    rewrite = median(lambda: rewrite_only(case.target), runs)
     obj = case.target.obj
-    dprint = _median(lambda: pytensor.dprint(obj, file=io.StringIO()), max(runs, 3))
+    dprint = median(lambda: pytensor.dprint(obj, file=io.StringIO()), max(runs, 3))
     failure, pydot_s = try_pydotprint(obj, folder)
     if pydot_s is not None:
-        pydot_s = _median(lambda: try_pydotprint(obj, folder), runs)
+        pydot_s = median(lambda: try_pydotprint(obj, folder), runs)
         pydot = f"{_ms(pydot_s)} ms"
     else:
         pydot = failure
@@ -255,14 +245,7 @@ def cold_first_call(case: Case, frontend: PyTensorFrontend) -> tuple[float, floa
 
 
 def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     return (
         f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, "
         f"pytensor {pytensor.__version__}, numpy {np.__version__}, "

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+from benchutil import cpu_model
 from IPython.core.interactiveshell import InteractiveShell
 from pytensor.compile.mode import get_mode
 
@@ -106,14 +107,7 @@ def _seconds(value: float) -> str:
 
 
 def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpu_model()
     return (
         f"{model}, {os.cpu_count()} cores; Python {platform.python_version()}, "
         f"pytensor {pytensor.__version__}, jax {jax.__version__}, numpy {np.__version__}"
