@@ -9,13 +9,21 @@ import { Widget } from '@lumino/widgets';
 import { BundleJSON, GraphJSON, LayoutMeta, RewriteJSON, viewNames, viewTitle } from './graphmodel';
 import { button, GraphView, text } from './graphview';
 import { KernelLink } from './kernellink';
-import { pairNodes } from './compare';
+import { IPairing, pairNodes } from './compare';
 import { IEntry } from './panelmodel';
 
 interface ILayoutReply {
   svg?: string;
   meta?: LayoutMeta;
   error?: string;
+}
+
+/** The graph a view shows and where it comes from in the kernel. */
+interface ISource {
+  entry: string;
+  view: string;
+  graph: GraphJSON;
+  expanded: string[];
 }
 
 interface IGraphReply {
@@ -103,8 +111,8 @@ export class GraphDocument extends Widget {
 
   private _makeView(host: HTMLElement): GraphView {
     const view: GraphView = new GraphView({
-      onExpand: id => this._toggle(id, true),
-      onCollapse: id => this._toggle(id, false),
+      onExpand: id => this._toggle(view, id, true),
+      onCollapse: id => this._toggle(view, id, false),
       onSelect: id => this._onSelect(view, id),
       onViewChange: box => this._partnerOf(view)?.setViewBox(box)
     });
@@ -184,6 +192,8 @@ export class GraphDocument extends Widget {
     this._main.classList.toggle('tg-compare', mode === 'compare');
     this._other?.dispose();
     this._other = null;
+    this._pairing = null;
+    this._sources.clear();
     if (mode === 'steps') {
       this._showSteps();
     } else if (mode === 'compare') {
@@ -202,23 +212,24 @@ export class GraphDocument extends Widget {
     if (!graph || !layout) {
       return;
     }
+    this._showing(view, this.entry.id, mode, graph);
     view.setGraph(graph, layout.svg ?? '', { ...(layout.meta ?? {}), error: layout.error });
   }
 
-  /** Expand or collapse a subgraph of the current view: the kernel lays it out again. */
-  private async _toggle(id: string, open: boolean): Promise<void> {
-    const mode = this._mode;
-    if (!this._graphOf(mode)) {
-      return;
+  /** Expand or collapse a subgraph of what ``view`` shows: the kernel lays it out again. */
+  private async _toggle(view: GraphView, id: string, open: boolean): Promise<void> {
+    const source = this._sources.get(view);
+    if (!source) {
+      return; // the stepper's pictures stay as the rewrites left them
     }
-    const shown = new Set(this._expanded[mode] ?? []);
+    const shown = new Set(source.expanded);
     if (open) {
       shown.add(id);
     } else {
       shown.delete(id);
     }
     const reply = (await this._link.request(
-      { type: 'layout', id: this.entry.id, view: mode, expanded: [...shown] },
+      { type: 'layout', id: source.entry, view: source.view, expanded: [...shown] },
       'layout'
     )) as ILayoutReply;
     if (reply.error) {
@@ -226,11 +237,21 @@ export class GraphDocument extends Widget {
       return;
     }
     this._message.textContent = '';
-    this._expanded[mode] = [...shown];
-    this._layouts[mode] = reply;
-    if (this._mode === mode) {
-      this._paint(this._view, mode, reply);
+    source.expanded = [...shown];
+    if (source.entry === this.entry.id) {
+      this._expanded[source.view] = source.expanded;
+      this._layouts[source.view] = reply;
     }
+    if (this._sources.get(view) === source) {
+      view.setGraph(source.graph, reply.svg ?? '', reply.meta ?? {});
+      this._markPairs();
+    }
+  }
+
+  /** What a view shows, so that expanding asks the kernel for the right picture. */
+  private _showing(view: GraphView, entry: string, name: string, graph: GraphJSON): void {
+    const expanded = entry === this.entry.id ? (this._expanded[name] ?? []) : [];
+    this._sources.set(view, { entry, view: name, graph, expanded });
   }
 
   private _showSource(id: string | null): void {
@@ -356,6 +377,7 @@ export class GraphDocument extends Widget {
       graph = this._graphOf(otherView);
       layout = this._layouts[otherView];
     } else {
+      // another graph of the kernel: it opens collapsed
       const reply = (await this._link.request(
         { type: 'get', id: otherId },
         'graph'
@@ -370,15 +392,25 @@ export class GraphDocument extends Widget {
     }
     this._paint(this._view, leftView, this._layouts[leftView]);
     right.setGraph(graph, layout.svg ?? '', layout.meta ?? {});
+    this._showing(right, otherId, otherView, graph);
     const pairs = pairNodes(leftGraph, graph);
-    this._view.highlight(pairs.onlyLeft, 'tg-only');
-    right.highlight(pairs.onlyRight, 'tg-only');
+    this._pairing = pairs;
+    this._markPairs();
     summary.textContent =
       `${pairs.pairs.length} nodes paired, ${pairs.onlyLeft.length} only on the left, ` +
       `${pairs.onlyRight.length} only on the right`;
     this._pairs = new Map(pairs.pairs);
     this._pairsBack = new Map(pairs.pairs.map(([a, b]) => [b, a]));
     right.setViewBox(this._view.viewBox);
+  }
+
+  /** Mark the nodes found on one side only; again after either side is laid out anew. */
+  private _markPairs(): void {
+    if (this._mode !== 'compare' || !this._pairing || !this._other) {
+      return;
+    }
+    this._view.highlight(this._pairing.onlyLeft, 'tg-only');
+    this._other.highlight(this._pairing.onlyRight, 'tg-only');
   }
 
   private async _export(format: string): Promise<void> {
@@ -413,6 +445,8 @@ export class GraphDocument extends Widget {
   private _message: HTMLParagraphElement;
   private _stepper: HTMLDivElement;
   private _main: HTMLDivElement;
+  private _sources = new Map<GraphView, ISource>();
+  private _pairing: IPairing | null = null;
   private _pairs = new Map<string, string>();
   private _pairsBack = new Map<string, string>();
   private _selecting = false;

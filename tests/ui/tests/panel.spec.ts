@@ -99,6 +99,14 @@ test('the panel lists, opens, steps, compares and survives a restart', async ({ 
   await expect(doc.locator('.tg-view')).toHaveCount(2);
   await expect(doc.locator('.tg-compare-summary')).toContainText('paired');
   await expect(doc.locator('.tg-graph svg g.tg-only').first()).toBeVisible();
+  // Either side can be opened and closed; the one-sided marks survive it.
+  const right = doc.locator('.tg-compare-right');
+  await right.locator('.tg-fit').click();
+  await right.locator('.tg-graph svg g.cluster.tg-cluster text').first().click();
+  await right.locator('.tg-collapse').press('Enter');
+  await expect(right.locator('.tg-graph svg g.cluster')).toHaveCount(0);
+  await expect(right.locator('.tg-graph svg g.tg-subgraph')).toHaveCount(1);
+  await expect(right.locator('.tg-graph svg g.tg-only').first()).toBeVisible();
   await page.locator('.tg-document').screenshot({ path: path.join(DOCS, 'panel-compare.png') });
 
   // A restart empties the list; running the cells again refills it.
