@@ -28,6 +28,8 @@ class Entry:
     id: str
     bundle: GraphBundle
     timings: list[dict[str, Any]] = field(default_factory=list)
+    #: Collapsed pictures per view, laid out once: the panel asks again on every open.
+    pictures: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         views = self.bundle.views
@@ -107,12 +109,14 @@ class Registry:
         if entry is None:
             return self._ignore(data)
         if kind == "get":
-            layouts = {view: self._picture(entry.bundle.views[view]) for view in entry.bundle.views}
+            for view, graph in entry.bundle.views.items():
+                if view not in entry.pictures:
+                    entry.pictures[view] = self._picture(graph)
             return {
                 "type": "graph",
                 "id": entry.id,
                 "bundle": entry.bundle.to_json(),
-                "layouts": layouts,
+                "layouts": entry.pictures,
             }
         graph = self._graph(entry, data)
         if graph is None:

@@ -29,7 +29,7 @@ from jax._src import source_info_util
 
 from ..graph import Edge, Graph, GraphBundle, Node, Source, Subgraph
 from . import CellInfo, Declared, Options, Target, TraceError
-from .jax_hlo import HloSource, hlo_graph
+from .jax_hlo import HloSource, hlo_graph, inner_holder
 
 # -- learning the arguments of the cell's traced functions ------------------
 
@@ -438,12 +438,7 @@ class _JaxprConverter:
         )
         outs: list[list[str]] = [[] for _ in eqn.outvars]
         for key, closed in inner:
-            holder = sub_id
-            if len(inner) > 1:
-                holder = f"{sub_id}/{key.replace(' ', '')}"
-                self.graph.subgraphs.append(
-                    Subgraph(id=holder, label=key, kind=key.split()[0], parent=sub_id)
-                )
+            holder = inner_holder(self.graph, sub_id, key, len(inner))
             jaxpr, consts = _closed(closed)
             operands = _operands_for(eqn, key, len(jaxpr.invars))
             inner_env: dict[Any, list[str]] = {}

@@ -85,6 +85,19 @@ class HloModule:
         return None
 
 
+def inner_holder(graph: Graph, sub_id: str, key: str, count: int) -> str:
+    """The subgraph that holds one of a container's ``count`` inner graphs.
+
+    A container with several (cond branches, while's cond and body) gets one
+    child per inner graph, so each can be opened on its own.
+    """
+    if count == 1:
+        return sub_id
+    holder = f"{sub_id}/{key.replace(' ', '')}"
+    graph.subgraphs.append(Subgraph(id=holder, label=key, kind=key.split()[0], parent=sub_id))
+    return holder
+
+
 def _closing(text: str, start: int) -> int:
     """Index just past the bracket that closes the one at ``start``."""
     pairs = {"(": ")", "{": "}", "[": "]"}
@@ -360,12 +373,7 @@ class _Converter:
         )
         results: list[str] = []
         for key, comp in inner:
-            holder = sub_id
-            if len(inner) > 1:
-                holder = f"{sub_id}/{key.replace(' ', '')}"
-                self.graph.subgraphs.append(
-                    Subgraph(id=holder, label=key, kind=key.split()[0], parent=sub_id)
-                )
+            holder = inner_holder(self.graph, sub_id, key, len(inner))
             if key.startswith("branch") or key.endswith("computation"):
                 index = 0 if key.startswith("true") else 1 if key.startswith("false") else None
                 if index is None:
