@@ -85,6 +85,44 @@ class Graph:
         return [n.op for n in self.nodes if n.kind == "op"]
 
 
+class GraphBuilder:
+    """Fresh ids and edges for one graph: the one helper every converter shares.
+
+    Ids are ``<prefix>n<k>``, counted per prefix, so a converter that names a
+    subgraph's members after its prefix gets the same ids on every run of the
+    same program (the stepper and the compare view pair nodes by id).
+    """
+
+    def __init__(self, graph: Graph | None = None) -> None:
+        self.graph = graph if graph is not None else Graph()
+        self._counts: dict[str, int] = {}
+
+    def new_id(self, prefix: str = "") -> str:
+        count = self._counts.get(prefix, 0)
+        self._counts[prefix] = count + 1
+        return f"{prefix}n{count}"
+
+    def add(self, node: Node) -> Node:
+        self.graph.nodes.append(node)
+        return node
+
+    def add_subgraph(self, subgraph: Subgraph) -> Subgraph:
+        self.graph.subgraphs.append(subgraph)
+        return subgraph
+
+    def connect(
+        self,
+        sources: list[str] | str,
+        dst: str,
+        slot: int = 0,
+        label: str = "",
+        tags: list[str] | None = None,
+    ) -> None:
+        """An edge from each of ``sources`` into input ``slot`` of ``dst``."""
+        for src in [sources] if isinstance(sources, str) else sources:
+            self.graph.edges.append(Edge(src, dst, label, slot, list(tags or [])))
+
+
 @dataclass
 class Rewrite:
     """One rewrite that fired while the real compiler pipeline ran."""
@@ -109,7 +147,8 @@ class GraphBundle:
     """Everything tgraph shows for one target of one cell."""
 
     target: str
-    framework: Literal["pytensor", "jax"]
+    #: The frontend's ``framework`` key; any string a plug-in chooses.
+    framework: str
     views: dict[str, Graph]
     rewrites: list[Rewrite] = field(default_factory=list)
     # View name -> the graph as the rewriter first saw it: step 0 of the
