@@ -33,6 +33,7 @@ class OffersJSON(TypedDict):
     texts: list[TextOfferJSON]
     timing: bool
     backend_label: str
+    show_noise: bool
 
 
 class PendingJSON(TypedDict):

@@ -143,6 +143,8 @@ class Offers:
     timing: bool = True
     #: Words for the timing table's backend column header ("backend", "XLA"...).
     backend_label: str = "backend"
+    #: List merge and constant-folding rewrites too (``--show-noise``), not only count them.
+    show_noise: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -152,6 +154,7 @@ class Offers:
             "texts": [{"key": t.key, "title": t.title} for t in self.texts],
             "timing": self.timing,
             "backend_label": self.backend_label,
+            "show_noise": self.show_noise,
         }
 
 
