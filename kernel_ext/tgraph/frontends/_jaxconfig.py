@@ -7,6 +7,7 @@ read JAX from ``sys.modules`` so importing this module never imports JAX.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,19 +20,21 @@ import numpy as np
 def jax_flags_kept() -> Iterator[None]:
     """``jax_enable_x64`` as it was, whatever compiling switched on.
 
-    JAX not imported yet: nothing to keep, unless the block imports it, in
-    which case the flag is put back to JAX's default (off).
+    When the block itself imports JAX, the flag goes back to what JAX
+    starts with (its ``JAX_ENABLE_X64`` environment variable, else off).
     """
     jax = sys.modules.get("jax")
-    x64 = None if jax is None else bool(jax.config.jax_enable_x64)
+    x64 = _env_x64() if jax is None else bool(jax.config.jax_enable_x64)
     try:
         yield
     finally:
         jax = sys.modules.get("jax")
-        if jax is not None:
-            wanted = bool(x64)
-            if bool(jax.config.jax_enable_x64) != wanted:
-                jax.config.update("jax_enable_x64", wanted)
+        if jax is not None and bool(jax.config.jax_enable_x64) != x64:
+            jax.config.update("jax_enable_x64", x64)
+
+
+def _env_x64() -> bool:
+    return os.environ.get("JAX_ENABLE_X64", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def put_on(tree: Any, handle: Any) -> Any:
