@@ -7,6 +7,7 @@ read JAX from ``sys.modules`` so importing this module never imports JAX.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Iterator
@@ -18,19 +19,24 @@ import numpy as np
 
 @contextmanager
 def jax_flags_kept() -> Iterator[None]:
-    """``jax_enable_x64`` as it was, whatever compiling switched on.
+    """Every JAX flag as it was, whatever tracing or compiling switched on.
 
-    When the block itself imports JAX, the flag goes back to what JAX
-    starts with (its ``JAX_ENABLE_X64`` environment variable, else off).
+    PyTensor's JAX backend flips ``jax_enable_x64``; a user's function may
+    flip any flag while tgraph traces it again. When the block itself
+    imports JAX, x64 goes back to what JAX starts with (its
+    ``JAX_ENABLE_X64`` environment variable, else off).
     """
     jax = sys.modules.get("jax")
-    x64 = _env_x64() if jax is None else bool(jax.config.jax_enable_x64)
+    before = {"jax_enable_x64": _env_x64()} if jax is None else dict(jax.config.values)
     try:
         yield
     finally:
         jax = sys.modules.get("jax")
-        if jax is not None and bool(jax.config.jax_enable_x64) != x64:
-            jax.config.update("jax_enable_x64", x64)
+        if jax is not None:
+            for name, value in before.items():
+                if jax.config.values.get(name) != value:
+                    with contextlib.suppress(Exception):  # a read-only flag cannot have changed
+                        jax.config.update(name, value)
 
 
 def _env_x64() -> bool:
