@@ -135,6 +135,8 @@ class Rewrite:
     created: list[str] = field(default_factory=list)
     # The view whose graph the rewrite changed ("optimized", "gradient").
     view: str = "optimized"
+    # The compiler pass it ran in ("canonicalize", "specialize", "fusion"...).
+    pass_name: str = ""
     # For the rewrite stepper: top-level ids of the previous step's graph that
     # this step removed, and the whole graph right after it. Ids are shared by
     # every snapshot of a view, so a highlight can follow a node from step to step.
