@@ -10,7 +10,7 @@ tracebacks are exactly IPython's own: tgraph only adds output after them.
 from __future__ import annotations
 
 import ast
-import functools
+import os
 import sys
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -27,12 +27,14 @@ from .frontends import (
     Frontend,
     Options,
     Target,
+    Traced,
     TraceError,
     loaded_frontends,
     observe_cell,
 )
+from .quiet import quiet
 from .registry import Registry
-from .runner import Runner, host_fallback
+from .runner import Runner, devices_of, host_fallback
 
 MAGIC = "%%tgraph"
 
@@ -93,6 +95,12 @@ def split_line(line: str) -> list[str]:
 @argument("--no-run", action="store_true", help="Show the graphs without timing them.")
 @argument("--budget", type=float, default=2.0, help="Seconds of timing per run.")
 @argument("--size", type=int, default=None, help="Size of unknown dimensions of made-up inputs.")
+@argument(
+    "--sync",
+    action="store_true",
+    help="Build every view and time inside the cell, for batch runs without a front end "
+    "(also TGRAPH_SYNC=1 in the kernel's environment).",
+)
 def _signature(line: str) -> None:
     """Trace the PyTensor and JAX graphs a cell defines and show them below it.
 
@@ -122,6 +130,7 @@ def parse_options(line: str) -> Options:
         size=args.size,
         budget=args.budget,
         run=not args.no_run,
+        sync=args.sync or os.environ.get("TGRAPH_SYNC", "") not in ("", "0"),
     )
 
 
@@ -157,7 +166,7 @@ class TgraphMagics(Magics):
 
     def __init__(self, shell: InteractiveShell) -> None:
         super().__init__(shell)
-        self.registry = Registry(shell)
+        self.registry = Registry()
         self._pending: _Pending | None = None
 
     @cell_magic
@@ -266,61 +275,72 @@ class TgraphMagics(Magics):
             targets += [(frontend, t) for t in found]
             declared += frontend.declared(changed)
         shown = {n for _, t in targets for n in (t.name, *t.aliases)}
-        jax = next((f for f in frontends if f.framework == "jax"), None)
         for name in options.calls:
-            # f(x0, y0) names a function JAX may never have seen: trace it now.
-            if name in changed and name not in shown and jax is not None:
-                targets.append((jax, Target(name, "jax", changed[name])))
-                shown.add(name)
+            # f(x0, y0) may name a function no framework has seen run: trace it now.
+            if name not in changed or name in shown:
+                continue
+            for frontend in frontends:
+                target = frontend.target_for_call(name, changed[name])
+                if target is not None:
+                    targets.append((frontend, target))
+                    shown.add(name)
+                    break
+        titles = " or ".join(f.title for f in frontends) or "framework"
         for name in options.names:
             if name in changed and name not in shown and not any(d.name == name for d in declared):
-                _warn(
-                    f"{name!r} is not a PyTensor variable or function, nor a function "
-                    "JAX traced in this cell."
-                )
+                _warn(f"{name!r} is not a {titles} graph or function this cell made.")
         return targets, declared
+
+    def _trace(self, frontend: Frontend, target: Target, pending: _Pending) -> Traced | None:
+        """The cheap views of one target, or None after a one-line message."""
+        options, cell = pending.options, pending.cell
+        try:
+            if target.name in options.calls:
+                target.args, target.kwargs = evaluate_call(
+                    options.calls[target.name], self.shell.user_ns
+                )
+            if options.device != "cpu":  # an explicit device is worth discovering devices
+                devices = devices_of(frontend, self.registry.devices)
+                options, problem = host_fallback(options, devices)
+                if problem:
+                    _warn(problem)
+            with quiet():
+                return frontend.trace(target, options, cell)
+        except TraceError as error:
+            _warn(str(error))
+        except Exception as error:  # a tgraph bug must never cost the user their cell
+            _warn(f"could not trace {target.name!r}: {type(error).__name__}: {error}")
+        return None
 
     def _show_cell(self, pending: _Pending) -> None:
         changed = self._changed(pending)
-        options, cell = pending.options, pending.cell
+        options = pending.options
         targets, declared = self._targets(changed, pending)
 
         from .widget import GraphWidget, declared_table
 
-        devices = self.registry.devices.get() if targets else None
-        build_options = options
-        if devices is not None:  # timing: a missing device must not hide the graphs
-            build_options, problem = host_fallback(options, devices)
-            if problem:
-                _warn(problem)
         for frontend, target in targets:
-            try:
-                if target.name in options.calls:
-                    target.args, target.kwargs = evaluate_call(
-                        options.calls[target.name], self.shell.user_ns
-                    )
-                bundle = frontend.build(target, build_options, cell)
-            except TraceError as error:
-                _warn(str(error))
+            traced = self._trace(frontend, target, pending)
+            if traced is None:
                 continue
-            except Exception as error:  # a tgraph bug must never cost the user their cell
-                _warn(f"could not trace {target.name!r}: {type(error).__name__}: {error}")
-                continue
-            bundle.cell = cell.execution_count
-            entry = self.registry.add(bundle)
-            runner = Runner(
-                target,
-                options,
-                self.registry.devices,
-                functools.partial(self.registry.record_timing, entry),
-            )
+            traced.bundle.cell = pending.cell.execution_count
+            traced.offers.show_noise = options.show_noise
+            entry = self.registry.add(traced)
+            if options.sync:
+                entry.build_all()
+            timed = options.run and traced.offers.timing
+            runner = Runner(frontend, target, options, self.registry.devices, entry.record_timing)
             widget = GraphWidget(
-                bundle, runner.time, runner.profile, devices=devices.to_json() if devices else {}
+                entry,
+                runner.time if traced.offers.timing else None,
+                runner.profile if traced.offers.timing else None,
+                runner.devices,
+                autorun=timed and not options.sync,
             )
             display(widget)
-            if options.run:  # after display, so the graphs show while it measures
+            if timed and options.sync:  # batch runs: no front end will ask
                 widget.run_timing({})
         if declared and not targets:
             display(declared_table(declared))
         if not targets and not declared and not options.names:
-            _warn("this cell defined no PyTensor or JAX graph to show.")
+            _warn("this cell defined no graph to show.")

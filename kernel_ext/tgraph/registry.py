@@ -1,59 +1,63 @@
 """The graphs of this kernel session, and the comm that serves them.
 
 The JupyterLab side panel opens a comm with target ``tgraph``; the kernel
-answers the few messages defined here and pushes the list whenever a cell
-adds graphs. Anything else is ignored and logged: the panel never sends
-code to execute. Frontends without the panel simply never open the comm.
+answers the few messages declared in ``messages.py`` and pushes the list
+whenever a cell adds graphs, a pending view is built or a timing lands.
+Anything else is ignored and logged: the panel never sends code to execute.
+Frontends without the panel simply never open the comm.
+
+The registry is bounded: it keeps the newest graphs up to ``max_entries``
+and ``max_size`` nodes and edges in all, and counts the ones it let go, so
+a long session does not grow without limit.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import comm
 
 from .devices import DeviceCache
-from .graph import Graph, GraphBundle
-from .layout import LayoutError, dot_source, layout
+from .entry import Entry, Event
+from .frontends import Traced
+from .messages import EntriesReply, EntryJSON, GraphReply, PanelReply
 
 COMM_TARGET = "tgraph"
+MAX_ENTRIES = 200
+#: Nodes plus edges over every entry's views and stepper snapshots.
+MAX_SIZE = 2_000_000
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Entry:
-    id: str
-    bundle: GraphBundle
-    timings: list[dict[str, Any]] = field(default_factory=list)
-    #: Collapsed pictures per view, laid out once: the panel asks again on every open.
-    pictures: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def summary(self) -> dict[str, Any]:
-        views = self.bundle.views
-        return {
-            "id": self.id,
-            "name": self.bundle.target,
-            "framework": self.bundle.framework,
-            "cell": self.bundle.cell,
-            "nodes": {
-                name: sum(1 for n in graph.nodes if n.kind == "op") for name, graph in views.items()
-            },
-            "timing": self.timings[-1] if self.timings else None,
-        }
+def summary(entry: Entry) -> EntryJSON:
+    bundle = entry.bundle
+    return {
+        "id": entry.id,
+        "name": bundle.target,
+        "framework": bundle.framework,
+        "cell": bundle.cell,
+        "nodes": {
+            name: sum(1 for n in graph.nodes if n.kind == "op")
+            for name, graph in bundle.views.items()
+        },
+        "pending": list(entry.traced.later),
+        "timing": entry.timings[-1] if entry.timings else None,
+    }
 
 
 class Registry:
-    """Every bundle traced in this kernel, newest last; one per shell."""
+    """Every graph traced in this kernel, newest last; one per shell."""
 
-    def __init__(self, shell: Any) -> None:
-        self.shell = shell
+    def __init__(self, max_entries: int = MAX_ENTRIES, max_size: int = MAX_SIZE) -> None:
         self.entries: list[Entry] = []
+        self.dropped = 0
+        self.max_entries = max_entries
+        self.max_size = max_size
         self._ids = itertools.count(1)
         self._comms: list[Any] = []
-        #: This kernel's devices and backends, discovered once, for timing.
+        #: Each frontend's devices and backends, discovered once, for timing.
         self.devices = DeviceCache()
 
     def open(self) -> None:
@@ -65,23 +69,38 @@ class Registry:
             channel.close()
         self._comms.clear()
 
-    def add(self, bundle: GraphBundle) -> Entry:
-        entry = Entry(f"g{next(self._ids)}", bundle)
+    def add(self, traced: Traced) -> Entry:
+        entry = Entry(f"g{next(self._ids)}", traced)
+        entry.listen(self._on_event)
         self.entries.append(entry)
+        self._bound()
         self._broadcast()
         return entry
-
-    def record_timing(self, entry: Entry, row: dict[str, Any]) -> None:
-        entry.timings.append(row)
-        self._broadcast()
 
     def get(self, entry_id: str) -> Entry | None:
         return next((e for e in self.entries if e.id == entry_id), None)
 
+    def _bound(self) -> None:
+        """Let the oldest graphs go until the newest fit; the newest always stays."""
+        total = sum(e.size() for e in self.entries)
+        while len(self.entries) > 1 and (
+            len(self.entries) > self.max_entries or total > self.max_size
+        ):
+            total -= self.entries.pop(0).size()
+            self.dropped += 1
+
+    def _on_event(self, event: Event, _view: str) -> None:
+        if event != "building":
+            self._broadcast()
+
     # -- the comm ------------------------------------------------------------
 
-    def listing(self) -> dict[str, Any]:
-        return {"type": "entries", "entries": [e.summary() for e in reversed(self.entries)]}
+    def listing(self) -> EntriesReply:
+        return {
+            "type": "entries",
+            "entries": [summary(e) for e in reversed(self.entries)],
+            "dropped": self.dropped,
+        }
 
     def _broadcast(self) -> None:
         for channel in self._comms:
@@ -98,7 +117,7 @@ class Registry:
         if reply is not None:
             channel.send(reply)
 
-    def answer(self, data: Any) -> dict[str, Any] | None:
+    def answer(self, data: Any) -> PanelReply | None:
         """The reply to one panel request, or None for anything undefined."""
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
             return self._ignore(data)
@@ -109,47 +128,40 @@ class Registry:
         if entry is None:
             return self._ignore(data)
         if kind == "get":
-            for view, graph in entry.bundle.views.items():
-                if view not in entry.pictures:
-                    entry.pictures[view] = self._picture(graph)
-            return {
-                "type": "graph",
-                "id": entry.id,
-                "bundle": entry.bundle.to_json(),
-                "layouts": entry.pictures,
-            }
-        graph = self._graph(entry, data)
-        if graph is None:
+            return self._graph_reply(entry)
+        if kind == "build" and isinstance(data.get("view"), str):
+            entry.build(data["view"])
+            return self._graph_reply(entry)
+        view, step = data.get("view"), data.get("step")
+        if not isinstance(view, str) or not (step is None or isinstance(step, int)):
             return self._ignore(data)
-        expanded = frozenset(str(s) for s in data.get("expanded", []) if isinstance(s, str))
-        reply = {"id": entry.id, "view": data["view"], "step": data.get("step")}
+        if entry.graph(view, step) is None:
+            return self._ignore(data)
+        expanded = frozenset(s for s in data.get("expanded", []) if isinstance(s, str))
         if kind == "layout":
-            return {"type": "layout", **reply, **self._picture(graph, expanded)}
+            return {
+                "type": "layout",
+                "id": entry.id,
+                "view": view,
+                "step": step,
+                **entry.picture(view, expanded, step),
+            }
         if kind == "dot":
-            return {"type": "dot", **reply, "dot": dot_source(graph, expanded)}
+            dot = entry.dot(view, expanded, step) or ""
+            return {"type": "dot", "id": entry.id, "view": view, "step": step, "dot": dot}
         return self._ignore(data)
 
     @staticmethod
-    def _graph(entry: Entry, data: dict[str, Any]) -> Graph | None:
-        """The view asked for, or the graph after rewrite step ``step`` of that view."""
-        graph = entry.bundle.views.get(str(data.get("view")))
-        step = data.get("step")
-        if graph is None or step is None:
-            return graph
-        view = data["view"]
-        start = entry.bundle.rewrite_start.get(view)
-        steps = [r.graph for r in entry.bundle.rewrites if r.view == view and r.graph]
-        if start is None or not isinstance(step, int) or not 0 <= step <= len(steps):
-            return None
-        return start if step == 0 else steps[step - 1]
-
-    @staticmethod
-    def _picture(graph: Graph, expanded: frozenset[str] = frozenset()) -> dict[str, Any]:
-        try:
-            result = layout(graph, expanded)
-        except LayoutError as error:
-            return {"error": str(error)}
-        return {"svg": result.svg, "meta": result.meta()}
+    def _graph_reply(entry: Entry) -> GraphReply:
+        bundle = entry.bundle
+        return {
+            "type": "graph",
+            "id": entry.id,
+            "bundle": bundle.to_json(),
+            "offers": entry.traced.offers.to_json(),
+            "layouts": {view: entry.picture(view) for view in bundle.views},
+            "pending": entry.pending(),
+        }
 
     @staticmethod
     def _ignore(data: Any) -> None:

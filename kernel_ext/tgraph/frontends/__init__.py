@@ -28,6 +28,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..graph import Graph, GraphBundle, Rewrite
+from ..messages import OffersJSON
 
 if TYPE_CHECKING:
     from ..devices import Devices
@@ -146,7 +147,7 @@ class Offers:
     #: List merge and constant-folding rewrites too (``--show-noise``), not only count them.
     show_noise: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> OffersJSON:
         return {
             "views": [{"name": v.name, "title": v.title} for v in self.views],
             "rewrites": self.rewrites,
