@@ -1,16 +1,22 @@
 """Recording PyTensor's real rewrite pipeline as it runs.
 
-The optimized view must show what the compiler did, not a guess: we run the
-mode's own rewriter on a ``FunctionGraph`` built the way ``FunctionMaker``
-builds it, with a ``Feature`` attached that sees every replacement. Linking
-(Numba's JIT, seconds per function) is skipped: it changes no node.
+The optimized view must show what the compiler did, not a guess. A function
+the cell compiles is recorded while PyTensor rewrites it: for the cell's
+duration ``FunctionMaker.prepare_fgraph`` attaches a ``Feature`` that sees
+every replacement, and detaches it before linking, so the compiled function
+is the one PyTensor would have built anyway and nothing is rewritten twice.
+Other graphs (symbolic variables, gradients) run the mode's own rewriter on
+a ``FunctionGraph`` built the way ``FunctionMaker`` builds it, without
+linking (Numba's JIT, seconds per function): it changes no node.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import sys
 import warnings
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +30,7 @@ from pytensor.compile.rebuild import construct_function_ins_and_outs
 from pytensor.graph.basic import Apply, Constant, Variable
 from pytensor.graph.features import Feature
 from pytensor.graph.fg import FunctionGraph, Output
-from pytensor.graph.rewriting.basic import SequentialNodeRewriter
+from pytensor.graph.rewriting.basic import SequentialGraphRewriter, SequentialNodeRewriter
 from pytensor.tensor.elemwise import Elemwise
 
 from ..graph import Rewrite
@@ -92,7 +98,11 @@ def is_noise(name: str) -> bool:
 
 class _VerboseMembers(io.TextIOBase):
     """Reads ``optimizer_verbose`` output to learn which member of a grouped
-    rewriter fired: the Feature only sees the group object as ``reason``."""
+    rewriter fired: the Feature only sees the group object as ``reason``.
+
+    It takes all of stdout while PyTensor rewrites, so verbose mode (which
+    also prints reverted rewrites' reasons) never reaches the cell.
+    """
 
     def __init__(self) -> None:
         self.member: str | None = None
@@ -101,6 +111,42 @@ class _VerboseMembers(io.TextIOBase):
         if text.startswith(_VERBOSE_PREFIX) and _VERBOSE_MEMBER in text:
             self.member = text[len(_VERBOSE_PREFIX) : text.index(_VERBOSE_MEMBER)]
         return len(text)
+
+
+# Verbose mode also warns about every fusion it cannot do; only those are hidden.
+_VERBOSE_WARNINGS = r"Loop fusion interrupted"
+
+_SEQUENCE_APPLY = SequentialGraphRewriter.apply.__code__
+
+
+def pass_name(rewriter: Any) -> str:
+    """The pass a top-level member of a mode's rewriter is, in PyTensor's words."""
+    name = str(getattr(rewriter, "name", "") or type(rewriter).__name__)
+    low = name.lower()
+    if "fusion" in low:
+        return "fusion"
+    if "inplace" in low or low == "add_destroy_handler":
+        return "inplace"
+    if low.startswith("merge"):
+        return "merge"
+    return name
+
+
+def _current_pass() -> str:
+    """The member of the outermost ``SequentialGraphRewriter`` running now.
+
+    Read from the interpreter's frames, so no rewriter object is wrapped or
+    changed: the compile stays exactly PyTensor's.
+    """
+    frame = sys._getframe(1)
+    outer = None
+    while frame is not None:
+        if frame.f_code is _SEQUENCE_APPLY:
+            outer = frame
+        frame = frame.f_back
+    if outer is None:
+        return ""
+    return pass_name(outer.f_locals.get("rewriter"))
 
 
 @dataclass
@@ -197,6 +243,12 @@ class RewriteRecorder(Feature):
         text = str(reason)
         return text if len(text) <= 60 and "(" not in text else type(reason).__name__
 
+    def recorded(self, fgraph: FunctionGraph) -> Recorded:
+        """What was recorded, with credits only for nodes still in ``fgraph``."""
+        alive = set(fgraph.apply_nodes)
+        created = {node: step for node, step in self.created_by.items() if node in alive}
+        return Recorded(fgraph, self.rewrites, created, self.history)
+
     def on_attach(self, fgraph: FunctionGraph) -> None:
         self.history.inputs = {node: tuple(node.inputs) for node in fgraph.apply_nodes}
         self.history.outputs = list(fgraph.outputs)
@@ -224,7 +276,8 @@ class RewriteRecorder(Feature):
             noise = is_noise(name) or same
             step = len(self.rewrites)
             self._seen[key] = step
-            self.rewrites.append(Rewrite(step, name, replaced, replacement, noise))
+            rw = Rewrite(step, name, replaced, replacement, noise, pass_name=_current_pass())
+            self.rewrites.append(rw)
             if isinstance(reason, tuple) and reason[:1] == (_REVERT,):
                 # Undone, as if it never fired.
                 undone = self._seen.get((id(new_r), id(r), self._name(reason[1])))
@@ -260,20 +313,75 @@ def rewrite(
     in_specs = [FunctionMaker.wrap_in(i) for i in ins]
     out_specs = [FunctionMaker.wrap_out(o) for o in outs]
     fgraph, found_updates = FunctionMaker.create_fgraph(in_specs, out_specs)
-    members = _VerboseMembers()
-    recorder = RewriteRecorder(members)
+    recorder = RewriteRecorder(_VerboseMembers())
     fgraph.attach_feature(recorder)
     flags = pytensor.config.change_flags(
         mode=mode,
         traceback__limit=pytensor.config.traceback__compile_limit,
         optimizer_verbose=True,
     )
-    with flags, contextlib.redirect_stdout(members), warnings.catch_warnings():
-        # Verbose mode also warns about every fusion it cannot do.
-        warnings.simplefilter("ignore")
-        mode.optimizer.rewrite(fgraph)
-        insert_deepcopy(fgraph, in_specs, out_specs + found_updates)
-    fgraph.remove_feature(recorder)
-    alive = set(fgraph.apply_nodes)
-    created = {node: step for node, step in recorder.created_by.items() if node in alive}
-    return Recorded(fgraph, recorder.rewrites, created, recorder.history)
+    try:
+        with flags, contextlib.redirect_stdout(recorder.members), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", _VERBOSE_WARNINGS)
+            mode.optimizer.rewrite(fgraph)
+            insert_deepcopy(fgraph, in_specs, out_specs + found_updates)
+    finally:
+        fgraph.remove_feature(recorder)
+    return recorder.recorded(fgraph)
+
+
+# -- the cell's own compiles ---------------------------------------------------
+
+# The rewrites of each function the cell compiled, keyed weakly by the
+# function's ``FunctionGraph`` (``Function.maker.fgraph``): a record lives
+# exactly as long as its function.
+_COMPILED: weakref.WeakKeyDictionary[FunctionGraph, Recorded] = weakref.WeakKeyDictionary()
+
+
+def compiled_record(fn: Any) -> Recorded | None:
+    """The rewrites recorded while the cell compiled ``fn``, if it did."""
+    maker = getattr(fn, "maker", None)
+    fgraph = getattr(maker, "fgraph", None)
+    return _COMPILED.get(fgraph) if fgraph is not None else None
+
+
+@contextlib.contextmanager
+def recording_compiles() -> Iterator[None]:
+    """Record the rewrites of every ``function`` compiled inside the block.
+
+    Only the outermost compile is recorded (Scan compiles its inner graphs
+    while linking). The Feature is attached for the rewrite and removed
+    before linking; ``optimizer_verbose`` prints only into the recorder.
+    """
+    original = FunctionMaker.__dict__["prepare_fgraph"]
+    prepare = original.__func__
+    depth = [0]
+
+    def recorded_prepare(
+        inputs: Any, outputs: Any, additional_outputs: Any, fgraph: FunctionGraph,
+        mode: Mode, profile: Any,
+    ) -> Any:  # fmt: skip
+        if depth[0]:
+            return prepare(inputs, outputs, additional_outputs, fgraph, mode, profile)
+        recorder = RewriteRecorder(_VerboseMembers())
+        fgraph.attach_feature(recorder)
+        depth[0] += 1
+        try:
+            with (
+                pytensor.config.change_flags(optimizer_verbose=True),
+                contextlib.redirect_stdout(recorder.members),
+                warnings.catch_warnings(),
+            ):
+                warnings.filterwarnings("ignore", _VERBOSE_WARNINGS)
+                result = prepare(inputs, outputs, additional_outputs, fgraph, mode, profile)
+        finally:
+            depth[0] -= 1
+            fgraph.remove_feature(recorder)
+        _COMPILED[fgraph] = recorder.recorded(fgraph)
+        return result
+
+    FunctionMaker.prepare_fgraph = staticmethod(recorded_prepare)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        FunctionMaker.prepare_fgraph = original  # type: ignore[method-assign]
