@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,3 +53,20 @@ def shell(ipython: InteractiveShell) -> Iterator[InteractiveShell]:
     magics = ipython.magics_manager.registry["TgraphMagics"]
     magics.registry.entries.clear()
     yield ipython
+
+
+PLUGINS = Path(__file__).parent / "plugins"
+
+
+@pytest.fixture
+def toyexpr_installed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The test-only toyexpr package and its tgraph entry point, as pip would install them."""
+    from tgraph import frontends
+
+    monkeypatch.syspath_prepend(str(PLUGINS))
+    frontends.refresh()
+    yield
+    monkeypatch.undo()
+    for name in [m for m in sys.modules if m == "toyexpr" or m.startswith("toyexpr.")]:
+        del sys.modules[name]
+    frontends.refresh()
