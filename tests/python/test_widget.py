@@ -1,4 +1,4 @@
-"""The inline widget: traits, re-layout on expand, static fallback, declared table."""
+"""The inline widget: traits, lazy views, re-layout on expand, static fallback, declared table."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from importlib import resources
 
 import pytest
 
-from tgraph import layout as lay
-from tgraph.frontends import Declared
+from tgraph import entry as entry_module
+from tgraph.entry import Entry
+from tgraph.frontends import Declared, LazyView, Offers, TextOffer, Traced, ViewOffer, ViewResult
 from tgraph.graph import Edge, Graph, GraphBundle, Node, Rewrite, Subgraph
+from tgraph.layout import LayoutError
 from tgraph.widget import GraphWidget, declared_table
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -47,20 +49,85 @@ def bundle(**views: Graph) -> GraphBundle:
     )
 
 
-def test_traits_hold_bundle_and_one_svg_per_view():
-    w = GraphWidget(bundle())
+def widget(
+    b: GraphBundle | None = None,
+    later: dict[str, LazyView] | None = None,
+    show_noise: bool = False,
+    texts: list[TextOffer] | None = None,
+) -> GraphWidget:
+    b = b or bundle()
+    names = [*b.views, *(later or {})]
+    offers = Offers(
+        [ViewOffer(n, n.capitalize()) for n in names],
+        rewrites=True,
+        texts=texts or [],
+        show_noise=show_noise,
+    )
+    return GraphWidget(Entry("g1", Traced(b, offers, dict(later or {}))))
+
+
+def test_traits_hold_bundle_and_one_svg_per_view() -> None:
+    w = widget()
     assert set(w.svg) == {"original", "optimized"}
     assert all('id="tg&#45;comp"' in svg for svg in w.svg.values())
     assert w.bundle["target"] == f"f {NASTY}"
+    assert w.offers["views"] == [
+        {"name": "original", "title": "Original"},
+        {"name": "optimized", "title": "Optimized"},
+    ]
     assert w.expanded == {"original": [], "optimized": []}
     assert w.layouts["original"]["collapsed"] == ["comp"]
     assert w.layouts["original"]["engine"] in {"dot", "wasm"}
-    assert w.error == ""
+    assert (w.error, w.pending, w.devices, w.timings, w.autorun) == ("", {}, {}, [], False)
     assert "laid out" in w.status
 
 
-def test_expanding_one_view_lays_out_only_that_view():
-    w = GraphWidget(bundle())
+def test_a_pending_view_is_built_when_the_front_end_asks() -> None:
+    events: list[tuple[str, dict[str, object]]] = []
+    b = bundle(original=composite_graph())
+
+    def build() -> ViewResult:
+        events.append(("during", dict(w.pending)))
+        return ViewResult(chain(3), rewrites=[Rewrite(1, "fold", "a", "b", view="gradient")])
+
+    w = widget(b, {"gradient": LazyView("differentiating", build)})
+    assert w.pending == {"gradient": {"task": "differentiating", "started": None}}
+    assert "gradient" not in w.svg and "gradient" not in w.bundle["views"]
+    w._on_request(w, {"type": "view", "view": "gradient"}, [])
+    ((_, during),) = events
+    assert during["gradient"]["task"] == "differentiating"  # type: ignore[index]
+    assert isinstance(during["gradient"]["started"], float)  # type: ignore[index]
+    assert w.pending == {}
+    assert [n["id"] for n in w.bundle["views"]["gradient"]["nodes"]] == ["n0", "n1", "n2"]
+    assert "tg&#45;n2" in w.svg["gradient"]
+    assert w.expanded["gradient"] == []
+    assert [r["name"] for r in w.bundle["rewrites"]] == ["local_log1p", "merge", "fold"]
+    w._on_request(w, {"type": "view", "view": "gradient"}, [])  # built once only
+    assert len(events) == 1
+
+
+def test_a_failing_builder_leaves_a_note_not_a_picture() -> None:
+    def build() -> ViewResult:
+        raise RuntimeError("XLA said no")
+
+    w = widget(bundle(original=composite_graph()), {"optimized": LazyView("compiling", build)})
+    w._on_request(w, {"type": "view", "view": "optimized"}, [])
+    assert w.bundle["views"]["optimized"]["notes"] == [
+        "could not build this view: RuntimeError: XLA said no"
+    ]
+    assert w.pending == {}
+
+
+def test_unknown_requests_change_nothing() -> None:
+    w = widget()
+    before = (dict(w.svg), w.timings, w.busy, w.timing_error)
+    for request in ({"type": "exec", "code": "1"}, {"type": "view"}, "time", None):
+        w._on_request(w, request, [])
+    assert (dict(w.svg), w.timings, w.busy, w.timing_error) == before
+
+
+def test_expanding_one_view_lays_out_only_that_view() -> None:
+    w = widget()
     before = dict(w.svg)
     w.expanded = {"original": ["comp"], "optimized": []}
     assert w.svg["original"] != before["original"]
@@ -71,9 +138,8 @@ def test_expanding_one_view_lays_out_only_that_view():
     assert w.svg["original"] == before["original"]
 
 
-def test_too_big_expansion_keeps_last_picture_and_says_why():
-    big = chain(10_000)
-    w = GraphWidget(bundle(original=big))
+def test_too_big_expansion_keeps_last_picture_and_says_why() -> None:
+    w = widget(bundle(original=chain(10_000)))
     before = w.svg["original"]
     every_group = [g["id"] for g in w.layouts["original"]["groups"]]
     w.expanded = {"original": every_group}
@@ -82,8 +148,8 @@ def test_too_big_expansion_keeps_last_picture_and_says_why():
     assert w.expanded == {"original": []}
 
 
-def test_mimebundle_has_widget_view_and_static_html():
-    w = GraphWidget(bundle())
+def test_mimebundle_has_widget_view_and_static_html() -> None:
+    w = widget()
     data = w._repr_mimebundle_()
     data = data[0] if isinstance(data, tuple) else data
     assert WIDGET_MIME in data
@@ -92,39 +158,53 @@ def test_mimebundle_has_widget_view_and_static_html():
     assert "<h4>Original</h4>" in page and "<h4>Optimized</h4>" in page
     assert "<script>" not in page
     assert html.escape(f"note {NASTY}") in page
-    assert "local_log1p: log(1 + x) → log1p(x) &lt;b&gt;" in page
-    assert "merge" not in page
-    assert "1 bookkeeping rewrites not shown" in page
+    assert "<li>local_log1p: log(1 + x) → log1p(x) &lt;b&gt;</li>" in page
+    assert "<li>merge" not in page
+    assert "1 bookkeeping rewrites (merge, constant folding) not listed" in page
 
 
-def test_static_html_shows_view_notes_and_text_info():
+def test_show_noise_lists_the_bookkeeping_rewrites() -> None:
+    page = widget(show_noise=True).static_html()
+    assert "<li>merge: a → b</li>" in page
+    assert "bookkeeping" not in page
+
+
+def test_the_static_copy_names_views_it_leaves_out() -> None:
+    w = widget(bundle(original=composite_graph()), {"gradient": LazyView("differentiating", Graph)})
+    page = w.static_html()
+    assert page.count("<svg") == 1
+    assert (
+        "<h4>Gradient</h4>\n<p>Not in this copy: this view is built after the cell "
+        "(differentiating). Run the cell with %%tgraph --sync to keep it.</p>"
+    ) in page
+
+
+def test_static_html_shows_view_notes_and_text_info() -> None:
     b = bundle(gradient=composite_graph())
     b.info["stablehlo"] = "module @jit_f { <tensor> }"
-    page = GraphWidget(b).static_html()
-    assert "gradient of sum(y)" in page
-    assert "module @jit_f { &lt;tensor&gt; }" in page
+    page = widget(b, texts=[TextOffer("stablehlo", "StableHLO")]).static_html()
+    assert "<li>gradient of sum(y)</li>" in page
+    assert "<summary>StableHLO</summary><pre>module @jit_f { &lt;tensor&gt; }</pre>" in page
 
 
-def test_layout_error_is_reported_not_raised(monkeypatch):
-    def broken(*args, **kwargs):
-        raise lay.LayoutError("Graphviz crashed")
+def test_layout_error_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise LayoutError("Graphviz crashed")
 
-    monkeypatch.setattr(lay, "layout", broken)
-    w = GraphWidget(bundle())
+    monkeypatch.setattr(entry_module, "layout", broken)
+    w = widget()
     assert w.svg["original"] == ""
-    assert "Graphviz crashed" in w.error
-    assert "Graphviz crashed" in w.static_html()
+    assert w.error == "Original: Graphviz crashed\nOptimized: Graphviz crashed"
+    assert "<p>Original: Graphviz crashed</p>" in w.static_html()
 
 
-def test_esm_is_the_built_bundle():
-    built = resources.files("tgraph").joinpath("static/widget.js")
-    if not built.is_file():
-        pytest.skip("widget.js not built (npm run build:widget)")
-    assert GraphWidget._esm == built.read_text("utf-8")
+def test_esm_and_css_are_the_built_bundle() -> None:
+    static = resources.files("tgraph").joinpath("static")
+    assert GraphWidget._esm == static.joinpath("widget.js").read_text("utf-8")
     assert "tg-root" in GraphWidget._esm
 
 
-def test_declared_table_escapes_and_aligns():
+def test_declared_table_escapes_and_aligns() -> None:
     rows = [
         Declared("x", "TensorVariable", "float64", "1", "(None,)"),
         Declared("<b>y</b>", "TensorType", "int32", "0", "()"),
@@ -140,17 +220,12 @@ def test_declared_table_escapes_and_aligns():
 
 
 def test_saved_widget_leaves_the_stepper_snapshots_to_the_panel() -> None:
-    import pytensor.tensor as pt
-
-    from tgraph.frontends import CellInfo, Options, Target
-    from tgraph.frontends.pytensor import PyTensorFrontend
-
-    x = pt.dmatrix("x")
-    bundle = PyTensorFrontend().build(
-        Target("s", "pytensor", 1 / (1 + pt.exp(-x))), Options(), CellInfo("")
-    )
-    assert any(r.graph is not None for r in bundle.rewrites)
-    synced = GraphWidget(bundle).bundle
+    b = bundle()
+    b.rewrites[0].graph = chain(2)
+    b.rewrite_start["optimized"] = chain(3)
+    synced = widget(b).bundle
     assert synced["rewrite_start"] == {}
-    assert all(r["graph"] is None for r in synced["rewrites"])
-    assert [r["name"] for r in synced["rewrites"]] == [r.name for r in bundle.rewrites]
+    assert [(r["name"], r["graph"]) for r in synced["rewrites"]] == [
+        ("local_log1p", None),
+        ("merge", None),
+    ]
