@@ -1,79 +1,138 @@
-"""The side panel's protocol: what the kernel answers, and what it refuses."""
+"""The side panel's protocol: what the kernel answers, what it refuses, what it lets go."""
 
 from __future__ import annotations
 
 import logging
 
 import pytest
-from IPython.core.interactiveshell import InteractiveShell
 
-from conftest import run
+from tgraph.frontends import LazyView, Offers, Traced, ViewOffer, ViewResult
+from tgraph.graph import Edge, Graph, GraphBundle, Node, Rewrite, Subgraph
 from tgraph.registry import Registry
 
-LOGISTIC = (
-    "%%tgraph --no-run\nx = T.dmatrix('x')\ns = 1 / (1 + T.exp(-x))\n"
-    "logistic = function([x], s)\ngrad_s = function([x], T.grad(T.sum(s), x))"
-)
+
+def chain(n: int, op: str = "Add", prefix: str = "n") -> Graph:
+    nodes = [Node(f"{prefix}{i}", "op", f"{op}{i}", op=op) for i in range(n)]
+    return Graph(nodes, [Edge(f"{prefix}{i}", f"{prefix}{i + 1}") for i in range(n - 1)])
+
+
+def fused() -> Graph:
+    g = Graph(nodes=[Node("x", "input", "x")], subgraphs=[Subgraph("f", "Composite", "composite")])
+    g.nodes += [Node(f"c{i}", "op", f"Mul{i}", op="Mul", parent="f") for i in range(3)]
+    g.edges += [Edge("x", "c0"), Edge("c0", "c1"), Edge("c1", "c2")]
+    return g
+
+
+def traced(name: str, framework: str = "pytensor", lazy: bool = False) -> Traced:
+    bundle = GraphBundle(name, framework, {"original": chain(4), "optimized": fused()})
+    bundle.rewrite_start["optimized"] = chain(4)
+    bundle.rewrites = [
+        Rewrite(1, "fuse_a", "Add0", "Sigmoid", view="optimized", graph=chain(3, "Sigmoid")),
+        Rewrite(2, "fuse_b", "Add1", "Log1p", view="optimized", graph=chain(2, "Log1p")),
+    ]
+    offers = Offers([ViewOffer("original", "Original"), ViewOffer("optimized", "Optimized")])
+    later = {}
+    if lazy:
+        offers.views.append(ViewOffer("gradient", "Gradient"))
+        later["gradient"] = LazyView("differentiating", lambda: ViewResult(chain(2, "Neg", "g")))
+    return Traced(bundle, offers, later)
 
 
 @pytest.fixture
-def registry(shell: InteractiveShell) -> Registry:
-    run(shell, "import pytensor.tensor as T\nfrom pytensor import function")
-    ran = run(shell, LOGISTIC)
-    assert ran.error is None, ran.stderr
-    return shell.magics_manager.registry["TgraphMagics"].registry
+def registry() -> Registry:
+    registry = Registry()
+    registry.add(traced("logistic"))
+    registry.add(traced("grad_s", "a framework tgraph never heard of", lazy=True))
+    return registry
 
 
-def test_listing_is_newest_first_with_node_counts(registry: Registry) -> None:
+def test_listing_is_newest_first_with_node_counts_and_pending_views(registry: Registry) -> None:
     listing = registry.answer({"type": "list"})
-    assert listing is not None
-    names = [e["name"] for e in listing["entries"]]
-    assert names == ["grad_s", "logistic"]
-    logistic = listing["entries"][1]
-    assert logistic["framework"] == "pytensor"
-    assert logistic["nodes"]["original"] > logistic["nodes"]["optimized"] >= 1
+    assert listing == {
+        "type": "entries",
+        "entries": [
+            {
+                "id": "g2",
+                "name": "grad_s",
+                "framework": "a framework tgraph never heard of",
+                "cell": None,
+                "nodes": {"original": 4, "optimized": 3},
+                "pending": ["gradient"],
+                "timing": None,
+            },
+            {
+                "id": "g1",
+                "name": "logistic",
+                "framework": "pytensor",
+                "cell": None,
+                "nodes": {"original": 4, "optimized": 3},
+                "pending": [],
+                "timing": None,
+            },
+        ],
+        "dropped": 0,
+    }
 
 
-def test_get_sends_the_bundle_and_a_picture_of_every_view(registry: Registry) -> None:
-    entry_id = registry.entries[0].id
-    reply = registry.answer({"type": "get", "id": entry_id})
+def test_get_sends_the_bundle_offers_and_a_picture_of_every_built_view(
+    registry: Registry,
+) -> None:
+    reply = registry.answer({"type": "get", "id": "g2"})
     assert reply is not None and reply["type"] == "graph"
-    assert set(reply["layouts"]) == set(reply["bundle"]["views"])
-    for picture in reply["layouts"].values():
-        assert picture["svg"].lstrip().startswith("<svg") or "<svg" in picture["svg"]
+    assert set(reply["layouts"]) == {"original", "optimized"}
+    assert all(p["svg"].startswith("<svg") for p in reply["layouts"].values())
+    assert reply["pending"] == {"gradient": {"task": "differentiating", "started": None}}
+    assert [v["name"] for v in reply["offers"]["views"]] == ["original", "optimized", "gradient"]
+
+
+def test_build_makes_a_pending_view_and_answers_with_it(registry: Registry) -> None:
+    reply = registry.answer({"type": "build", "id": "g2", "view": "gradient"})
+    assert reply is not None and reply["type"] == "graph"
+    assert reply["pending"] == {}
+    assert [n["op"] for n in reply["bundle"]["views"]["gradient"]["nodes"]] == ["Neg", "Neg"]
+    assert "tg&#45;g1" in reply["layouts"]["gradient"]["svg"]
+    listing = registry.answer({"type": "list"})
+    assert listing is not None and listing["entries"][0]["pending"] == []
 
 
 def test_layout_expands_a_subgraph(registry: Registry) -> None:
-    entry = next(e for e in registry.entries if e.bundle.target == "grad_s")
-    fused = entry.bundle.views["optimized"].subgraphs[0]
-    closed = registry.answer({"type": "layout", "id": entry.id, "view": "optimized"})
-    opened = registry.answer(
-        {"type": "layout", "id": entry.id, "view": "optimized", "expanded": [fused.id]}
-    )
+    ask = {"type": "layout", "id": "g1", "view": "optimized"}
+    closed = registry.answer(ask)
+    opened = registry.answer({**ask, "expanded": ["f"]})
     assert closed is not None and opened is not None
-    assert fused.id in closed["meta"]["collapsed"]
-    assert fused.id in opened["meta"]["expanded"]
-    assert opened["meta"]["visible"] > closed["meta"]["visible"]
+    assert (closed["meta"]["collapsed"], closed["meta"]["visible"]) == (["f"], 2)
+    assert (opened["meta"]["expanded"], opened["meta"]["visible"]) == (["f"], 4)
 
 
-def test_stepper_pictures_run_from_start_to_the_optimized_graph(registry: Registry) -> None:
-    entry = registry.entries[0]
-    steps = [r for r in entry.bundle.rewrites if r.view == "optimized" and r.graph]
-    assert steps, "the logistic rewrites must be recorded step by step"
-    ask = {"type": "layout", "id": entry.id, "view": "optimized"}
-    first = registry.answer({**ask, "step": 0})
-    last = registry.answer({**ask, "step": len(steps)})
-    assert first is not None and last is not None
-    assert "sigmoid" not in first["svg"].lower()
-    assert "sigmoid" in last["svg"].lower()
-    assert registry.answer({**ask, "step": len(steps) + 1}) is None
+def test_stepper_pictures_run_from_start_to_the_last_step(registry: Registry) -> None:
+    ask = {"type": "layout", "id": "g1", "view": "optimized"}
+    pictures = [registry.answer({**ask, "step": k}) for k in range(3)]
+    assert [p is not None and p["step"] for p in pictures] == [0, 1, 2]
+    assert ["Sigmoid" in p["svg"] for p in pictures if p] == [False, True, False]
+    assert ["Log1p" in p["svg"] for p in pictures if p] == [False, False, True]
+    assert registry.answer({**ask, "step": 3}) is None
 
 
 def test_dot_export_is_graphviz_source(registry: Registry) -> None:
-    entry = registry.entries[0]
-    reply = registry.answer({"type": "dot", "id": entry.id, "view": "original"})
+    reply = registry.answer({"type": "dot", "id": "g1", "view": "original", "expanded": []})
     assert reply is not None
-    assert reply["dot"].lstrip().startswith("digraph")
+    assert reply["dot"].startswith("digraph")
+    assert reply["dot"].count("->") == 3
+
+
+def test_the_registry_is_bounded_and_counts_what_it_let_go() -> None:
+    registry = Registry(max_entries=3)
+    for k in range(5):
+        registry.add(traced(f"t{k}"))
+    listing = registry.answer({"type": "list"})
+    assert listing is not None
+    assert [e["name"] for e in listing["entries"]] == ["t4", "t3", "t2"]
+    assert listing["dropped"] == 2
+    assert registry.answer({"type": "get", "id": "g1"}) is None
+    by_size = Registry(max_size=40)  # each graph holds 4+3 nodes and 3+2 edges, 4 steps more
+    for k in range(3):
+        by_size.add(traced(f"t{k}"))
+    assert ([e.bundle.target for e in by_size.entries], by_size.dropped) == (["t2"], 2)
 
 
 @pytest.mark.parametrize(
@@ -82,6 +141,8 @@ def test_dot_export_is_graphviz_source(registry: Registry) -> None:
         {"type": "execute", "code": "import os"},
         {"type": "get", "id": "no-such-graph"},
         {"type": "layout", "id": "g1", "view": "not-a-view"},
+        {"type": "layout", "id": "g1", "view": "original", "step": "1"},
+        {"type": "build", "id": "g1"},
         ["list"],
         "list",
         None,
