@@ -9,7 +9,7 @@ STAMP := .make
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 TS_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*.css)
 
-.PHONY: lab test lint test-python test-js test-ui clean
+.PHONY: lab test lint test-python test-js test-ui screenshots mutation clean
 
 lab: $(STAMP)/extension
 	$(BIN)/jupyter lab examples/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -19,6 +19,7 @@ test: lint test-python test-js test-ui
 lint: $(STAMP)/extension
 	$(BIN)/ruff check kernel_ext tests bench
 	$(BIN)/ruff format --check kernel_ext tests bench
+	$(BIN)/mypy
 	npx eslint labextension/src tests/js tests/ui/tests
 	npx prettier --check "labextension/**/*.{ts,css}" "tests/js/**/*.ts" "tests/ui/tests/**/*.ts"
 
@@ -30,6 +31,16 @@ test-js: $(STAMP)/node
 
 test-ui: $(STAMP)/extension $(STAMP)/ui $(STAMP)/chromium
 	cd tests/ui && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test
+
+# The README's pictures come from the browser tests; refreshing them is a
+# deliberate step, so a test run never changes tracked files.
+screenshots: test-ui
+	cp tests/ui/test-results/screenshots/*.png docs/
+
+# Mutation testing of the modules whose numbers users trust (slow: not in CI).
+mutation: $(STAMP)/extension
+	$(BIN)/python -m pip install --quiet "mutmut>=3,<4"
+	$(BIN)/mutmut run; $(BIN)/mutmut results
 
 $(STAMP)/venv: pyproject.toml
 	@mkdir -p $(STAMP)

@@ -166,6 +166,7 @@ class TgraphMagics(Magics):
 
     def __init__(self, shell: InteractiveShell) -> None:
         super().__init__(shell)
+        self.ip = shell  # ``Magics.shell`` is typed as optional
         self.registry = Registry()
         self._pending: _Pending | None = None
 
@@ -173,23 +174,23 @@ class TgraphMagics(Magics):
     def tgraph(self, line: str, cell: str) -> None:
         # Reached only through run_cell_magic(): a typed %%tgraph cell is
         # handled by the transformer and the events. Replay it as one.
-        self.shell.run_cell(f"{MAGIC} {line}\n{cell}", store_history=False)
+        self.ip.run_cell(f"{MAGIC} {line}\n{cell}", store_history=False)
 
     tgraph.__doc__ = _signature.__doc__ + "\n" + (_signature.parser.format_help())
 
     # -- IPython hooks -----------------------------------------------------
 
     def install(self) -> None:
-        self.shell.input_transformers_cleanup.append(_blank_magic_line)
-        self.shell.events.register("pre_run_cell", self.pre_run_cell)
-        self.shell.events.register("post_run_cell", self.post_run_cell)
+        self.ip.input_transformers_cleanup.append(_blank_magic_line)
+        self.ip.events.register("pre_run_cell", self.pre_run_cell)
+        self.ip.events.register("post_run_cell", self.post_run_cell)
         self.registry.open()
 
     def uninstall(self) -> None:
-        if _blank_magic_line in self.shell.input_transformers_cleanup:
-            self.shell.input_transformers_cleanup.remove(_blank_magic_line)
-        self.shell.events.unregister("pre_run_cell", self.pre_run_cell)
-        self.shell.events.unregister("post_run_cell", self.post_run_cell)
+        if _blank_magic_line in self.ip.input_transformers_cleanup:
+            self.ip.input_transformers_cleanup.remove(_blank_magic_line)
+        self.ip.events.unregister("pre_run_cell", self.pre_run_cell)
+        self.ip.events.unregister("post_run_cell", self.post_run_cell)
         self.registry.close()
 
     def pre_run_cell(self, info: ExecutionInfo) -> None:
@@ -204,17 +205,17 @@ class TgraphMagics(Magics):
             _warn(f"could not read the magic line: {error}")
             return
         # IPython has already counted this cell when it announces it.
-        count = self.shell.execution_count - (1 if info.store_history else 0)
+        count = self.ip.execution_count - (1 if info.store_history else 0)
         try:
-            transformed = self.shell.transform_cell(raw)
+            transformed = self.ip.transform_cell(raw)
         except SyntaxError:
             return  # IPython reports it itself; the cell will not run
         cell = CellInfo(
             code=raw,
-            filename=self.shell.compile.get_code_name(raw, transformed, count),
+            filename=self.ip.compile.get_code_name(raw, transformed, count),
             execution_count=count,
         )
-        pending = _Pending(options, cell, dict(self.shell.user_ns))
+        pending = _Pending(options, cell, dict(self.ip.user_ns))
         pending.observing.enter_context(observe_cell())
         self._pending = pending
 
@@ -242,8 +243,8 @@ class TgraphMagics(Magics):
                 return
 
     def _changed(self, pending: _Pending) -> dict[str, Any]:
-        ns = self.shell.user_ns
-        hidden = self.shell.user_ns_hidden
+        ns = self.ip.user_ns
+        hidden = self.ip.user_ns_hidden
         options = pending.options
         if options.names:
             missing = [n for n in options.names if n not in ns]
@@ -297,7 +298,7 @@ class TgraphMagics(Magics):
         try:
             if target.name in options.calls:
                 target.args, target.kwargs = evaluate_call(
-                    options.calls[target.name], self.shell.user_ns
+                    options.calls[target.name], self.ip.user_ns
                 )
             if options.device != "cpu":  # an explicit device is worth discovering devices
                 devices = devices_of(frontend, self.registry.devices)
