@@ -1,219 +1,318 @@
-"""PyTensor -> the common graph model: graph as written, rewritten, gradient.
+"""The PyTensor frontend: targets, views, gradient, devices, timing and profiles.
 
-Targets are symbolic variables and compiled functions. A compiled function
-keeps only its rewritten graph (``function`` clones the outputs and rewrites
-the clones in place), so while a cell runs we record what each
-``pytensor.function`` call was given; later cells fall back to matching the
-user's variables through the stack trace the clones share with them.
+Targets are symbolic variables and compiled functions, one per graph: a
+named variable inside another target's graph is drawn there, under its
+name. The graph as written is drawn in the cell; the optimized and gradient
+views are built there too when cheap (a small graph, or a function whose
+rewrites were recorded while the cell compiled it), and otherwise later, on
+request, as ``LazyView`` builders.
 """
 
 from __future__ import annotations
 
-import weakref
+import copy
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pytensor
-import pytensor.compile.maker as maker_module
 from pytensor.compile.executor import Function
-from pytensor.compile.io import SymbolicOutput
-from pytensor.compile.mode import Mode, get_mode
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant, Variable, equal_computations
 from pytensor.graph.fg import FunctionGraph
+from pytensor.graph.replace import clone_replace
 from pytensor.graph.traversal import ancestors, graph_inputs
+from pytensor.link.basic import PerformLinker
+from pytensor.scalar import ScalarType
 from pytensor.tensor.type import TensorType
 
+from ..devices import Devices
 from ..graph import Graph, GraphBundle
-from . import CellInfo, Declared, Options, Target, TraceError
-from .pytensor_rewrites import describe, rewrite, value_preview
-from .pytensor_views import Steps, credit, dims_text, fgraph_view, shape_text, view
+from ..profile import ProfileResult
+from ..timing import TimingError, TimingResult
+from . import (
+    CellInfo,
+    Declared,
+    LazyView,
+    Offers,
+    Options,
+    Target,
+    Traced,
+    TraceError,
+    ViewOffer,
+    ViewResult,
+)
+from .pytensor_capture import (
+    Plan,
+    PyTensorTarget,
+    call_of,
+    last_arguments,
+    originals,
+    plan,
+    recording_arguments,
+    recording_calls,
+    symbolic_outputs,
+)
+from .pytensor_rewrites import Recorded, compiled_record, describe, recording_compiles, rewrite
+from .pytensor_views import MAX_STEP_NODES, credit, fgraph_view, view
 
 _DEFAULTS_REMOVED = "Inputs with default values are deprecated"
 
+#: Graphs of at most this many nodes (as written) get every view in the cell.
+CHEAP_NODES = 300
+#: A function the cell compiled has its rewrites recorded: drawing them is
+#: cheap up to this many nodes.
+RECORDED_NODES = 2000
+#: Made-up inputs of the gradient check: unknown dimensions get this size.
+CHECK_SIZE = 3
 
-@dataclass
-class _Call:
-    """What one ``pytensor.function`` call was given, before it cloned it."""
-
-    inputs: list[Any]
-    outputs: list[Variable]
-    updates: list[tuple[Variable, Variable]]
-    givens: list[tuple[Variable, Variable]]
-
-
-# Keyed weakly by the ``In`` objects and cloned outputs the compiled
-# function keeps, so a function's record lives exactly as long as it does.
-_CALLS: weakref.WeakKeyDictionary[Any, _Call] = weakref.WeakKeyDictionary()
+VIEWS = [ViewOffer("original", "Original"), ViewOffer("optimized", "Optimized"),
+         ViewOffer("gradient", "Gradient")]  # fmt: skip
 
 
-def _pairs(value: Any) -> list[tuple[Variable, Variable]]:
-    if not value:
-        return []
-    items = value.items() if isinstance(value, dict) else value
-    return [(a, b) for a, b in items]
+class PyTensorFrontend:
+    framework = "pytensor"
+    title = "PyTensor"
 
+    @contextmanager
+    def _observing(self) -> Iterator[None]:
+        with ExitStack() as stack:
+            stack.enter_context(recording_calls())
+            stack.enter_context(recording_compiles())
+            stack.enter_context(recording_arguments())
+            yield
 
-def _as_list(outputs: Any) -> list[Any]:
-    if outputs is None:
-        return []
-    return list(outputs) if isinstance(outputs, list | tuple) else [outputs]
+    def observe(self) -> Any:
+        """Record what the cell's ``function`` calls are given, their rewrites
+        as PyTensor runs them, and each compiled function's last arguments."""
+        return self._observing()
 
+    def targets(self, changed: dict[str, Any], cell: CellInfo) -> list[Target]:
+        variables = {n: v for n, v in changed.items() if isinstance(v, Variable) and v.owner}
+        claimed: set[int] = set()
+        found: dict[int, PyTensorTarget] = {}
+        for name, value in changed.items():
+            if not isinstance(value, Function):
+                continue
+            if id(value) in found:
+                found[id(value)].aliases.append(name)
+                continue
+            outs = [v for v in originals(value, list(variables.values())) if v is not None]
+            call = call_of(value)
+            drawn = outs + ([u for _, u in call.updates] if call else [])
+            inside = set(ancestors(drawn)) if drawn else set()
+            named = {n: v for n, v in variables.items() if v in inside}
+            claimed.update(id(v) for v in named.values())
+            aliases = [n for n, v in named.items() if any(v is o for o in outs)]
+            target = PyTensorTarget(name, self.framework, value, aliases=aliases, named=named)
+            recorded = last_arguments(value)
+            if recorded is not None:
+                target.args, target.kwargs = recorded
+                target.args_from = "call"
+            found[id(value)] = target
+        symbolic = {
+            n: outs
+            for n, v in changed.items()
+            if id(v) not in claimed and (outs := symbolic_outputs(v)) is not None
+            and any(o.owner is not None for o in outs)
+        }  # fmt: skip
+        # A value inside another one's graph is drawn there, not on its own.
+        feeding = [i for outs in symbolic.values() for o in outs if o.owner for i in o.owner.inputs]
+        inner = set(ancestors(feeding)) if feeding else set()
+        everything = {n: v for n, v in variables.items() if id(v) not in claimed}
+        by_owner: dict[Any, PyTensorTarget] = {}
+        for name, outs in symbolic.items():
+            if all(o in inner for o in outs):
+                continue
+            value = changed[name]
+            if id(value) in found:
+                found[id(value)].aliases.append(name)
+                continue
+            owner = outs[0].owner if len(outs) == 1 else None
+            if owner is not None and owner in by_owner:
+                # Another output of the same node (a draw and its next RNG state).
+                sibling = by_owner[owner]
+                sibling.obj = [*symbolic_outputs(sibling.obj), outs[0]]
+                sibling.aliases.append(name)
+                continue
+            target = PyTensorTarget(name, self.framework, value, named=everything)
+            found[id(value)] = target
+            if owner is not None:
+                by_owner[owner] = target
+        return list(found.values())
 
-def _unwrap(out: Any) -> Variable:
-    return out.variable if isinstance(out, SymbolicOutput) else out
+    def target_for_call(self, name: str, value: Any) -> Target | None:
+        return None
 
+    def declared(self, changed: dict[str, Any]) -> list[Declared]:
+        used: set[Variable] = set()
+        for target in self.targets(changed, CellInfo("")):
+            found = plan(target)
+            ends = [v for _, v in found.outputs] + found.explicit
+            used.update(ancestors(ends))
+        rows = []
+        for name, value in changed.items():
+            if _library_object(name, value):
+                continue
+            items = list(value) if isinstance(value, list | tuple) else [value]
+            for i, item in enumerate(items):
+                label = name if len(items) == 1 and items[0] is value else f"{name}[{i}]"
+                row = _declared_row(label, item, used)
+                if row is not None:
+                    rows.append(row)
+        return rows
 
-@contextmanager
-def _recording_calls() -> Iterator[None]:
-    """Wrap the step of ``function`` that still sees the user's variables."""
-    original = maker_module.construct_function_ins_and_outs
+    def trace(self, target: Target, options: Options, cell: CellInfo) -> Traced:
+        found = plan(target)
+        bundle = GraphBundle(target.name, self.framework, {}, notes=list(found.notes))
+        bundle.info["mode"] = type(found.mode.linker).__name__
+        for old, new in found.givens:
+            bundle.notes.append(f"givens: {describe(old)} is replaced by {describe(new)}")
+        traced = Traced(bundle, Offers(list(VIEWS), rewrites=True, backend_label="backend"))
+        if isinstance(target, PyTensorTarget):
+            target.traced = traced
+        names = [n for n, _ in found.outputs]
+        if not found.outputs and not found.updates:
+            self._compiled_only(traced, target, found, cell)
+        else:
+            user_names = _user_names(target)
+            original, ids = view(found.outputs, cell, found.updates, names=user_names)
+            _tag_givens(original, ids, found.givens)
+            bundle.views["original"] = original
+            size = sum(1 for n in original.nodes if n.kind == "op" and n.parent is None)
+            recorded = compiled_record(target.obj)
+            traced.later["optimized"] = LazyView(
+                "drawing" if recorded is not None else "rewriting",
+                lambda: _optimized(target.name, found, names, cell, recorded),
+            )
+            traced.later["gradient"] = LazyView(
+                "differentiating", lambda: _gradient(found, target, options, cell)
+            )
+            cheap = size <= CHEAP_NODES
+            if cheap or (recorded is not None and size <= RECORDED_NODES):
+                traced.build("optimized")
+            if cheap:
+                traced.build("gradient")
+            traced.offers.stepper = size <= MAX_STEP_NODES
+        if options.sync:
+            traced.build_all()
+        if not traced.later:
+            traced.offers.stepper = bool(bundle.rewrite_start)
+        return traced
 
-    def construct(params: Any, outputs: Any = None, updates: Any = None, givens: Any = None,
-                  *args: Any, **kwargs: Any) -> Any:  # fmt: skip
-        ins, outs = original(params, outputs, updates, givens, *args, **kwargs)
-        call = _Call(
-            list(params),
-            [_unwrap(o) for o in _as_list(outputs)],
-            _pairs(updates),
-            _pairs(givens),
+    def _compiled_only(self, traced: Traced, target: Target, found: Plan, cell: CellInfo) -> None:
+        """A function compiled outside %%tgraph whose outputs match no variable."""
+        compiled = found.compiled
+        assert compiled is not None  # a plan without outputs comes from a function
+        count = len(compiled.outputs) - len(compiled.update_mapping or {})
+        names = [f"{target.name}[{i}]" for i in range(count)] if count != 1 else [target.name]
+        traced.bundle.views["original"] = Graph(notes=list(found.notes))
+        traced.bundle.views["gradient"] = Graph(notes=list(found.notes))
+        traced.offers.rewrites = False
+        traced.later["optimized"] = LazyView(
+            "drawing", lambda: ViewResult(fgraph_view(compiled, names, cell)[0])
         )
-        for key in [*ins, *(_unwrap(o) for o in _as_list(outs))]:
-            _CALLS[key] = call
-        return ins, outs
+        if len(compiled.apply_nodes) <= RECORDED_NODES:
+            traced.build("optimized")
 
-    maker_module.construct_function_ins_and_outs = construct
-    try:
-        yield
-    finally:
-        maker_module.construct_function_ins_and_outs = original
+    def hint(self, error: BaseException) -> str | None:
+        if isinstance(error, ValueError) and _DEFAULTS_REMOVED in str(error):
+            return (
+                "PyTensor removed default values on inputs (In(y, value=1)): compile "
+                "f = function([x, y], z), then bind the default in Python with "
+                "functools.partial(f, y=1) or def g(x, y=1): return f(x, y)"
+            )
+        return None
 
+    def devices(self) -> Devices:
+        from .pytensor_devices import discover
 
-def _call_of(fn: Function) -> _Call | None:
-    for key in [*fn.maker.inputs, *(o.variable for o in fn.maker.outputs)]:
-        if key in _CALLS:
-            return _CALLS[key]
-    return None
+        return discover()
 
+    def time(self, target: Target, options: Options, devices: Devices, clock: Any) -> TimingResult:
+        from .pytensor_timing import time_pytensor
 
-def _same_origin(clone: Variable, var: Variable) -> bool:
-    """``function`` clones share the tag, hence the very trace list object."""
-    trace = getattr(clone.tag, "trace", None)
-    return bool(trace) and trace is getattr(var.tag, "trace", None)
+        return time_pytensor(target, options, devices, clock or time.perf_counter)
 
+    def profile(self, target: Target, options: Options, devices: Devices) -> ProfileResult:
+        from .pytensor_timing import profile_pytensor
 
-def _originals(fn: Function, candidates: list[Variable]) -> list[Variable | None]:
-    call = _call_of(fn)
-    if call is not None:
-        return list(call.outputs)
-    found: list[Variable | None] = []
-    for out in fn.maker.outputs:
-        match = [v for v in candidates if _same_origin(out.variable, v)]
-        found.append(match[0] if match else None)
-    return found
-
-
-@dataclass
-class PyTensorTarget(Target):
-    """A target with the user's names for the variables it draws."""
-
-    named: dict[str, Any] = field(default_factory=dict)
+        traced = target.traced if isinstance(target, PyTensorTarget) else None
+        if traced is None:
+            traced = self.trace(target, options, CellInfo(""))
+        traced.build("optimized")
+        optimized = traced.bundle.views.get("optimized")
+        if optimized is None:
+            raise TimingError(f"{target.name} has no optimized view to profile")
+        return profile_pytensor(target, options, devices, optimized)
 
 
-@dataclass
-class _Plan:
-    """A target reduced to what ``function`` would be called with."""
-
-    inputs: list[Any]
-    outputs: list[tuple[str, Variable]]
-    mode: Mode
-    updates: list[tuple[Variable, Variable]] = field(default_factory=list)
-    givens: list[tuple[Variable, Variable]] = field(default_factory=list)
-    compiled: FunctionGraph | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-def _free_inputs(outputs: list[Variable]) -> list[Variable]:
-    return [v for v in graph_inputs(outputs) if not isinstance(v, Constant | SharedVariable)]
-
-
-def _out_name(var: Variable, named: dict[str, Any], fallback: str) -> str:
-    for name, value in named.items():
-        if value is var:
-            return name
-    return var.name or fallback
-
-
-def _named(target: Target, outputs: list[Variable]) -> list[tuple[str, Variable]]:
+def _user_names(target: Target) -> dict[Variable, str]:
     named = target.named if isinstance(target, PyTensorTarget) else {}
-    many = len(outputs) > 1
-    return [
-        (_out_name(v, named, f"{target.name}[{i}]" if many else target.name), v)
-        for i, v in enumerate(outputs)
+    return {v: n for n, v in named.items() if isinstance(v, Variable)}
+
+
+def _fresh(recorded: Recorded) -> Recorded:
+    """A copy whose rewrites can be credited again (a function traced twice)."""
+    rewrites = [
+        replace(rw, created=list(rw.created), removed=[], graph=None) for rw in recorded.rewrites
     ]
+    return Recorded(recorded.fgraph, rewrites, recorded.created_by, recorded.history)
 
 
-def _plan(target: Target) -> _Plan:
-    obj = target.obj
-    if isinstance(obj, Variable):
-        return _Plan(_free_inputs([obj]), [(target.name, obj)], get_mode(None))
-    if not isinstance(obj, Function):
-        raise TraceError(f"{target.name} is not a PyTensor variable or compiled function")
-    maker = obj.maker
-    mode = get_mode(maker.mode)
-    call = _call_of(obj)
-    if call is not None:
-        outs = _named(target, call.outputs)
-        return _Plan(call.inputs, outs, mode, call.updates, call.givens, maker.fgraph)
-    plan = _Plan([i.variable for i in maker.inputs if not i.shared], [], mode)
-    plan.compiled = maker.fgraph
-    named = target.named if isinstance(target, PyTensorTarget) else {}
-    originals = _originals(obj, [v for v in named.values() if isinstance(v, Variable)])
-    found = [v for v in originals if v is not None]
-    if len(found) < len(originals) or any(i.update is not None for i in maker.inputs):
-        plan.notes.append(
-            f"{target.name} was compiled outside %%tgraph: PyTensor keeps only the "
-            "compiled graph, so the graph as written and the rewrites are not available"
+def _optimized(
+    name: str, found: Plan, names: list[str], cell: CellInfo, recorded: Recorded | None
+) -> ViewResult:
+    notes: list[str] = []
+    if recorded is not None:
+        recorded = _fresh(recorded)
+    else:
+        outs = [v for _, v in found.outputs]
+        try:
+            recorded = rewrite(found.inputs, outs, found.mode, found.updates, found.givens)
+        except Exception as exc:
+            raise TraceError(f"PyTensor could not rewrite {name}: {exc}") from exc
+    graph, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
+    steps = credit(recorded, ids, "optimized", names, cell, graph)
+    compiled = found.compiled
+    rerun = compiled is not None and recorded.fgraph is not compiled
+    if rerun and not equal_computations(
+        recorded.fgraph.outputs, compiled.outputs, recorded.fgraph.inputs, compiled.inputs
+    ):
+        notes.append(
+            "the recorded rewrites end in a different graph than the compiled one: "
+            "showing the compiled graph"
         )
-        return plan
-    plan.outputs = _named(target, found)
-    return plan
+        graph, _ = fgraph_view(compiled, names, cell)
+    return ViewResult(graph, steps.rewrites, steps.start, notes + steps.notes)
 
 
 def _is_float(var: Variable) -> bool:
-    return str(getattr(var.type, "dtype", "")).startswith(("float", "complex"))
+    """Gradients are taken only with respect to float tensors (and scalars)."""
+    if not isinstance(var.type, TensorType | ScalarType):
+        return False
+    return str(var.type.dtype).startswith(("float", "complex"))
 
 
-@dataclass
-class _Gradient:
-    graph: Graph
-    steps: Steps | None = None
-
-
-def _add_steps(bundle: GraphBundle, view_name: str, steps: Steps) -> None:
-    bundle.rewrites += steps.rewrites
-    bundle.notes += steps.notes
-    if steps.start is not None:
-        bundle.rewrite_start[view_name] = steps.start
-
-
-def _gradient(plan: _Plan, options: Options, cell: CellInfo) -> _Gradient:
-    empty = _Gradient(Graph())
-    notes = empty.graph.notes
-    floats = [(n, v) for n, v in plan.outputs if _is_float(v)]
+def _gradient(found: Plan, target: Target, options: Options, cell: CellInfo) -> ViewResult:
+    graph = Graph()
+    notes = graph.notes
+    empty = ViewResult(graph)
+    floats = [(n, v) for n, v in found.outputs if _is_float(v)]
     if not floats:
         notes.append("no floating-point output: nothing to differentiate")
         return empty
     name, out = floats[0]
-    if len(plan.outputs) > 1:
+    if len(found.outputs) > 1:
         notes.append(f"showing the gradient of {name}, the first floating-point output")
     cost, cost_name = out, name
     if getattr(out.type, "ndim", 0) > 0:
         cost, cost_name = out.sum(), f"sum({name})"
         notes.append(f"{name} is not a scalar: showing the gradient of {cost_name}")
-    explicit = [getattr(i, "variable", i) for i in plan.inputs]
+    explicit = found.explicit
     shared = [v for v in graph_inputs([cost]) if isinstance(v, SharedVariable)]
     candidates = explicit + shared
     if options.wrt:
@@ -228,7 +327,9 @@ def _gradient(plan: _Plan, options: Options, cell: CellInfo) -> _Gradient:
             wrt.append(var)
         else:
             label = var.name or str(var.type)
-            notes.append(f"{label} is an integer input ({var.type.dtype}): it has no gradient")
+            dtype = getattr(var.type, "dtype", None)
+            kind = f"an integer input ({dtype})" if dtype else f"of type {var.type}"
+            notes.append(f"{label} is {kind}: it has no gradient")
     if not wrt:
         notes.append("no floating-point input to differentiate with respect to")
         return empty
@@ -248,16 +349,80 @@ def _gradient(plan: _Plan, options: Options, cell: CellInfo) -> _Gradient:
         return empty
     inputs = [v for v in explicit if v in set(graph_inputs([g for _, g in outputs]))]
     try:
-        recorded = rewrite(inputs, [g for _, g in outputs], plan.mode, givens=plan.givens)
+        recorded = rewrite(inputs, [g for _, g in outputs], found.mode, givens=found.givens)
     except Exception as exc:  # show the gradient as built rather than nothing
         notes.append(f"PyTensor could not rewrite the gradient: {exc}")
-        graph, _ = view(outputs, cell)
-        graph.notes = notes
-        return _Gradient(graph)
+        drawn, _ = view(outputs, cell, names=_user_names(target))
+        drawn.notes = notes
+        return ViewResult(drawn)
     names = [n for n, _ in outputs]
-    graph, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
-    graph.notes = notes
-    return _Gradient(graph, credit(recorded, ids, "gradient", names, cell, graph))
+    drawn, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
+    problem, checked = _check(recorded.fgraph, [g for _, g in outputs], found, target)
+    if problem:
+        notes.append(problem)
+        return empty
+    drawn.notes = notes + ([checked] if checked else [])
+    steps = credit(recorded, ids, "gradient", names, cell, drawn)
+    return ViewResult(drawn, steps.rewrites, steps.start, steps.notes)
+
+
+def _evaluate(fgraph: FunctionGraph, values: dict[Variable, Any]) -> list[Any]:
+    """Run ``fgraph`` with each op's Python ``perform``: no compile, no rewrite.
+
+    The graph's own features order its inplace ops, so a rewritten graph
+    runs as it is; each input gets a copy, which inplace ops may destroy.
+    """
+    thunk, ins, outs = PerformLinker().accept(fgraph).make_thunk()
+    for var, box in zip(fgraph.inputs, ins, strict=True):
+        value = var.get_value() if isinstance(var, SharedVariable) else values[var]
+        box.storage[0] = var.type.filter(copy.deepcopy(value))
+    thunk()
+    return [np.asarray(o.storage[0]) for o in outs]
+
+
+def _check_values(found: Plan, target: Target) -> tuple[dict[Variable, Any], str]:
+    """Values for the explicit inputs: the cell's last call, else made up."""
+    from .pytensor_timing import made_input
+
+    explicit = found.explicit
+    if target.args is not None:
+        values = dict(zip(explicit, target.args, strict=False))
+        by_name = {v.name: v for v in explicit}
+        for key, value in (target.kwargs or {}).items():
+            if key in by_name:
+                values[by_name[key]] = value
+        called = isinstance(target, PyTensorTarget) and target.args_from == "call"
+        return values, "the cell's inputs" if called else "the given inputs"
+    rng = np.random.default_rng(0)
+    return {v: made_input(v, CHECK_SIZE, rng) for v in explicit}, "made-up inputs"
+
+
+def _check(
+    drawn: FunctionGraph, grads: list[Variable], found: Plan, target: Target
+) -> tuple[str, str]:
+    """(why the drawn gradient is wrong, or "") and the note saying it was checked.
+
+    The drawn graph (rewritten) and PyTensor's own ``grad`` graph (as
+    ``pytensor.grad`` built it) are both run with Python's ``perform`` at
+    the same inputs; they must agree.
+    """
+    try:
+        values, where = _check_values(found, target)
+        reference = clone_replace(grads, dict(found.givens)) if found.givens else grads
+        inputs = [v for v in graph_inputs(reference) if not isinstance(v, Constant)]
+        expected = _evaluate(FunctionGraph(inputs, list(reference), clone=True), values)
+        got = _evaluate(drawn, values)
+    except Exception as exc:  # odd input types, ops without a Python perform
+        return "", f"not checked numerically: {type(exc).__name__}: {exc}"
+    for want, have in zip(expected, got, strict=True):
+        if want.shape != have.shape or not np.allclose(want, have, rtol=1e-6, atol=1e-9,
+                                                       equal_nan=True):  # fmt: skip
+            diff = np.max(np.abs(want - have)) if want.shape == have.shape else "shape"
+            return (
+                f"the drawn gradient disagrees with pytensor.grad at {where} "
+                f"(largest difference {diff}): not shown"
+            ), ""
+    return "", f"checked against pytensor.grad at {where}"
 
 
 def _tag_givens(graph: Graph, ids: dict[Any, str], givens: list[tuple[Variable, Variable]]) -> None:
@@ -269,117 +434,15 @@ def _tag_givens(graph: Graph, ids: dict[Any, str], givens: list[tuple[Variable, 
             node.attrs["given"] = describe(new)
 
 
-class PyTensorFrontend:
-    framework = "pytensor"
-    module = "pytensor"
-
-    def observe(self) -> Any:
-        return _recording_calls()
-
-    def targets(self, changed: dict[str, Any], cell: CellInfo) -> list[Target]:
-        variables = {n: v for n, v in changed.items() if isinstance(v, Variable) and v.owner}
-        claimed: set[int] = set()
-        found: dict[int, PyTensorTarget] = {}
-        for name, value in changed.items():
-            if isinstance(value, Function):
-                if id(value) in found:
-                    found[id(value)].aliases.append(name)
-                    continue
-                originals = _originals(value, list(variables.values()))
-                call = _call_of(value)
-                drawn = [v for v in originals if v is not None]
-                drawn += [u for _, u in call.updates] if call else []
-                named = {n: v for n, v in variables.items() if any(v is d for d in drawn)}
-                claimed.update(id(v) for v in named.values())
-                found[id(value)] = PyTensorTarget(
-                    name, self.framework, value, aliases=list(named), named=named
-                )
-        for name, value in variables.items():
-            if id(value) in claimed:
-                continue
-            if id(value) in found:
-                found[id(value)].aliases.append(name)
-            else:
-                found[id(value)] = PyTensorTarget(name, self.framework, value, named={name: value})
-        return list(found.values())
-
-    def declared(self, changed: dict[str, Any]) -> list[Declared]:
-        used: set[Variable] = set()
-        for target in self.targets(changed, CellInfo("")):
-            plan = _plan(target)
-            ends = [v for _, v in plan.outputs] + [getattr(i, "variable", i) for i in plan.inputs]
-            used.update(ancestors(ends))
-        rows = []
-        for name, value in changed.items():
-            if _library_object(name, value):
-                continue
-            items = list(value) if isinstance(value, list | tuple) else [value]
-            for i, item in enumerate(items):
-                label = name if len(items) == 1 and items[0] is value else f"{name}[{i}]"
-                row = _declared_row(label, item, used)
-                if row is not None:
-                    rows.append(row)
-        return rows
-
-    def build(self, target: Target, options: Options, cell: CellInfo) -> GraphBundle:
-        plan = _plan(target)
-        bundle = GraphBundle(target.name, "pytensor", {}, notes=list(plan.notes))
-        bundle.info["mode"] = type(plan.mode.linker).__name__
-        for old, new in plan.givens:
-            bundle.notes.append(f"givens: {describe(old)} is replaced by {describe(new)}")
-        names = [n for n, _ in plan.outputs]
-        if not plan.outputs and not plan.updates:
-            compiled = plan.compiled
-            assert compiled is not None  # a plan without outputs comes from a function
-            count = len(compiled.outputs) - len(compiled.update_mapping or {})
-            names = [f"{target.name}[{i}]" for i in range(count)] if count != 1 else [target.name]
-            bundle.views["optimized"], _ = fgraph_view(compiled, names, cell)
-            bundle.views["original"] = Graph(notes=list(plan.notes))
-            bundle.views["gradient"] = Graph(notes=list(plan.notes))
-            return bundle
-        original, ids = view(plan.outputs, cell, plan.updates)
-        _tag_givens(original, ids, plan.givens)
-        bundle.views["original"] = original
-        outs = [v for _, v in plan.outputs]
-        try:
-            recorded = rewrite(plan.inputs, outs, plan.mode, plan.updates, plan.givens)
-        except Exception as exc:
-            raise TraceError(f"PyTensor could not rewrite {target.name}: {exc}") from exc
-        optimized, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
-        steps = credit(recorded, ids, "optimized", names, cell, optimized)
-        compiled = plan.compiled
-        if compiled is not None and not equal_computations(
-            recorded.fgraph.outputs, compiled.outputs, recorded.fgraph.inputs, compiled.inputs
-        ):
-            bundle.notes.append(
-                "the recorded rewrites end in a different graph than the compiled one: "
-                "showing the compiled graph"
-            )
-            optimized, ids = fgraph_view(compiled, names, cell)
-        bundle.views["optimized"] = optimized
-        _add_steps(bundle, "optimized", steps)
-        gradient = _gradient(plan, options, cell)
-        bundle.views["gradient"] = gradient.graph
-        if gradient.steps is not None:
-            _add_steps(bundle, "gradient", gradient.steps)
-        return bundle
-
-    def hint(self, error: BaseException) -> str | None:
-        if isinstance(error, ValueError) and _DEFAULTS_REMOVED in str(error):
-            return (
-                "PyTensor removed default values on inputs (In(y, value=1)): compile "
-                "f = function([x, y], z), then bind the default in Python with "
-                "functools.partial(f, y=1) or def g(x, y=1): return f(x, y)"
-            )
-        return None
-
-
 def _library_object(name: str, value: Any) -> bool:
     """``from pytensor.tensor import *`` brings PyTensor's own types (``dmatrix``...)."""
     return any(getattr(module, name, None) is value for module in (pytensor, pytensor.tensor))
 
 
 def _declared_row(name: str, value: Any, used: set[Variable]) -> Declared | None:
+    from .pytensor_rewrites import value_preview
+    from .pytensor_views import dims_text, shape_text
+
     if isinstance(value, TensorType):
         return Declared(name, "TensorType", value.dtype, str(value.ndim), dims_text(value.shape))
     if not isinstance(value, Variable) or value.owner is not None or value in used:

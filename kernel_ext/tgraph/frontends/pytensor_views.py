@@ -17,6 +17,8 @@ from pytensor.graph.basic import Apply, Constant, Variable
 from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.op import HasInnerGraph
 from pytensor.graph.traversal import toposort
+from pytensor.tensor.random.op import RandomVariable
+from pytensor.tensor.random.type import RandomType
 
 from ..graph import Edge, Graph, Node, Rewrite, Source, Subgraph
 from . import CellInfo
@@ -112,8 +114,10 @@ class _GraphWriter:
         created: dict[Apply, str] | None = None,
         inputs_of: InputsOf | None = None,
         book: _IdBook | None = None,
+        names: dict[Variable, str] | None = None,
     ) -> None:
         self.graph = Graph()
+        self.names = names or {}
         self.lines = cell.code.splitlines()
         self.filename = cell.filename
         self.created = created or {}
@@ -158,14 +162,22 @@ class _GraphWriter:
             node.attrs["broadcastable"] = str(tuple(var.type.broadcastable))
         return node
 
+    def graph_label(self, node_id: str) -> str:
+        return next((n.label for n in reversed(self.graph.nodes) if n.id == node_id), node_id)
+
+    def _name(self, var: Variable) -> str:
+        """The variable's own name, else the cell's name for it (``a = x + 1``)."""
+        return var.name or self.names.get(var, "")
+
     def _op_node(self, apply: Apply, node_id: str, parent: str | None) -> Node:
         out = apply.outputs[0]
+        named = [n for n in map(self._name, apply.outputs) if n]
         node = Node(
             node_id,
             "op",
             op_label(apply.op),
             op=str(apply.op),
-            name=out.name or "",
+            name=", ".join(named),
             dtype=getattr(out.type, "dtype", ""),
             shape=shape_text(out),
             parent=parent,
@@ -174,6 +186,10 @@ class _GraphWriter:
         )
         if len(apply.outputs) > 1:
             node.attrs["outputs"] = "; ".join(type_text(o) for o in apply.outputs)
+        if isinstance(apply.op, RandomVariable):
+            node.label = apply.op.name
+            node.attrs["distribution"] = apply.op.name
+            node.tags.append("random")
         if apply in self.created:
             node.tags.append("created")
             node.attrs["created_by"] = self.created[apply]
@@ -211,8 +227,9 @@ class _GraphWriter:
 
         def edge(var: Variable, dst: str, slot: int, tags: list[str] | None = None) -> None:
             label = type_text(var)
-            if var.name and var.owner is not None:
-                label = f"{var.name}: {label}"
+            name = self._name(var)
+            if name and var.owner is not None:
+                label = f"{name}: {label}"
             if var.owner is not None and len(var.owner.outputs) > 1:
                 label = f"[{var.owner.outputs.index(var)}] {label}"
             self.graph.edges.append(Edge(producer(var), dst, label, slot, tags or []))
@@ -233,6 +250,10 @@ class _GraphWriter:
             ids[apply] = node.id
             for slot, var in enumerate(args):
                 edge(var, node.id, slot)
+            if isinstance(apply.op, RandomVariable):
+                rngs = [v for v in args if isinstance(v.type, RandomType)]
+                if rngs:
+                    node.attrs["rng"] = self.graph_label(producer(rngs[0]))
             inner = _inner_op(apply.op)
             if inner is not None:
                 sub_key = ("subgraph", apply)
@@ -250,6 +271,13 @@ class _GraphWriter:
             node.dtype, node.shape = getattr(var.type, "dtype", ""), shape_text(var)
             node.source = self._source(var)
             self.graph.nodes.append(node)
+            rng = _rng_updated(var)
+            if rng is not None:
+                node.label = f"{name} (update)"
+                node.tags.append("update")
+                node.attrs["updates"] = producer(rng)
+                edge(var, node.id, 0, ["update"])
+                continue
             edge(var, node.id, 0)
         for index, (shared, expr) in enumerate(updates):
             target = producer(shared)
@@ -270,16 +298,27 @@ class _GraphWriter:
         return ids
 
 
+def _rng_updated(var: Variable) -> Variable | None:
+    """The RNG a random variable's next-state output replaces, if ``var`` is one."""
+    owner = var.owner
+    if owner is None or not isinstance(var.type, RandomType):
+        return None
+    if not isinstance(owner.op, RandomVariable):
+        return None
+    return next((v for v in owner.inputs if isinstance(v.type, RandomType)), None)
+
+
 def view(
     outputs: list[tuple[str, Variable]],
     cell: CellInfo,
     updates: list[tuple[Variable, Variable]] | None = None,
     recorded: Recorded | None = None,
+    names: dict[Variable, str] | None = None,
 ) -> tuple[Graph, dict[Any, str]]:
     created = {}
     if recorded is not None:
         created = {n: recorded.rewrites[s].name for n, s in recorded.created_by.items()}
-    writer = _GraphWriter(cell, created)
+    writer = _GraphWriter(cell, created, names=names)
     ids = writer.scope(outputs, updates=updates)
     return writer.graph, ids
 

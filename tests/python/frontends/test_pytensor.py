@@ -44,12 +44,19 @@ def run_cell(
     return changed, CellInfo(code, filename)
 
 
+def built(target: Target, options: Options, cell: CellInfo) -> GraphBundle:
+    """Every view of ``target``, the lazy ones built as the widget would ask."""
+    traced = PyTensorFrontend().trace(target, options, cell)
+    traced.build_all()
+    assert traced.errors == {}
+    return traced.bundle
+
+
 def build_one(code: str, options: Options | None = None, **kw: Any) -> GraphBundle:
     changed, cell = run_cell(code, **kw)
-    frontend = PyTensorFrontend()
-    targets = frontend.targets(changed, cell)
+    targets = PyTensorFrontend().targets(changed, cell)
     assert len(targets) == 1, targets
-    return frontend.build(targets[0], options or Options(), cell)
+    return built(targets[0], options or Options(), cell)
 
 
 def top_ops(graph: Graph) -> list[Node]:
@@ -131,7 +138,7 @@ def test_function_and_its_variables_are_one_target() -> None:
     frontend = PyTensorFrontend()
     [target] = frontend.targets(changed, cell)
     assert (target.name, target.aliases) == ("f", ["z"])
-    bundle = frontend.build(target, Options(), cell)
+    bundle = built(target, Options(), cell)
     assert [n.label for n in by_kind(bundle.views["original"], "output")] == ["z"]
     assert bundle.views["optimized"].ops() == ["Add"]
     # x and y are drawn in f's graph: no separate table rows for them.
@@ -143,7 +150,7 @@ def test_function_compiled_without_observing_is_matched_by_its_trace() -> None:
     changed, cell = run_cell(code, observe=False)
     [target] = PyTensorFrontend().targets(changed, cell)
     assert target.aliases == ["s"]
-    bundle = PyTensorFrontend().build(target, Options(), cell)
+    bundle = built(target, Options(), cell)
     assert "True_div" in bundle.views["original"].ops()
     assert bundle.views["optimized"].ops() == ["Sigmoid"]
 
@@ -196,7 +203,7 @@ def test_op_from_graph_is_a_subgraph() -> None:
     code = "p = T.dscalar('p')\nop = pytensor.OpFromGraph([p], [p * 2 + 1])\nq = op(p) ** 2\n"
     changed, cell = run_cell(code)
     [target] = PyTensorFrontend().targets({"q": changed["q"]}, cell)
-    graph = PyTensorFrontend().build(target, Options(), cell).views["original"]
+    graph = built(target, Options(), cell).views["original"]
     [sub] = graph.subgraphs
     assert sub.kind == "OpFromGraph"
     assert sorted(n.label for n in graph.nodes if n.parent == sub.id and n.kind == "op") == [
@@ -262,7 +269,7 @@ def test_hint_for_removed_input_defaults() -> None:
 def test_odd_names_survive_as_plain_text() -> None:
     name = '<script>alert("x")</script> & 变量'
     x = T.dvector(name)
-    bundle = PyTensorFrontend().build(Target("输出", "pytensor", T.exp(x)), Options(), CellInfo(""))
+    bundle = built(Target("输出", "pytensor", T.exp(x)), Options(), CellInfo(""))
     original = bundle.views["original"]
     assert [n.label for n in by_kind(original, "input")] == [name]
     assert [n.label for n in by_kind(original, "output")] == ["输出"]
@@ -271,7 +278,7 @@ def test_odd_names_survive_as_plain_text() -> None:
 
 def test_non_pytensor_target_is_a_trace_error() -> None:
     with pytest.raises(TraceError, match="not a PyTensor"):
-        PyTensorFrontend().build(Target("n", "pytensor", 3), Options(), CellInfo(""))
+        PyTensorFrontend().trace(Target("n", "pytensor", 3), Options(), CellInfo(""))
 
 
 def test_observing_restores_pytensor_even_when_the_cell_fails() -> None:

@@ -1,0 +1,357 @@
+"""Timing and profiling PyTensor graphs: compile, first call, steady state, seconds per node.
+
+A function the cell compiled is timed anew from the graph it was given (its
+compiled graph holds inplace and backend-specific ops no other backend can
+compile), with the arguments of its last call in the cell; made-up inputs
+only when there was no call. Timing must not change what the user sees
+afterwards: shared variables that updates change are restored, and so is
+JAX's ``jax_enable_x64`` flag, which PyTensor's JAX backend switches on.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytensor
+from pytensor.compile.debug.profiling import ProfileStats
+from pytensor.compile.executor import Function
+from pytensor.compile.mode import get_mode
+from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.traversal import ancestors
+from pytensor.scalar import ScalarType
+from pytensor.tensor.random.type import RandomGeneratorType
+from pytensor.tensor.type import TensorType
+
+from ..devices import Device, DeviceError, Devices
+from ..graph import Graph
+from ..profile import PROFILE_SECONDS, ProfileResult, ranked, run_for
+from ..timing import DEFAULT_SIZE, Clock, TimingError, TimingResult, measure
+from . import Options, Target
+from ._jaxconfig import jax_flags_kept, placed_on, put_on
+from .pytensor_capture import Plan, PyTensorTarget, plan, symbolic_outputs
+from .pytensor_devices import PYTENSOR_MODES, pick_backend
+from .pytensor_rewrites import op_label
+
+
+@dataclass
+class PyTensorGraph:
+    """What ``pytensor.function`` is (or was) called with: enough to compile anew."""
+
+    inputs: list[Any]
+    outputs: list[Any]
+    updates: list[tuple[Any, Any]] = field(default_factory=list)
+    givens: list[tuple[Any, Any]] = field(default_factory=list)
+    mode: Any = None
+
+
+def backend_of(mode: Any) -> str | None:
+    """``numba``/``cvm``/``jax`` from a compiled mode's linker, else None."""
+    linker = type(getattr(get_mode(mode), "linker", None)).__name__
+    return {"NumbaLinker": "numba", "VMLinker": "cvm", "CLinker": "cvm", "JAXLinker": "jax"}.get(
+        linker
+    )
+
+
+def pytensor_graph(target: Target, found: Plan | None = None) -> PyTensorGraph | None:
+    """The user's graph behind a target, or None when only a compiled one is left."""
+    if symbolic_outputs(target.obj) is None and not isinstance(target.obj, Function):
+        raise TimingError(f"{target.name} is not a PyTensor variable or compiled function")
+    found = found or plan(target)
+    if not found.outputs and not found.updates:
+        return None
+    outputs = [v for _, v in found.outputs]
+    return PyTensorGraph(found.inputs, outputs, found.updates, found.givens, found.compiled_mode)
+
+
+def made_input(var: Any, size: int, rng: np.random.Generator) -> Any:
+    """A value of ``var``'s type: static shape, ``size`` for unknown dims.
+
+    Floats in [0.5, 1.5) keep logs, roots and divisions finite (NaNs can be
+    much slower); integers are zeros, a valid index into any non-empty axis.
+    """
+    kind = var.type
+    if isinstance(kind, TensorType | ScalarType):
+        dtype = np.dtype(kind.dtype)
+        shape = tuple(size if s is None else s for s in getattr(kind, "shape", ()))
+        if dtype.kind in "fc":
+            return rng.uniform(0.5, 1.5, shape).astype(dtype)
+        return np.zeros(shape, dtype)
+    if isinstance(kind, RandomGeneratorType):
+        return np.random.default_rng(0)
+    raise TimingError(
+        f"cannot make up a value of type {kind} for {var.name or 'an input'}: call the "
+        "function once in the cell, or give the arguments"
+    )
+
+
+def value_text(name: str, value: Any) -> str:
+    if isinstance(value, np.random.Generator):
+        return f"{name}: Generator"
+    value = np.asarray(value) if isinstance(value, list | tuple | int | float) else value
+    if isinstance(value, np.ndarray | np.generic):
+        dims = ", ".join(str(s) for s in value.shape)
+        return f"{name}: {value.dtype.name}[{dims}]"
+    return f"{name}: {type(value).__name__}"
+
+
+def shared_in(fn: Any, graph: PyTensorGraph | None) -> list[Any]:
+    """Shared variables the run may change: every one the function holds."""
+    found: list[Any] = []
+    if graph is not None:
+        ends = [*graph.outputs, *(u for pair in graph.updates for u in pair)]
+        found = [v for v in ancestors(ends) if isinstance(v, SharedVariable)]
+    if fn is not None:
+        found += [i.variable for i in fn.maker.inputs if i.shared]
+    unique: dict[int, Any] = {id(v): v for v in found}
+    return list(unique.values())
+
+
+@contextmanager
+def shared_kept(shared: list[Any]) -> Iterator[None]:
+    """Values of ``shared`` as they were, types included (JAX leaves its arrays)."""
+    saved = [(v, v.get_value(borrow=False)) for v in shared]
+    try:
+        yield
+    finally:
+        for var, value in saved:
+            var.set_value(value, borrow=True)
+
+
+@dataclass
+class Inputs:
+    """Values to call a function with, and how to say where they came from."""
+
+    args: list[Any]
+    kwargs: dict[str, Any]
+    signature: str
+    note: str
+    #: The size of unknown dimensions, for made-up inputs only.
+    size: int | None = None
+
+
+def inputs_for(explicit: list[Any], target: Target, size: int) -> Inputs:
+    """The cell's own arguments when known, else made-up ones; cached on ``target``."""
+    cached = target.inputs
+    wanted = None if target.args is not None else size
+    if isinstance(cached, Inputs) and cached.size == wanted:
+        return cached
+    names = [getattr(v, "name", None) or f"in{k}" for k, v in enumerate(explicit)]
+    if target.args is not None:
+        args, kwargs = list(target.args), dict(target.kwargs or {})
+        called = isinstance(target, PyTensorTarget) and target.args_from == "call"
+        note = (
+            "timed with the arguments of the cell's last call"
+            if called
+            else "timed with the arguments given"
+        )
+        texts = [value_text(n, v) for n, v in zip(names, args, strict=False)]
+        texts += [value_text(k, v) for k, v in kwargs.items()]
+    else:
+        rng = np.random.default_rng(0)
+        args, kwargs = [made_input(v, size, rng) for v in explicit], {}
+        texts = [value_text(n, v) for n, v in zip(names, args, strict=True)]
+        note = (
+            f"timed with made-up inputs (size {size} for unknown dimensions): no call in the cell"
+        )
+    found = Inputs(args, kwargs, ", ".join(texts), note, wanted)
+    target.inputs = found
+    return found
+
+
+def _device_names(devices: Devices) -> dict[Any, str]:
+    return {d.handle: d.name for d in devices.cpus + devices.gpus if d.handle is not None}
+
+
+def time_pytensor(target: Target, options: Options, devices: Devices, clock: Clock) -> TimingResult:
+    """One timing row; errors of the user's graph land in ``result.error``."""
+    device = devices.resolve(options.device)
+    graph = pytensor_graph(target)
+    own = backend_of(graph.mode if graph is not None else target.obj.maker.mode)
+    backend = pick_backend(devices, options.backend, device, own)
+    result = TimingResult(target.name, "pytensor", device.name, backend, budget_s=options.budget)
+    reuse = graph is None
+    if reuse and backend != own:
+        raise TimingError(
+            f"{target.name} was compiled for {own or 'another backend'} outside "
+            f"%%tgraph: PyTensor keeps only its compiled graph, so it can be timed with "
+            f"{own} only. Compile it in a %%tgraph cell, or time its symbolic outputs."
+        )
+    if reuse:
+        result.notes.append(
+            "compiled before this cell: timing that very function, without its compile time"
+        )
+    on_jax = backend == "jax"
+    start = clock()
+    with ExitStack() as stack:
+        stack.enter_context(jax_flags_kept())
+        try:
+            stack.enter_context(shared_kept(shared_in(target.obj if reuse else None, graph)))
+            if on_jax:
+                import jax
+
+                stack.enter_context(jax.default_device(device.handle))
+            if reuse:
+                fn = target.obj
+            else:
+                assert graph is not None
+                mode = graph.mode if backend == own and graph.mode is not None else None
+                mode = mode or get_mode(PYTENSOR_MODES[backend])
+                begin = clock()
+                fn = pytensor.function(
+                    graph.inputs,
+                    graph.outputs,
+                    mode=mode,
+                    updates=graph.updates,
+                    givens=graph.givens,
+                    on_unused_input="ignore",
+                )
+                result.compile_s = clock() - begin
+            explicit = [i.variable for i in fn.maker.inputs if not i.shared]
+            values = inputs_for(explicit, target, options.size or DEFAULT_SIZE)
+            result.signature = values.signature
+            result.notes.append(values.note)
+            if on_jax:
+                _run_jax(fn, values, result, options, device, devices, clock)
+            else:
+                measured = measure(
+                    lambda: fn(*values.args, **values.kwargs), options.budget, clock=clock
+                )
+                result.fill(measured)
+                result.input_devices = result.output_devices = ["host"]
+                result.on_device = device.kind == "cpu"
+        except KeyboardInterrupt:
+            result.interrupted = True
+        except (DeviceError, TimingError):
+            raise
+        except Exception as error:  # compile and run errors of user graphs vary
+            result.error = f"{type(error).__name__}: {error}"
+    result.elapsed_s = clock() - start
+    return result
+
+
+def _run_jax(
+    fn: Any,
+    values: Inputs,
+    result: TimingResult,
+    options: Options,
+    device: Device,
+    devices: Devices,
+    clock: Clock,
+) -> None:
+    """PyTensor's JAX backend with inputs already on the device.
+
+    Its input checks would copy device arrays back to NumPy on every call,
+    so they run once here and ``trust_input`` skips them while timing.
+    Shared values go to the device too (they are restored afterwards): left
+    as NumPy, the first update would make them device arrays and the second
+    call would compile again for the new input placement.
+    """
+    import jax
+
+    explicit = [i for i in fn.maker.inputs if not i.shared]
+    by_name = {i.variable.name: i for i in explicit}
+    args = list(values.args) + [None] * (len(explicit) - len(values.args))
+    for name, value in values.kwargs.items():
+        args[explicit.index(by_name[name])] = value
+    filtered = [i.variable.type.filter(v) for i, v in zip(explicit, args, strict=True)]
+    names = _device_names(devices)
+    begin = clock()
+    placed = jax.block_until_ready(put_on(filtered, device.handle))
+    for shared in (i for i in fn.maker.inputs if i.shared):
+        storage = shared.value.storage
+        storage[0] = jax.block_until_ready(put_on(storage[0], device.handle))
+    result.transfer_s = clock() - begin
+    result.input_devices = placed_on(placed, names)
+    trusted = fn.trust_input
+    fn.trust_input = True
+    try:
+        measured = measure(
+            lambda: fn(*placed), options.budget, sync=jax.block_until_ready, clock=clock
+        )
+    finally:
+        fn.trust_input = trusted
+    result.fill(measured)
+    result.output_devices = placed_on(measured.last, names)
+    where = result.input_devices + result.output_devices
+    result.on_device = bool(where) and all(p == device.name for p in where)
+
+
+def _node_ids(view: Graph | None) -> dict[str, list[str]]:
+    """Op text -> ids of the view's top-level nodes with that op, in graph order."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for node in view.nodes if view is not None else []:
+        if node.kind == "op" and node.parent is None:
+            found[node.op].append(node.id)
+    return found
+
+
+def profile_pytensor(
+    target: Target, options: Options, devices: Devices, view: Graph | None
+) -> ProfileResult:
+    """Seconds per node of one C VM call, keyed by the ids of ``view`` (the optimized view).
+
+    PyTensor fills its per-node profile only with the C VM, so the profile
+    always comes from a C VM compile of the same graph, whatever backend was
+    timed; its rewrites can differ from Numba's or JAX's, and the result says
+    so. A profiled node whose op the view lacks keeps its op text as key.
+    """
+    graph = pytensor_graph(target)
+    if graph is None:
+        raise TimingError(
+            f"{target.name} was compiled outside %%tgraph: its graph as written is gone, so "
+            "it cannot be compiled again for the C VM's per-node profile"
+        )
+    cvm = devices.backends.get("cvm")
+    if cvm is not None and not cvm.available:
+        raise TimingError(f"PyTensor's per-node profile needs the C VM: {cvm.reason}")
+    timed = options.backend or backend_of(graph.mode)
+    result = ProfileResult(
+        target.name, "pytensor", "cvm", "cpu:0", timed_backend=timed, view="optimized"
+    )
+    if timed != "cvm":
+        result.notes.append(
+            f"per-node times come from the C VM (PyTensor profiles no other backend); "
+            f"{timed} may rewrite the graph differently"
+        )
+    stats = ProfileStats(atexit_print=False)
+    with jax_flags_kept(), shared_kept(shared_in(None, graph)):
+        fn = pytensor.function(
+            graph.inputs,
+            graph.outputs,
+            mode=get_mode("CVM"),
+            updates=graph.updates,
+            givens=graph.givens,
+            on_unused_input="ignore",
+            profile=stats,
+        )
+        explicit = [i.variable for i in fn.maker.inputs if not i.shared]
+        values = inputs_for(explicit, target, options.size or DEFAULT_SIZE)
+        result.notes.append(values.note.replace("timed", "profiled"))
+
+        def call() -> Any:
+            return fn(*values.args, **values.kwargs)
+
+        call()  # the first call allocates; keep it out of the profile
+        stats.apply_time.clear()
+        stats.apply_callcount.clear()
+        result.calls = run_for(call, min(options.budget, PROFILE_SECONDS))
+    ids = _node_ids(view)
+    times: dict[str, float] = defaultdict(float)
+    counts: dict[str, int] = defaultdict(int)
+    labels: dict[str, str] = {}
+    order = {node: i for i, node in enumerate(fn.maker.fgraph.toposort())}
+    applies = sorted(stats.apply_time.items(), key=lambda item: order.get(item[0][1], 0))
+    for (_fgraph, node), seconds in applies:
+        text = str(node.op)
+        free = ids.get(text)
+        key = free.pop(0) if free else text
+        times[key] += seconds
+        counts[key] += 1
+        labels[key] = op_label(node.op)
+    result.entries, result.total_s = ranked(times, labels, counts, result.calls)
+    return result
