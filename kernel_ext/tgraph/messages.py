@@ -7,7 +7,6 @@ so the two cannot drift apart. The graph model itself (``bundle``) is
 documented in ``docs/graph-format.md`` and typed in ``graphmodel.ts``.
 """
 
-from __future__ import annotations
 
 from typing import Any, Literal, NotRequired, TypedDict
 
