@@ -19,9 +19,32 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': [
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // JupyterLab's convention: interfaces start with I, private members with _.
+      '@typescript-eslint/naming-convention': [
         'error',
-        { argsIgnorePattern: '^_' }
+        {
+          selector: 'interface',
+          format: ['PascalCase'],
+          custom: { regex: '^I[A-Z]', match: true }
+        },
+        {
+          selector: 'memberLike',
+          modifiers: ['private'],
+          format: ['camelCase'],
+          leadingUnderscore: 'require'
+        }
+      ]
+    }
+  },
+  {
+    // The wire contract keeps the Python TypedDict names (kernel_ext/tgraph/messages.py),
+    // so the generated JSON schema's definitions match them one to one.
+    files: ['labextension/src/messages.ts'],
+    rules: {
+      '@typescript-eslint/naming-convention': [
+        'error',
+        { selector: 'interface', format: ['PascalCase'] }
       ]
     }
   }

@@ -3,7 +3,7 @@
  * only stable within one graph, so nodes are matched by what they are: kind,
  * op and name, taken in graph order. What is left over exists on one side only.
  */
-import { GraphJSON, NodeJSON } from './graphmodel';
+import { IGraphJSON, INodeJSON } from './graphmodel';
 
 export interface IPairing {
   pairs: [string, string][];
@@ -11,13 +11,13 @@ export interface IPairing {
   onlyRight: string[];
 }
 
-function key(node: NodeJSON): string {
+function key(node: INodeJSON): string {
   return [node.kind, node.op ?? '', node.name ?? '', node.parent ? 'inner' : 'outer'].join(
     '\u0000'
   );
 }
 
-export function pairNodes(left: GraphJSON, right: GraphJSON): IPairing {
+export function pairNodes(left: IGraphJSON, right: IGraphJSON): IPairing {
   const waiting = new Map<string, string[]>();
   for (const node of right.nodes) {
     const list = waiting.get(key(node)) ?? [];

@@ -6,59 +6,39 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { BundleJSON, GraphJSON, LayoutMeta, RewriteJSON, viewNames, viewTitle } from './graphmodel';
-import { button, GraphView, text } from './graphview';
-import { KernelLink } from './kernellink';
 import { IPairing, pairNodes } from './compare';
-import { IEntry } from './panelmodel';
-
-interface ILayoutReply {
-  svg?: string;
-  meta?: LayoutMeta;
-  error?: string;
-}
+import { button, el, save, text } from './dom';
+import { IBundleJSON, IGraphJSON, IRewriteJSON, isBundle, viewTitle } from './graphmodel';
+import { GraphView } from './graphview';
+import { IKernelLink } from './kernellink';
+import { EntryJSON, GraphReply, OffersJSON, PendingJSON, PictureJSON } from './messages';
+import { PendingView } from './pendingview';
+import { ITab, TabStrip } from './tabs';
 
 /** The graph a view shows and where it comes from in the kernel. */
 interface ISource {
   entry: string;
   view: string;
-  graph: GraphJSON;
+  graph: IGraphJSON;
   expanded: string[];
 }
 
-interface IGraphReply {
-  bundle: BundleJSON;
-  layouts: Record<string, ILayoutReply>;
-}
+const TICK_MS = 100;
 
 /** A rewrite that carries the graph right after it: one stop of the stepper. */
-export interface IStep extends RewriteJSON {
-  graph: GraphJSON;
+export interface IStep extends IRewriteJSON {
+  graph: IGraphJSON;
 }
 
-export function stepsOf(bundle: BundleJSON, view: string): IStep[] {
+export function stepsOf(bundle: IBundleJSON, view: string): IStep[] {
   if (!bundle.rewrite_start?.[view]) {
     return [];
   }
   return bundle.rewrites.filter((r): r is IStep => (r.view ?? 'optimized') === view && !!r.graph);
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = cls;
-  return node;
-}
-
-function save(name: string, blob: Blob): void {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}
-
 /** Rasterise an SVG string at twice its size. */
-function toPng(svgText: string): Promise<Blob> {
+export function toPng(svgText: string): Promise<Blob> {
   return new Promise((resolve, reject) => {
     const image = new Image();
     const url = URL.createObjectURL(new Blob([svgText], { type: 'image/svg+xml' }));
@@ -82,26 +62,42 @@ function toPng(svgText: string): Promise<Blob> {
   });
 }
 
+const EXPORT_TITLES: Record<string, string> = {
+  SVG: 'Save the picture as SVG',
+  PNG: 'Save the picture as PNG',
+  DOT: 'Save the Graphviz source',
+  JSON: 'Save the graph in the tgraph format'
+};
+
 export class GraphDocument extends Widget {
   constructor(
-    private readonly _link: KernelLink,
-    readonly entry: IEntry,
+    private readonly _link: IKernelLink,
+    readonly entry: EntryJSON,
     private readonly _goToCell: (executionCount: number, line: number) => void
   ) {
     super();
     this.addClass('tg-document');
     this.addClass('tg-root');
     this.node.tabIndex = -1;
-    this._tabs = el('div', 'tg-tabs');
-    this._tabs.setAttribute('role', 'tablist');
+    this._tabs = new TabStrip(mode => this._show(mode));
     this._tools = el('div', 'tg-document-tools');
     this._message = el('p', 'tg-document-message');
     this._stepper = el('div', 'tg-stepper');
     this._main = el('div', 'tg-document-main');
     this._view = this._makeView(this._main);
-    this.node.append(this._tabs, this._tools, this._message, this._stepper, this._main);
+    this.node.append(this._tabs.node, this._tools, this._message, this._stepper, this._main);
     this._message.textContent = 'Loading…';
-    void this._load();
+    this._loaded = this._load();
+  }
+
+  /** Resolves once the first reply is drawn (or failed). */
+  get loaded(): Promise<void> {
+    return this._loaded;
+  }
+
+  dispose(): void {
+    this._showPending(null);
+    super.dispose();
   }
 
   /** The view on screen: a view name, 'steps' or 'compare'. */
@@ -143,71 +139,145 @@ export class GraphDocument extends Widget {
   }
 
   private async _load(): Promise<void> {
+    let reply: GraphReply;
     try {
-      const reply = (await this._link.request(
-        { type: 'get', id: this.entry.id },
-        'graph'
-      )) as unknown as IGraphReply;
-      this._bundle = reply.bundle;
-      this._layouts = reply.layouts;
+      reply = await this._link.request({ type: 'get', id: this.entry.id }, 'graph');
     } catch (error) {
       this._message.textContent = `Could not load the graph: ${String(error)}`;
       return;
     }
+    if (!this._take(reply)) {
+      return;
+    }
     this._message.textContent = '';
-    this._buildTabs();
-    this._show(viewNames(this._bundle)[0] ?? 'original');
+    this._tools.append(
+      ...['SVG', 'PNG', 'DOT', 'JSON'].map(format => {
+        const b = button(format, 'tg-export', EXPORT_TITLES[format], () =>
+          this._export(format.toLowerCase())
+        );
+        b.dataset.format = format.toLowerCase();
+        return b;
+      })
+    );
+    this._tabs.select(this._buildTabs());
   }
 
-  private _buildTabs(): void {
+  /** Keep what a `graph` reply says; false (and why, shown) when it is no graph. */
+  private _take(reply: GraphReply): boolean {
+    if (!isBundle(reply.bundle)) {
+      this._message.textContent = 'The kernel sent a graph this version cannot read.';
+      return false;
+    }
+    this._bundle = reply.bundle;
+    this._offers = reply.offers;
+    this._layouts = reply.layouts;
+    this._pending = reply.pending;
+    return true;
+  }
+
+  /** Tabs from the offers; returns the one to show. */
+  private _buildTabs(): string {
+    const offers = this._offers!;
+    const tabs: ITab[] = offers.views.map(v => ({
+      name: v.name,
+      title: v.title,
+      pending: v.name in this._pending
+    }));
+    if (offers.stepper && this._stepView()) {
+      tabs.push({ name: 'steps', title: 'Rewrite steps' });
+    }
+    tabs.push({ name: 'compare', title: 'Compare' });
+    return this._tabs.setTabs(tabs);
+  }
+
+  /** The first view with recorded steps, in the order of the offers. */
+  private _stepView(): string | null {
     const bundle = this._bundle!;
-    const modes = viewNames(bundle).map(v => [v, viewTitle(v)]);
-    if (stepsOf(bundle, 'optimized').length || stepsOf(bundle, 'gradient').length) {
-      modes.push(['steps', 'Rewrite steps']);
-    }
-    modes.push(['compare', 'Compare']);
-    for (const [mode, title] of modes) {
-      const tab = button(title, 'tg-tab', `Show ${title}`, () => this._show(mode));
-      tab.dataset.view = mode;
-      tab.setAttribute('role', 'tab');
-      this._tabs.append(tab);
-    }
-    this._tools.append(
-      button('SVG', 'tg-export', 'Save the picture as SVG', () => this._export('svg')),
-      button('PNG', 'tg-export', 'Save the picture as PNG', () => this._export('png')),
-      button('DOT', 'tg-export', 'Save the Graphviz source', () => this._export('dot')),
-      button('JSON', 'tg-export', 'Save the graph in the tgraph format', () => this._export('json'))
-    );
-    for (const b of Array.from(this._tools.querySelectorAll<HTMLButtonElement>('button'))) {
-      b.dataset.format = b.textContent!.toLowerCase();
-    }
+    return this._offers!.views.map(v => v.name).find(v => stepsOf(bundle, v).length) ?? null;
+  }
+
+  /** Views drawn now, with their titles, in the order of the offers. */
+  private _drawn(): [string, string][] {
+    return this._offers!.views.filter(
+      v => !(v.name in this._pending) && v.name in this._bundle!.views
+    ).map(v => [v.name, v.title]);
   }
 
   private _show(mode: string): void {
     this._mode = mode;
-    for (const tab of Array.from(this._tabs.children) as HTMLElement[]) {
-      tab.setAttribute('aria-selected', String(tab.dataset.view === mode));
-    }
     this._stepper.replaceChildren();
     this._main.classList.toggle('tg-compare', mode === 'compare');
     this._other?.dispose();
     this._other = null;
     this._pairing = null;
     this._sources.clear();
+    this._showPending(mode in this._pending ? mode : null);
     if (mode === 'steps') {
       this._showSteps();
     } else if (mode === 'compare') {
       this._showCompare();
+    } else if (mode in this._pending) {
+      void this._build(mode);
     } else {
       this._paint(this._view, mode, this._layouts[mode]);
     }
   }
 
-  private _graphOf(mode: string): GraphJSON | undefined {
+  /** In place of the picture: what the kernel is doing for ``view`` (null: the picture). */
+  private _showPending(view: string | null): void {
+    this._waiting?.element.remove();
+    this._waiting = null;
+    if (this._ticker !== null) {
+      clearInterval(this._ticker);
+      this._ticker = null;
+    }
+    this._view.element.hidden = view !== null;
+    if (view === null) {
+      return;
+    }
+    const waiting = new PendingView(this._pendingOf(view));
+    this._waiting = waiting;
+    this._main.prepend(waiting.element);
+    this._ticker = setInterval(() => waiting.update(), TICK_MS);
+  }
+
+  /** A pending view as shown: from the moment it was asked for, if the kernel has not said. */
+  private _pendingOf(view: string): PendingJSON {
+    const pending = this._pending[view];
+    const asked = this._asked.get(view);
+    return pending.started === null && asked !== undefined
+      ? { ...pending, started: asked }
+      : pending;
+  }
+
+  /** Ask the kernel to build ``view`` (once), then draw from its fresh reply. */
+  private async _build(view: string): Promise<void> {
+    if (this._asked.has(view)) {
+      return;
+    }
+    this._asked.set(view, Date.now() / 1000);
+    this._waiting?.setPending(this._pendingOf(view));
+    let reply: GraphReply;
+    try {
+      reply = await this._link.request({ type: 'build', id: this.entry.id, view }, 'graph');
+    } catch (error) {
+      this._message.textContent = `Could not build ${view}: ${String(error)}`;
+      return;
+    }
+    if (!this._take(reply)) {
+      return;
+    }
+    this._asked.delete(view);
+    const keep = this._mode;
+    this._buildTabs();
+    this._tabs.select(keep); // redraws the view on screen, built now or still waiting
+  }
+
+  private _graphOf(mode: string): IGraphJSON | undefined {
     return this._bundle?.views[mode];
   }
 
-  private _paint(view: GraphView, mode: string, layout: ILayoutReply | undefined): void {
+  private _paint(view: GraphView, mode: string, layout: PictureJSON | undefined): void {
     const graph = this._graphOf(mode);
     if (!graph || !layout) {
       return;
@@ -228,10 +298,10 @@ export class GraphDocument extends Widget {
     } else {
       shown.delete(id);
     }
-    const reply = (await this._link.request(
+    const reply = await this._link.request(
       { type: 'layout', id: source.entry, view: source.view, expanded: [...shown] },
       'layout'
-    )) as ILayoutReply;
+    );
     if (reply.error) {
       this._message.textContent = reply.error;
       return;
@@ -249,7 +319,7 @@ export class GraphDocument extends Widget {
   }
 
   /** What a view shows, so that expanding asks the kernel for the right picture. */
-  private _showing(view: GraphView, entry: string, name: string, graph: GraphJSON): void {
+  private _showing(view: GraphView, entry: string, name: string, graph: IGraphJSON): void {
     const expanded = entry === this.entry.id ? (this._expanded[name] ?? []) : [];
     this._sources.set(view, { entry, view: name, graph, expanded });
   }
@@ -275,9 +345,8 @@ export class GraphDocument extends Widget {
   // -- rewrite stepper ---------------------------------------------------------
 
   private _showSteps(): void {
-    const bundle = this._bundle!;
-    const view = stepsOf(bundle, 'optimized').length ? 'optimized' : 'gradient';
-    const steps = stepsOf(bundle, view);
+    const view = this._stepView() ?? 'optimized';
+    const steps = stepsOf(this._bundle!, view);
     const slider = el('input', 'tg-step-slider');
     slider.type = 'range';
     slider.min = '0';
@@ -301,10 +370,10 @@ export class GraphDocument extends Widget {
   }
 
   private async _step(view: string, steps: IStep[], k: number, label: HTMLElement): Promise<void> {
-    const reply = (await this._link.request(
+    const reply = await this._link.request(
       { type: 'layout', id: this.entry.id, view, step: k, expanded: [] },
       'layout'
-    )) as ILayoutReply;
+    );
     const start = this._bundle!.rewrite_start?.[view];
     const graph = k === 0 ? start : steps[k - 1].graph;
     if (!graph) {
@@ -332,21 +401,23 @@ export class GraphDocument extends Widget {
     const bundle = this._bundle!;
     const pick = el('select', 'tg-compare-pick');
     pick.setAttribute('aria-label', 'Graph to compare with');
-    const choices: [string, string, string][] = [];
-    for (const v of viewNames(bundle)) {
-      choices.push([this.entry.id, v, `${bundle.target}: ${viewTitle(v)}`]);
-    }
+    const drawn = this._drawn();
+    const choices: [string, string, string][] = drawn.map(([v, title]) => [
+      this.entry.id,
+      v,
+      `${bundle.target}: ${title}`
+    ]);
     for (const other of this._link.model.entries) {
       if (other.id !== this.entry.id) {
-        for (const v of Object.keys(other.nodes)) {
+        for (const v of Object.keys(other.nodes).filter(v => !other.pending.includes(v))) {
           choices.push([other.id, v, `${other.name} [${other.cell ?? ''}]: ${viewTitle(v)}`]);
         }
       }
     }
     const left = el('select', 'tg-compare-pick');
     left.setAttribute('aria-label', 'Graph on the left');
-    for (const v of viewNames(bundle)) {
-      left.append(new Option(`${bundle.target}: ${viewTitle(v)}`, v));
+    for (const [v, title] of drawn) {
+      left.append(new Option(`${bundle.target}: ${title}`, v));
     }
     choices.forEach(([, , title], i) => pick.append(new Option(title, String(i))));
     // Original against optimized is what people compare first.
@@ -371,18 +442,15 @@ export class GraphDocument extends Widget {
     otherView: string,
     summary: HTMLElement
   ): Promise<void> {
-    let graph: GraphJSON | undefined;
-    let layout: ILayoutReply | undefined;
+    let graph: IGraphJSON | undefined;
+    let layout: PictureJSON | undefined;
     if (otherId === this.entry.id) {
       graph = this._graphOf(otherView);
       layout = this._layouts[otherView];
     } else {
       // another graph of the kernel: it opens collapsed
-      const reply = (await this._link.request(
-        { type: 'get', id: otherId },
-        'graph'
-      )) as unknown as IGraphReply;
-      graph = reply.bundle.views[otherView];
+      const reply = await this._link.request({ type: 'get', id: otherId }, 'graph');
+      graph = isBundle(reply.bundle) ? reply.bundle.views[otherView] : undefined;
       layout = reply.layouts[otherView];
     }
     const right = this._other;
@@ -430,17 +498,24 @@ export class GraphDocument extends Widget {
         { type: 'dot', id: this.entry.id, view, expanded: this._expanded[view] ?? [] },
         'dot'
       );
-      save(`${name}.dot`, new Blob([String(reply.dot)], { type: 'text/vnd.graphviz' }));
+      save(`${name}.dot`, new Blob([reply.dot], { type: 'text/vnd.graphviz' }));
     }
   }
 
-  private _bundle: BundleJSON | null = null;
-  private _layouts: Record<string, ILayoutReply> = {};
+  private _bundle: IBundleJSON | null = null;
+  private _offers: OffersJSON | null = null;
+  private _layouts: Record<string, PictureJSON> = {};
+  private _pending: Record<string, PendingJSON> = {};
+  /** Views asked for, and when (epoch seconds). */
+  private _asked = new Map<string, number>();
+  private _waiting: PendingView | null = null;
+  private _ticker: ReturnType<typeof setInterval> | null = null;
+  private _loaded: Promise<void>;
   private _expanded: Record<string, string[]> = {};
   private _mode = 'original';
   private _view: GraphView;
   private _other: GraphView | null = null;
-  private _tabs: HTMLDivElement;
+  private _tabs: TabStrip;
   private _tools: HTMLDivElement;
   private _message: HTMLParagraphElement;
   private _stepper: HTMLDivElement;

@@ -3,16 +3,18 @@
  * node lookup, search, inspector rows, rewrite filtering. No DOM here, so
  * the inline widget and the side panel share it and jest tests it directly.
  */
+import { isRecord } from './guards';
+import { LayoutMetaJSON } from './messages';
 
 export type NodeKind = 'op' | 'input' | 'output' | 'constant' | 'shared';
 
-export interface SourceJSON {
+export interface ISourceJSON {
   line: number;
   text: string;
   file: string;
 }
 
-export interface NodeJSON {
+export interface INodeJSON {
   id: string;
   kind: NodeKind;
   label: string;
@@ -21,12 +23,12 @@ export interface NodeJSON {
   dtype: string;
   shape: string;
   parent: string | null;
-  source: SourceJSON | null;
+  source: ISourceJSON | null;
   attrs: Record<string, string>;
   tags: string[];
 }
 
-export interface EdgeJSON {
+export interface IEdgeJSON {
   src: string;
   dst: string;
   label: string;
@@ -34,7 +36,7 @@ export interface EdgeJSON {
   tags: string[];
 }
 
-export interface SubgraphJSON {
+export interface ISubgraphJSON {
   id: string;
   label: string;
   kind: string;
@@ -42,65 +44,86 @@ export interface SubgraphJSON {
   attrs?: Record<string, string>;
 }
 
-export interface GraphJSON {
-  nodes: NodeJSON[];
-  edges: EdgeJSON[];
-  subgraphs: SubgraphJSON[];
+export interface IGraphJSON {
+  nodes: INodeJSON[];
+  edges: IEdgeJSON[];
+  subgraphs: ISubgraphJSON[];
   notes: string[];
 }
 
-export interface RewriteJSON {
+export interface IRewriteJSON {
   step: number;
   name: string;
   replaced: string;
   replacement: string;
   noise: boolean;
   created: string[];
-  /** Which view's pipeline ran it: 'optimized' or 'gradient'. */
+  /** The view whose graph it rewrote: 'optimized', 'gradient'... */
   view?: string;
+  /** The pass it belongs to (canonicalize, specialize, fusion...); may be empty. */
+  pass_name?: string;
   /** Ids in the previous step's graph that this step removed. */
   removed?: string[];
   /** The graph right after this step (the side panel's stepper only). */
-  graph?: GraphJSON | null;
+  graph?: IGraphJSON | null;
 }
 
-export interface BundleJSON {
+export interface IBundleJSON {
   target: string;
   framework: string;
-  views: Record<string, GraphJSON>;
-  rewrites: RewriteJSON[];
+  views: Record<string, IGraphJSON>;
+  rewrites: IRewriteJSON[];
   notes: string[];
   info: Record<string, unknown>;
   cell: number | null;
   /** Per view, the graph before its first rewrite (the stepper's step 0). */
-  rewrite_start?: Record<string, GraphJSON>;
+  rewrite_start?: Record<string, IGraphJSON>;
+  version?: number;
+}
+
+/** Enough of a bundle to draw from; the kernel's JSON arrives untyped. */
+export function isBundle(value: unknown): value is IBundleJSON {
+  return (
+    isRecord(value) &&
+    typeof value.target === 'string' &&
+    typeof value.framework === 'string' &&
+    isRecord(value.views) &&
+    Object.values(value.views).every(isGraph) &&
+    Array.isArray(value.rewrites) &&
+    Array.isArray(value.notes) &&
+    isRecord(value.info)
+  );
+}
+
+export function isGraph(value: unknown): value is IGraphJSON {
+  return (
+    isRecord(value) &&
+    Array.isArray(value.nodes) &&
+    Array.isArray(value.edges) &&
+    Array.isArray(value.subgraphs)
+  );
+}
+
+function isGroup(value: unknown): value is IGroupJSON {
+  return (
+    isRecord(value) &&
+    typeof value.id === 'string' &&
+    typeof value.label === 'string' &&
+    Array.isArray(value.members)
+  );
+}
+
+/** An empty bundle, drawn until a real one arrives. */
+export function emptyBundle(): IBundleJSON {
+  return { target: '', framework: '', views: {}, rewrites: [], notes: [], info: {}, cell: null };
 }
 
 /** Synthetic group made by the kernel's layout for big flat graphs. */
-export interface GroupJSON extends SubgraphJSON {
+export interface IGroupJSON extends ISubgraphJSON {
   members: string[];
 }
 
-/** `Layout.meta()` from the kernel. */
-export interface LayoutMeta {
-  visible?: number;
-  collapsed?: string[];
-  expanded?: string[];
-  engine?: string;
-  seconds?: number;
-  groups?: GroupJSON[];
-  error?: string;
-}
-
-export const MAIN_VIEWS = ['original', 'optimized', 'gradient'];
-
-/** Views in display order: the three main ones first, then any extra. */
-export function viewNames(bundle: BundleJSON): string[] {
-  const names = Object.keys(bundle.views ?? {});
-  const main = MAIN_VIEWS.filter(v => names.includes(v));
-  return main.concat(names.filter(v => !MAIN_VIEWS.includes(v)));
-}
-
+/** A view's title where the kernel sent none (other graphs in the compare list). */
 export function viewTitle(name: string): string {
   const spaced = name.replace(/_/g, ' ');
   return spaced.charAt(0).toUpperCase() + spaced.slice(1);
@@ -111,47 +134,48 @@ type SearchField = (typeof SEARCH_FIELDS)[number];
 
 /** Node and subgraph lookup for one view, plus containment for collapsed boxes. */
 export class GraphModel {
-  readonly nodes: NodeJSON[];
-  private byId = new Map<string, NodeJSON>();
-  private subs = new Map<string, SubgraphJSON>();
-  private parents = new Map<string, string | null>();
-  private inputs = new Map<string, EdgeJSON[]>();
-  private outputs = new Map<string, EdgeJSON[]>();
+  readonly nodes: INodeJSON[];
+  private _byId = new Map<string, INodeJSON>();
+  private _subs = new Map<string, ISubgraphJSON>();
+  private _parents = new Map<string, string | null>();
+  private _inputs = new Map<string, IEdgeJSON[]>();
+  private _outputs = new Map<string, IEdgeJSON[]>();
 
-  constructor(graph: GraphJSON, meta: LayoutMeta = {}) {
+  constructor(graph: IGraphJSON, meta: LayoutMetaJSON = {}) {
     this.nodes = graph.nodes ?? [];
     for (const n of this.nodes) {
-      this.byId.set(n.id, n);
+      this._byId.set(n.id, n);
       // as in the kernel's layout: an op that owns an inner graph is drawn inside it
-      this.parents.set(n.id, n.attrs?.subgraph ?? n.parent);
+      this._parents.set(n.id, n.attrs?.subgraph ?? n.parent);
     }
     for (const s of graph.subgraphs ?? []) {
-      this.subs.set(s.id, s);
-      this.parents.set(s.id, s.parent);
+      this._subs.set(s.id, s);
+      this._parents.set(s.id, s.parent);
     }
-    for (const g of meta.groups ?? []) {
-      this.subs.set(g.id, g);
-      this.parents.set(g.id, g.parent);
+    const groups: unknown[] = meta.groups ?? [];
+    for (const g of groups.filter(isGroup)) {
+      this._subs.set(g.id, g);
+      this._parents.set(g.id, g.parent);
       for (const m of g.members) {
-        this.parents.set(m, g.id);
+        this._parents.set(m, g.id);
       }
     }
     for (const e of graph.edges ?? []) {
-      push(this.inputs, e.dst, e);
-      push(this.outputs, e.src, e);
+      push(this._inputs, e.dst, e);
+      push(this._outputs, e.src, e);
     }
   }
 
-  node(id: string): NodeJSON | undefined {
-    return this.byId.get(id);
+  node(id: string): INodeJSON | undefined {
+    return this._byId.get(id);
   }
 
-  subgraph(id: string): SubgraphJSON | undefined {
-    return this.subs.get(id);
+  subgraph(id: string): ISubgraphJSON | undefined {
+    return this._subs.get(id);
   }
 
   parentOf(id: string): string | null {
-    return this.parents.get(id) ?? null;
+    return this._parents.get(id) ?? null;
   }
 
   /** The id itself, then its enclosing subgraphs, innermost first. */
@@ -182,18 +206,18 @@ export class GraphModel {
       const field = term.slice(0, colon) as SearchField;
       if (colon > 0 && SEARCH_FIELDS.includes(field)) {
         const value = term.slice(colon + 1);
-        return (n: NodeJSON) => lower(n[field]).includes(value);
+        return (n: INodeJSON) => lower(n[field]).includes(value);
       }
-      return (n: NodeJSON) => SEARCH_FIELDS.some(f => lower(n[f]).includes(term));
+      return (n: INodeJSON) => SEARCH_FIELDS.some(f => lower(n[f]).includes(term));
     });
     return this.nodes.filter(n => tests.every(t => t(n))).map(n => n.id);
   }
 
   /** Inspector rows [label, value] for a node or subgraph; text only. */
   details(id: string): [string, string][] {
-    const node = this.byId.get(id);
+    const node = this._byId.get(id);
     if (!node) {
-      const sub = this.subs.get(id);
+      const sub = this._subs.get(id);
       if (!sub) {
         return [];
       }
@@ -206,7 +230,7 @@ export class GraphModel {
         rows.push([k, String(v)]);
       }
       if (sub.parent) {
-        rows.push(['inside', this.subs.get(sub.parent)?.label ?? sub.parent]);
+        rows.push(['inside', this._subs.get(sub.parent)?.label ?? sub.parent]);
       }
       return rows;
     }
@@ -231,23 +255,23 @@ export class GraphModel {
     if (node.tags?.length) {
       rows.push(['tags', node.tags.join(', ')]);
     }
-    const ins = this.inputs.get(id) ?? [];
+    const ins = this._inputs.get(id) ?? [];
     if (ins.length) {
-      rows.push(['inputs', ins.map(e => this.edgeText(e.src, e)).join('; ')]);
+      rows.push(['inputs', ins.map(e => this._edgeText(e.src, e)).join('; ')]);
     }
-    const outs = this.outputs.get(id) ?? [];
+    const outs = this._outputs.get(id) ?? [];
     if (outs.length) {
-      rows.push(['used by', outs.map(e => this.edgeText(e.dst, e)).join('; ')]);
+      rows.push(['used by', outs.map(e => this._edgeText(e.dst, e)).join('; ')]);
     }
     if (node.parent) {
-      rows.push(['inside', this.subs.get(node.parent)?.label ?? node.parent]);
+      rows.push(['inside', this._subs.get(node.parent)?.label ?? node.parent]);
     }
     rows.push(['id', node.id]);
     return rows;
   }
 
-  private edgeText(other: string, e: EdgeJSON): string {
-    const n = this.byId.get(other);
+  private _edgeText(other: string, e: IEdgeJSON): string {
+    const n = this._byId.get(other);
     const name = n ? n.name || n.label : other;
     return e.label ? `${name} (${e.label})` : name;
   }
@@ -263,11 +287,11 @@ export class SearchCursor {
   }
 
   next(): string | undefined {
-    return this.step(1);
+    return this._step(1);
   }
 
   prev(): string | undefined {
-    return this.step(-1);
+    return this._step(-1);
   }
 
   /** "3 / 12", or "no match" for an empty result. */
@@ -278,7 +302,7 @@ export class SearchCursor {
     return `${this.index + 1} / ${this.matches.length}`;
   }
 
-  private step(delta: number): string | undefined {
+  private _step(delta: number): string | undefined {
     const n = this.matches.length;
     if (n === 0) {
       return undefined;
@@ -286,15 +310,6 @@ export class SearchCursor {
     this.index = this.index < 0 && delta < 0 ? n - 1 : (this.index + delta + n) % n;
     return this.current;
   }
-}
-
-/** Rewrites to list: all of them, or only those that are not bookkeeping. */
-export function visibleRewrites(
-  rewrites: RewriteJSON[],
-  showNoise: boolean
-): { shown: RewriteJSON[]; hidden: number } {
-  const shown = showNoise ? rewrites.slice() : rewrites.filter(r => !r.noise);
-  return { shown, hidden: rewrites.length - shown.length };
 }
 
 function lower(value: unknown): string {

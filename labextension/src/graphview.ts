@@ -4,19 +4,21 @@
  * by the inline widget and the side panel alike. Names from the graph only
  * ever reach the page as text (textContent), and the SVG is parsed as XML.
  */
-import { GraphJSON, GraphModel, LayoutMeta, SearchCursor } from './graphmodel';
+import { button, el, save, text } from './dom';
+import { GraphModel, IGraphJSON, SearchCursor } from './graphmodel';
+import { LayoutMetaJSON } from './messages';
 
-export interface GraphViewOptions {
+export interface IGraphViewOptions {
   /** A collapsed subgraph was clicked (or its Expand button pressed). */
   onExpand?: (id: string) => void;
   /** The Collapse button of an expanded subgraph was pressed. */
   onCollapse?: (id: string) => void;
   onSelect?: (id: string | null) => void;
   /** The user panned or zoomed (not called for setViewBox). */
-  onViewChange?: (box: ViewBox) => void;
+  onViewChange?: (box: IViewBox) => void;
 }
 
-export interface ViewBox {
+export interface IViewBox {
   x: number;
   y: number;
   w: number;
@@ -29,111 +31,115 @@ const MIN_READABLE = 0.4;
 
 export class GraphView {
   readonly element: HTMLDivElement;
-  private canvas: HTMLDivElement;
-  private inspector: HTMLDivElement;
-  private searchInput: HTMLInputElement;
-  private searchStatus: HTMLSpanElement;
-  private svg: SVGSVGElement | null = null;
-  private model = new GraphModel({
+  private _canvas: HTMLDivElement;
+  private _inspector: HTMLDivElement;
+  private _searchInput: HTMLInputElement;
+  private _searchStatus: HTMLSpanElement;
+  private _svg: SVGSVGElement | null = null;
+  private _model = new GraphModel({
     nodes: [],
     edges: [],
     subgraphs: [],
     notes: []
   });
-  private elements = new Map<string, SVGGElement>();
-  private natural: ViewBox = { x: 0, y: 0, w: 1, h: 1 };
-  private box: ViewBox = { x: 0, y: 0, w: 1, h: 1 };
-  private offset = { x: 0, y: 0 };
-  private cursor = new SearchCursor([]);
-  private selected: string | null = null;
-  private focusAfterLayout: string | null = null;
-  private drag: { x: number; y: number; moved: boolean } | null = null;
+  private _elements = new Map<string, SVGGElement>();
+  private _natural: IViewBox = { x: 0, y: 0, w: 1, h: 1 };
+  private _box: IViewBox = { x: 0, y: 0, w: 1, h: 1 };
+  private _offset = { x: 0, y: 0 };
+  private _cursor = new SearchCursor([]);
+  private _selected: string | null = null;
+  private _focusAfterLayout: string | null = null;
+  private _drag: { x: number; y: number; moved: boolean } | null = null;
   /** Until the user pans or zooms, a resize (e.g. first display) re-fits. */
-  private touched = false;
-  private resizer: ResizeObserver | null = null;
+  private _touched = false;
+  private _resizer: ResizeObserver | null = null;
 
-  constructor(private options: GraphViewOptions = {}) {
+  constructor(private _options: IGraphViewOptions = {}) {
     this.element = el('div', 'tg-view');
     const bar = el('div', 'tg-toolbar');
-    this.searchInput = el('input', 'tg-search');
-    this.searchInput.type = 'search';
-    this.searchInput.placeholder = 'Search op, name, dtype (e.g. op:add)';
-    this.searchInput.setAttribute('aria-label', 'Search nodes');
-    this.searchStatus = el('span', 'tg-search-status');
-    this.searchStatus.setAttribute('aria-live', 'polite');
+    this._searchInput = el('input', 'tg-search');
+    this._searchInput.type = 'search';
+    this._searchInput.placeholder = 'Search op, name, dtype (e.g. op:add)';
+    this._searchInput.setAttribute('aria-label', 'Search nodes');
+    this._searchStatus = el('span', 'tg-search-status');
+    this._searchStatus.setAttribute('aria-live', 'polite');
     bar.append(
-      this.searchInput,
+      this._searchInput,
       button('◀', 'tg-prev', 'Previous match', () => this.prev()),
       button('▶', 'tg-next', 'Next match', () => this.next()),
-      this.searchStatus,
+      this._searchStatus,
       el('span', 'tg-spacer'),
       button('−', 'tg-zoom-out', 'Zoom out', () => this.zoomBy(1 / 1.25)),
       button('+', 'tg-zoom-in', 'Zoom in', () => this.zoomBy(1.25)),
       button('Fit', 'tg-fit', 'Fit the whole graph', () => this.fit()),
-      button('SVG', 'tg-save', 'Download the picture as SVG', () => this.download())
+      button('SVG', 'tg-save', 'Download the picture as SVG', () => this._download())
     );
-    this.canvas = el('div', 'tg-graph');
-    this.canvas.tabIndex = 0;
-    this.canvas.setAttribute('aria-label', 'Graph: drag to pan, wheel or +/- to zoom, 0 to fit');
-    this.inspector = el('div', 'tg-inspector');
-    this.inspector.setAttribute('aria-live', 'polite');
+    this._canvas = el('div', 'tg-graph');
+    this._canvas.tabIndex = 0;
+    this._canvas.setAttribute('aria-label', 'Graph: drag to pan, wheel or +/- to zoom, 0 to fit');
+    this._inspector = el('div', 'tg-inspector');
+    this._inspector.setAttribute('aria-live', 'polite');
     const body = el('div', 'tg-body');
-    body.append(this.canvas, this.inspector);
+    body.append(this._canvas, this._inspector);
     this.element.append(bar, body);
-    this.showInspector();
-    this.listen();
+    this._showInspector();
+    this._listen();
     if (typeof ResizeObserver !== 'undefined') {
-      this.resizer = new ResizeObserver(() => {
-        if (!this.touched && this.svg) {
-          this.initialView();
+      this._resizer = new ResizeObserver(() => {
+        if (!this._touched && this._svg) {
+          this._initialView();
         }
       });
-      this.resizer.observe(this.canvas);
+      this._resizer.observe(this._canvas);
     }
   }
 
   /** Show a new picture; keeps the zoom and centres on a just-toggled subgraph. */
-  setGraph(graph: GraphJSON, svgText: string, meta: LayoutMeta = {}): void {
-    this.model = new GraphModel(graph, meta);
-    this.canvas.replaceChildren();
-    this.elements.clear();
+  setGraph(graph: IGraphJSON, svgText: string, meta: LayoutMetaJSON = {}): void {
+    this._model = new GraphModel(graph, meta);
+    this._canvas.replaceChildren();
+    this._elements.clear();
     const empty = !graph?.nodes?.length;
-    this.svg = empty ? null : parseSvg(svgText);
-    if (!this.svg) {
+    this._svg = empty ? null : parseSvg(svgText);
+    if (!this._svg) {
       const why = empty ? 'Nothing in this view.' : 'No picture for this view.';
-      this.canvas.append(text('p', 'tg-empty', meta.error || why));
+      this._canvas.append(text('p', 'tg-empty', meta.error || why));
       return;
     }
-    this.canvas.append(this.svg);
-    for (const g of Array.from(this.svg.querySelectorAll<SVGGElement>('g.node, g.cluster'))) {
+    this._canvas.append(this._svg);
+    for (const g of Array.from(this._svg.querySelectorAll<SVGGElement>('g.node, g.cluster'))) {
       if (g.id.startsWith('tg-')) {
-        this.elements.set(g.id.slice(3), g);
+        this._elements.set(g.id.slice(3), g);
       }
     }
-    this.natural = viewBoxOf(this.svg);
-    this.offset = translateOf(this.svg);
-    const focus = this.focusAfterLayout;
-    this.focusAfterLayout = null;
-    if (focus && this.elements.has(focus)) {
-      this.centerOn(focus);
+    this._natural = viewBoxOf(this._svg);
+    this._offset = translateOf(this._svg);
+    const focus = this._focusAfterLayout;
+    this._focusAfterLayout = null;
+    if (focus && this._elements.has(focus)) {
+      this._centerOn(focus);
     } else {
-      this.touched = false;
-      this.initialView();
+      this._touched = false;
+      this._initialView();
     }
-    if (this.searchInput.value) {
-      this.search(this.searchInput.value);
+    if (this._searchInput.value) {
+      this.search(this._searchInput.value);
     }
-    if (this.selected && !this.elements.has(this.selected) && !this.model.node(this.selected)) {
+    if (
+      this._selected &&
+      !this._elements.has(this._selected) &&
+      !this._model.node(this._selected)
+    ) {
       this.select(null);
     } else {
-      this.select(this.selected);
+      this.select(this._selected);
     }
   }
 
   /** The visible element standing for ``id``: itself or its collapsed ancestor. */
   elementFor(id: string): SVGGElement | null {
-    for (const a of this.model.ancestry(id)) {
-      const g = this.elements.get(a);
+    for (const a of this._model.ancestry(id)) {
+      const g = this._elements.get(a);
       if (g) {
         return g;
       }
@@ -142,20 +148,20 @@ export class GraphView {
   }
 
   fit(): void {
-    this.setBox(this.fitted(this.natural, Infinity));
+    this._setBox(this._fitted(this._natural, Infinity));
   }
 
   zoomBy(factor: number, px = 0.5, py = 0.5): void {
-    this.touched = true;
-    const { cw, ch } = this.size();
-    const s = this.scale();
+    this._touched = true;
+    const { cw, ch } = this._size();
+    const s = this._scale();
     // keep the point under (px, py) of the canvas in place
-    const ux = this.box.x + this.box.w / 2 + (px - 0.5) * (cw / s);
-    const uy = this.box.y + this.box.h / 2 + (py - 0.5) * (ch / s);
-    const w = this.box.w / factor;
-    const h = this.box.h / factor;
+    const ux = this._box.x + this._box.w / 2 + (px - 0.5) * (cw / s);
+    const uy = this._box.y + this._box.h / 2 + (py - 0.5) * (ch / s);
+    const w = this._box.w / factor;
+    const h = this._box.h / factor;
     const s2 = s * factor;
-    this.setBox({
+    this._setBox({
       x: ux - (px - 0.5) * (cw / s2) - w / 2,
       y: uy - (py - 0.5) * (ch / s2) - h / 2,
       w,
@@ -165,36 +171,36 @@ export class GraphView {
 
   /** Highlights matches; returns their count. Enter/next moves to each in turn. */
   search(query: string): number {
-    this.searchInput.value = query;
+    this._searchInput.value = query;
     this.clearHighlight('tg-match');
     this.clearHighlight('tg-current');
-    this.cursor = new SearchCursor(this.model.search(query));
-    this.highlight(this.cursor.matches, 'tg-match');
-    this.searchStatus.textContent = query.trim() ? this.cursor.describe() : '';
-    return this.cursor.matches.length;
+    this._cursor = new SearchCursor(this._model.search(query));
+    this.highlight(this._cursor.matches, 'tg-match');
+    this._searchStatus.textContent = query.trim() ? this._cursor.describe() : '';
+    return this._cursor.matches.length;
   }
 
   next(): string | undefined {
-    return this.goTo(this.cursor.next());
+    return this._goTo(this._cursor.next());
   }
 
   prev(): string | undefined {
-    return this.goTo(this.cursor.prev());
+    return this._goTo(this._cursor.prev());
   }
 
   /** Select a node or subgraph and show its attributes (null clears). */
   select(id: string | null): void {
     this.clearHighlight('tg-selected');
-    this.selected = id;
+    this._selected = id;
     if (id) {
       this.elementFor(id)?.classList.add('tg-selected');
     }
-    this.showInspector();
-    this.options.onSelect?.(id);
+    this._showInspector();
+    this._options.onSelect?.(id);
   }
 
   get selection(): string | null {
-    return this.selected;
+    return this._selected;
   }
 
   /** Add ``cls`` to the elements standing for ``ids`` (e.g. a rewrite's nodes). */
@@ -205,81 +211,81 @@ export class GraphView {
   }
 
   clearHighlight(cls: string): void {
-    for (const g of this.elements.values()) {
+    for (const g of this._elements.values()) {
       g.classList.remove(cls);
     }
   }
 
   /** The picture as shown (with highlight classes), for export. */
   getSvg(): string {
-    return this.svg ? new XMLSerializer().serializeToString(this.svg) : '';
+    return this._svg ? new XMLSerializer().serializeToString(this._svg) : '';
   }
 
   dispose(): void {
-    this.resizer?.disconnect();
+    this._resizer?.disconnect();
     this.element.remove();
   }
 
-  private goTo(id: string | undefined): string | undefined {
+  private _goTo(id: string | undefined): string | undefined {
     this.clearHighlight('tg-current');
-    this.searchStatus.textContent = this.cursor.describe();
+    this._searchStatus.textContent = this._cursor.describe();
     if (id) {
       this.highlight([id], 'tg-current');
       const target = this.elementFor(id);
       if (target) {
-        this.centerOn(target.id.slice(3));
+        this._centerOn(target.id.slice(3));
       }
       this.select(id);
     }
     return id;
   }
 
-  private showInspector(): void {
-    const box = this.inspector;
+  private _showInspector(): void {
+    const box = this._inspector;
     box.replaceChildren();
-    const id = this.selected;
+    const id = this._selected;
     if (!id) {
       box.append(text('p', 'tg-hint', 'Click a node to see its attributes.'));
       return;
     }
-    const rows = this.model.details(id);
-    const node = this.model.node(id);
+    const rows = this._model.details(id);
+    const node = this._model.node(id);
     box.append(text('h4', 'tg-inspector-title', node?.label ?? rows[0]?.[1] ?? id));
     const dl = el('dl', 'tg-details');
     for (const [k, v] of rows) {
       dl.append(text('dt', '', k), text('dd', '', v));
     }
     box.append(dl);
-    const shown = this.elements.get(id);
+    const shown = this._elements.get(id);
     if (shown?.classList.contains('tg-subgraph')) {
-      box.append(button('Expand', 'tg-expand', 'Expand this subgraph', () => this.expand(id)));
+      box.append(button('Expand', 'tg-expand', 'Expand this subgraph', () => this._expand(id)));
     } else if (shown?.classList.contains('tg-cluster')) {
       box.append(
-        button('Collapse', 'tg-collapse', 'Collapse this subgraph', () => this.collapse(id))
+        button('Collapse', 'tg-collapse', 'Collapse this subgraph', () => this._collapse(id))
       );
     }
   }
 
-  private expand(id: string): void {
-    this.focusAfterLayout = id;
-    this.options.onExpand?.(id);
+  private _expand(id: string): void {
+    this._focusAfterLayout = id;
+    this._options.onExpand?.(id);
   }
 
-  private collapse(id: string): void {
-    this.focusAfterLayout = id;
-    this.options.onCollapse?.(id);
+  private _collapse(id: string): void {
+    this._focusAfterLayout = id;
+    this._options.onCollapse?.(id);
   }
 
-  private listen(): void {
-    const c = this.canvas;
+  private _listen(): void {
+    const c = this._canvas;
     c.addEventListener('pointerdown', e => {
       if (e.button !== 0) {
         return;
       }
-      this.drag = { x: e.clientX, y: e.clientY, moved: false };
+      this._drag = { x: e.clientX, y: e.clientY, moved: false };
     });
     c.addEventListener('pointermove', e => {
-      const d = this.drag;
+      const d = this._drag;
       if (!d) {
         return;
       }
@@ -293,12 +299,12 @@ export class GraphView {
         c.setPointerCapture?.(e.pointerId);
         c.classList.add('tg-dragging');
       }
-      const s = this.scale();
-      this.touched = true;
-      this.setBox({
-        ...this.box,
-        x: this.box.x - dx / s,
-        y: this.box.y - dy / s
+      const s = this._scale();
+      this._touched = true;
+      this._setBox({
+        ...this._box,
+        x: this._box.x - dx / s,
+        y: this._box.y - dy / s
       });
       d.x = e.clientX;
       d.y = e.clientY;
@@ -306,16 +312,16 @@ export class GraphView {
     const end = () => {
       c.classList.remove('tg-dragging');
       // the click that follows a drag must not select; clear after it fires
-      setTimeout(() => (this.drag = null), 0);
+      setTimeout(() => (this._drag = null), 0);
     };
     c.addEventListener('pointerup', end);
     c.addEventListener('pointercancel', end);
     c.addEventListener('click', e => {
-      if (this.drag?.moved) {
+      if (this._drag?.moved) {
         return;
       }
-      this.drag = null;
-      this.onClick(e.target as Element);
+      this._drag = null;
+      this._onClick(e.target as Element);
     });
     c.addEventListener(
       'wheel',
@@ -328,9 +334,9 @@ export class GraphView {
       },
       { passive: false }
     );
-    c.addEventListener('keydown', e => this.onKey(e));
-    this.searchInput.addEventListener('input', () => this.search(this.searchInput.value));
-    this.searchInput.addEventListener('keydown', e => {
+    c.addEventListener('keydown', e => this._onKey(e));
+    this._searchInput.addEventListener('input', () => this.search(this._searchInput.value));
+    this._searchInput.addEventListener('keydown', e => {
       if (e.key === 'Enter') {
         e.preventDefault();
         if (e.shiftKey) {
@@ -344,7 +350,7 @@ export class GraphView {
     });
   }
 
-  private onClick(target: Element): void {
+  private _onClick(target: Element): void {
     const g = target.closest?.('g.node, g.cluster');
     if (!g || !g.id.startsWith('tg-')) {
       this.select(null);
@@ -353,12 +359,12 @@ export class GraphView {
     const id = g.id.slice(3);
     this.select(id);
     if (g.classList.contains('tg-subgraph')) {
-      this.expand(id);
+      this._expand(id);
     }
   }
 
-  private onKey(e: KeyboardEvent): void {
-    const step = 40 / this.scale();
+  private _onKey(e: KeyboardEvent): void {
+    const step = 40 / this._scale();
     const moves: Record<string, [number, number]> = {
       ArrowLeft: [-step, 0],
       ArrowRight: [step, 0],
@@ -367,8 +373,8 @@ export class GraphView {
     };
     if (moves[e.key]) {
       const [dx, dy] = moves[e.key];
-      this.touched = true;
-      this.setBox({ ...this.box, x: this.box.x + dx, y: this.box.y + dy });
+      this._touched = true;
+      this._setBox({ ...this._box, x: this._box.x + dx, y: this._box.y + dy });
     } else if (e.key === '+' || e.key === '=') {
       this.zoomBy(1.25);
     } else if (e.key === '-') {
@@ -381,23 +387,23 @@ export class GraphView {
     e.preventDefault();
   }
 
-  private size(): { cw: number; ch: number } {
-    const r = this.canvas.getBoundingClientRect();
+  private _size(): { cw: number; ch: number } {
+    const r = this._canvas.getBoundingClientRect();
     // detached or not laid out (tests, hidden tab): use the picture's own size
     return r.width && r.height
       ? { cw: r.width, ch: r.height }
-      : { cw: this.natural.w, ch: this.natural.h };
+      : { cw: this._natural.w, ch: this._natural.h };
   }
 
   /** Screen pixels per SVG unit under preserveAspectRatio "meet". */
-  private scale(): number {
-    const { cw, ch } = this.size();
-    return Math.min(cw / this.box.w, ch / this.box.h);
+  private _scale(): number {
+    const { cw, ch } = this._size();
+    return Math.min(cw / this._box.w, ch / this._box.h);
   }
 
   /** ``area`` grown to the canvas' aspect so it shows at no more than ``maxScale``. */
-  private fitted(area: ViewBox, maxScale: number): ViewBox {
-    const { cw, ch } = this.size();
+  private _fitted(area: IViewBox, maxScale: number): IViewBox {
+    const { cw, ch } = this._size();
     const s = Math.min(cw / area.w, ch / area.h, MAX_SCALE, maxScale);
     const w = cw / s;
     const h = ch / s;
@@ -405,20 +411,20 @@ export class GraphView {
   }
 
   /** Whole graph if readable at that size, else its top at a readable scale. */
-  private initialView(): void {
-    const { cw, ch } = this.size();
-    const n = this.natural;
+  private _initialView(): void {
+    const { cw, ch } = this._size();
+    const n = this._natural;
     if (Math.min(cw / n.w, ch / n.h) >= MIN_READABLE) {
       this.fit();
       return;
     }
     const s = Math.max(MIN_READABLE, Math.min(cw / n.w, 1));
     const w = cw / s;
-    this.setBox({ x: n.x + (n.w - w) / 2, y: n.y, w, h: ch / s });
+    this._setBox({ x: n.x + (n.w - w) / 2, y: n.y, w, h: ch / s });
   }
 
-  private centerOn(id: string): void {
-    const g = this.elements.get(id);
+  private _centerOn(id: string): void {
+    const g = this._elements.get(id);
     if (!g) {
       return;
     }
@@ -431,37 +437,32 @@ export class GraphView {
     if (!bb) {
       return;
     }
-    const cx = bb.x + bb.width / 2 + this.offset.x;
-    const cy = bb.y + bb.height / 2 + this.offset.y;
-    this.setBox({
-      ...this.box,
-      x: cx - this.box.w / 2,
-      y: cy - this.box.h / 2
+    const cx = bb.x + bb.width / 2 + this._offset.x;
+    const cy = bb.y + bb.height / 2 + this._offset.y;
+    this._setBox({
+      ...this._box,
+      x: cx - this._box.w / 2,
+      y: cy - this._box.h / 2
     });
   }
 
-  private setBox(b: ViewBox): void {
+  private _setBox(b: IViewBox): void {
     this.setViewBox(b);
-    this.options.onViewChange?.(b);
+    this._options.onViewChange?.(b);
   }
 
-  get viewBox(): ViewBox {
-    return { ...this.box };
+  get viewBox(): IViewBox {
+    return { ...this._box };
   }
 
   /** Show exactly this area (e.g. to follow another view side by side). */
-  setViewBox(b: ViewBox): void {
-    this.box = b;
-    this.svg?.setAttribute('viewBox', `${b.x} ${b.y} ${b.w} ${b.h}`);
+  setViewBox(b: IViewBox): void {
+    this._box = b;
+    this._svg?.setAttribute('viewBox', `${b.x} ${b.y} ${b.w} ${b.h}`);
   }
 
-  private download(): void {
-    const blob = new Blob([this.getSvg()], { type: 'image/svg+xml' });
-    const a = document.createElement('a');
-    a.href = URL.createObjectURL(blob);
-    a.download = 'tgraph.svg';
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+  private _download(): void {
+    save('tgraph.svg', new Blob([this.getSvg()], { type: 'image/svg+xml' }));
   }
 }
 
@@ -485,14 +486,17 @@ export function parseSvg(svgText: string): SVGSVGElement | null {
       }
     }
   }
-  const svg = document.importNode(root, true) as unknown as SVGSVGElement;
+  const svg = document.importNode(root, true);
+  if (!(svg instanceof SVGSVGElement)) {
+    return null; // not in the SVG namespace
+  }
   svg.removeAttribute('width');
   svg.removeAttribute('height');
   svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
   return svg;
 }
 
-function viewBoxOf(svg: SVGSVGElement): ViewBox {
+function viewBoxOf(svg: SVGSVGElement): IViewBox {
   const [x, y, w, h] = (svg.getAttribute('viewBox') ?? '0 0 1 1').split(/[\s,]+/).map(Number);
   return { x: x || 0, y: y || 0, w: w || 1, h: h || 1 };
 }
@@ -502,36 +506,4 @@ function translateOf(svg: SVGSVGElement): { x: number; y: number } {
   const t = svg.querySelector('g.graph')?.getAttribute('transform') ?? '';
   const m = /translate\(\s*([-\d.]+)[\s,]+([-\d.]+)\s*\)/.exec(t);
   return m ? { x: Number(m[1]), y: Number(m[2]) } : { x: 0, y: 0 };
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) {
-    e.className = cls;
-  }
-  return e;
-}
-
-export function text<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  cls: string,
-  content: string
-): HTMLElementTagNameMap[K] {
-  const e = el(tag, cls);
-  e.textContent = content;
-  return e;
-}
-
-export function button(
-  label: string,
-  cls: string,
-  title: string,
-  onClick: () => void
-): HTMLButtonElement {
-  const b = text('button', `tg-button ${cls}`, label);
-  b.type = 'button';
-  b.title = title;
-  b.setAttribute('aria-label', title);
-  b.addEventListener('click', onClick);
-  return b;
 }

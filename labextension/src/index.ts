@@ -12,7 +12,8 @@ import { LabIcon } from '@jupyterlab/ui-components';
 import { GraphDocument } from './graphdocument';
 import { KernelLink } from './kernellink';
 import { GraphListPanel } from './panel';
-import { IEntry, PanelModel } from './panelmodel';
+import { EntryJSON } from './messages';
+import { PanelModel } from './panelmodel';
 
 const ICON_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><g class="jp-icon3" fill="#616161">' +
@@ -72,7 +73,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
 
     const documents = new Map<string, MainAreaWidget<GraphDocument>>();
-    const open = (entry: IEntry) => {
+    const open = (entry: EntryJSON) => {
       const key = `${model.kernelId}-${entry.id}`;
       const existing = documents.get(key);
       if (existing && !existing.isDisposed) {

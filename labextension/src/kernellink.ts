@@ -5,13 +5,32 @@
  */
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 
+import { isPanelReply } from './guards';
+import { PanelReply, PanelRequest } from './messages';
 import { PanelModel } from './panelmodel';
 
 export const COMM_TARGET = 'tgraph';
 
-type Reply = Record<string, unknown> & { type: string };
+/** The reply of one type, e.g. `ReplyOf<'graph'>` is a `GraphReply`. */
+export type ReplyOf<T extends PanelReply['type']> = Extract<PanelReply, { type: T }>;
 
-export class KernelLink {
+/** What the document needs of the link: asking, and the other graphs. */
+export interface IKernelLink {
+  readonly model: PanelModel;
+  request<T extends PanelReply['type']>(data: PanelRequest, replyType: T): Promise<ReplyOf<T>>;
+}
+
+function isReplyOf<T extends PanelReply['type']>(reply: PanelReply, type: T): reply is ReplyOf<T> {
+  return reply.type === type;
+}
+
+interface IWaiting {
+  type: string;
+  id: string | undefined;
+  resolve: (reply: PanelReply) => void;
+}
+
+export class KernelLink implements IKernelLink {
   constructor(readonly model: PanelModel) {}
 
   /** Follow another kernel (or none). */
@@ -34,14 +53,23 @@ export class KernelLink {
   }
 
   /** Ask the kernel for something; resolves with the first reply of that type. */
-  request(data: Reply, replyType: string): Promise<Reply> {
+  request<T extends PanelReply['type']>(data: PanelRequest, replyType: T): Promise<ReplyOf<T>> {
     const comm = this._comm;
     if (!comm) {
       return Promise.reject(new Error('tgraph is not loaded in this kernel'));
     }
     return new Promise(resolve => {
-      this._waiting.push({ type: replyType, id: data.id, resolve });
-      comm.send(data as never);
+      const id = 'id' in data ? data.id : undefined;
+      this._waiting.push({
+        type: replyType,
+        id,
+        resolve: reply => {
+          if (isReplyOf(reply, replyType)) {
+            resolve(reply);
+          }
+        }
+      });
+      comm.send({ ...data });
     });
   }
 
@@ -59,16 +87,22 @@ export class KernelLink {
         this.model.notLoaded();
       }
     };
-    comm.open({ type: 'list' });
+    const list: PanelRequest = { type: 'list' };
+    comm.open({ ...list });
   }
 
   private _onMessage(data: unknown): void {
-    const reply = data as Reply;
-    if (this.model.handle(reply)) {
+    if (!isPanelReply(data)) {
+      console.warn('tgraph: ignored a kernel message the panel does not define', data);
       return;
     }
+    if (data.type === 'entries') {
+      this.model.handle(data);
+      return;
+    }
+    const reply = data;
     const index = this._waiting.findIndex(
-      w => w.type === reply?.type && (w.id === undefined || w.id === reply.id)
+      w => w.type === reply.type && (w.id === undefined || w.id === reply.id)
     );
     if (index >= 0) {
       this._waiting.splice(index, 1)[0].resolve(reply);
@@ -111,5 +145,5 @@ export class KernelLink {
   private _kernel: Kernel.IKernelConnection | null = null;
   private _comm: Kernel.IComm | null = null;
   private _executed = false;
-  private _waiting: { type: string; id: unknown; resolve: (r: Reply) => void }[] = [];
+  private _waiting: IWaiting[] = [];
 }

@@ -4,7 +4,9 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { IEntry, PanelModel } from './panelmodel';
+import { el, formatSeconds, text } from './dom';
+import { EntryJSON } from './messages';
+import { PanelModel } from './panelmodel';
 
 const STATUS_TEXT: Record<string, string> = {
   'no-kernel': 'Open a notebook to see its graphs.',
@@ -12,49 +14,53 @@ const STATUS_TEXT: Record<string, string> = {
   'not-loaded': '%load_ext tgraph'
 };
 
-function seconds(value: number): string {
-  if (value < 1e-3) {
-    return `${(value * 1e6).toFixed(1)} µs`;
-  }
-  if (value < 1) {
-    return `${(value * 1e3).toFixed(2)} ms`;
-  }
-  return `${value.toFixed(2)} s`;
-}
-
-function cell(row: HTMLTableRowElement, text: string, cls: string): void {
+function cell(row: HTMLTableRowElement, content: string, cls: string): void {
   const td = row.insertCell();
   td.className = cls;
-  td.textContent = text;
+  td.textContent = content;
+}
+
+/** Nodes before and after rewriting; a view still being built reads "…". */
+export function nodesText(entry: EntryJSON): string {
+  const count = (view: string) =>
+    entry.pending.includes(view) ? '…' : String(entry.nodes[view] ?? 0);
+  return `${count('original')} → ${count('optimized')}`;
+}
+
+export function droppedText(dropped: number): string {
+  if (dropped <= 0) {
+    return '';
+  }
+  const graphs = dropped === 1 ? '1 older graph was' : `${dropped} older graphs were`;
+  return `${graphs} let go to bound the kernel's memory`;
 }
 
 export class GraphListPanel extends Widget {
   constructor(
     readonly model: PanelModel,
-    private readonly _open: (entry: IEntry) => void
+    private readonly _open: (entry: EntryJSON) => void
   ) {
     super();
     this.id = 'jupyter-tgraph-panel';
     this.addClass('tg-panel');
     this.title.caption = 'tgraph: graphs of this kernel';
-    this._status = document.createElement('p');
-    this._status.className = 'tg-panel-status';
-    this._table = document.createElement('table');
-    this._table.className = 'tg-panel-list';
+    this._status = el('p', 'tg-panel-status');
+    this._table = el('table', 'tg-panel-list');
     const head = this._table.createTHead().insertRow();
     for (const label of ['Graph', 'Cell', 'Nodes', 'Time']) {
-      const th = document.createElement('th');
-      th.textContent = label;
-      head.appendChild(th);
+      head.appendChild(text('th', '', label));
     }
     this._table.createTBody();
-    this.node.append(this._status, this._table);
+    this._dropped = el('p', 'tg-panel-dropped');
+    this.node.append(this._status, this._table, this._dropped);
     model.changed.connect(this._render, this);
     this._render();
   }
 
   private _render(): void {
-    const { status, entries } = this.model;
+    const { status, entries, dropped } = this.model;
+    this._dropped.textContent = droppedText(dropped);
+    this._dropped.hidden = !dropped;
     this._status.textContent = STATUS_TEXT[status] ?? '';
     if (status === 'ready' && !entries.length) {
       this._status.textContent = 'No graphs yet: run a %%tgraph cell.';
@@ -71,11 +77,13 @@ export class GraphListPanel extends Widget {
       row.title = `Open ${entry.name} at full size`;
       cell(row, `${entry.name} · ${entry.framework}`, 'tg-panel-name');
       cell(row, entry.cell === null ? '' : `[${entry.cell}]`, 'tg-panel-cell');
-      const original = entry.nodes.original ?? 0;
-      const optimized = entry.nodes.optimized ?? 0;
-      cell(row, `${original} → ${optimized}`, 'tg-panel-nodes');
+      cell(row, nodesText(entry), 'tg-panel-nodes');
       const timing = entry.timing;
-      cell(row, timing ? `${seconds(timing.median_s)} ${timing.device}` : '', 'tg-panel-time');
+      cell(
+        row,
+        timing ? `${formatSeconds(timing.median_s)} ${timing.device}` : '',
+        'tg-panel-time'
+      );
       row.addEventListener('click', () => this._open(entry));
       row.addEventListener('keydown', event => {
         if (event.key === 'Enter' || event.key === ' ') {
@@ -88,4 +96,5 @@ export class GraphListPanel extends Widget {
 
   private _status: HTMLParagraphElement;
   private _table: HTMLTableElement;
+  private _dropped: HTMLParagraphElement;
 }

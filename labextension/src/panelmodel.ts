@@ -5,35 +5,11 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-export interface ITimingSummary {
-  device: string;
-  backend?: string;
-  median_s: number;
-}
-
-export interface IEntry {
-  id: string;
-  name: string;
-  framework: 'pytensor' | 'jax';
-  cell: number | null;
-  nodes: Record<string, number>;
-  timing: ITimingSummary | null;
-}
+import { isPanelReply } from './guards';
+import { EntryJSON } from './messages';
 
 /** no-kernel: no notebook; connecting: asking the kernel; not-loaded: no %load_ext. */
 export type PanelStatus = 'no-kernel' | 'connecting' | 'not-loaded' | 'ready';
-
-function isEntry(value: unknown): value is IEntry {
-  const e = value as IEntry;
-  return (
-    typeof e === 'object' &&
-    e !== null &&
-    typeof e.id === 'string' &&
-    typeof e.name === 'string' &&
-    (e.framework === 'pytensor' || e.framework === 'jax') &&
-    typeof e.nodes === 'object'
-  );
-}
 
 export class PanelModel {
   get changed(): ISignal<this, void> {
@@ -44,9 +20,14 @@ export class PanelModel {
     return this._status;
   }
 
-  /** Newest first, as the kernel sends them. */
-  get entries(): readonly IEntry[] {
+  /** Newest first, as the kernel sends them; any framework a plug-in names. */
+  get entries(): readonly EntryJSON[] {
     return this._entries;
+  }
+
+  /** How many older graphs the kernel let go to bound its memory. */
+  get dropped(): number {
+    return this._dropped;
   }
 
   get kernelId(): string | null {
@@ -59,37 +40,39 @@ export class PanelModel {
       return;
     }
     this._kernelId = kernelId;
-    this._entries = [];
+    this._clear();
     this._set(kernelId ? 'connecting' : 'no-kernel');
   }
 
   /** The kernel restarted: its graphs are gone until cells run again. */
   restarted(): void {
-    this._entries = [];
+    this._clear();
     this._set(this._kernelId ? 'connecting' : 'no-kernel');
   }
 
   /** The kernel closed our comm at once: the extension is not loaded there. */
   notLoaded(): void {
-    this._entries = [];
+    this._clear();
     this._set('not-loaded');
   }
 
   /**
-   * Apply one kernel message. Only the messages the panel defines are taken;
-   * anything else leaves the state as it was and returns false.
+   * Apply one kernel message. Only an `EntriesReply` is taken; anything
+   * else leaves the state as it was and returns false.
    */
   handle(message: unknown): boolean {
-    const data = message as { type?: unknown; entries?: unknown };
-    if (typeof data !== 'object' || data === null || data.type !== 'entries') {
+    if (!isPanelReply(message) || message.type !== 'entries') {
       return false;
     }
-    if (!Array.isArray(data.entries) || !data.entries.every(isEntry)) {
-      return false;
-    }
-    this._entries = data.entries;
+    this._entries = message.entries;
+    this._dropped = typeof message.dropped === 'number' ? message.dropped : 0;
     this._set('ready');
     return true;
+  }
+
+  private _clear(): void {
+    this._entries = [];
+    this._dropped = 0;
   }
 
   private _set(status: PanelStatus): void {
@@ -99,6 +82,7 @@ export class PanelModel {
 
   private _changed = new Signal<this, void>(this);
   private _status: PanelStatus = 'no-kernel';
-  private _entries: IEntry[] = [];
+  private _entries: EntryJSON[] = [];
+  private _dropped = 0;
   private _kernelId: string | null = null;
 }

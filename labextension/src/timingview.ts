@@ -1,64 +1,29 @@
 /**
- * The timing panel: device toggle, PyTensor backend, input size, Run, and a
- * table of results with a tiny plot of each row's per-call samples.
+ * The timing panel: device toggle, backend, input size, Run, and a table of
+ * results with a tiny plot of each row's per-call samples.
  *
  * Plain DOM with textContent only (kernel text never becomes markup), so it
  * runs in the anywidget module as well as the JupyterLab panel. The kernel
- * does the measuring (tgraph.timing); this only asks and shows.
+ * does the measuring (tgraph.timing); this only asks and shows. Nothing here
+ * knows a framework: the backends and their GPU support come from the kernel.
  */
+import { el, formatSeconds, text } from './dom';
+import { DevicesJSON, TimingRowJSON } from './messages';
 
-export interface DeviceInfo {
-  name: string;
-  kind: string;
-  description?: string;
-}
-
-export interface BackendInfo {
-  name: string;
-  available: boolean;
-  reason?: string;
-  gpu?: boolean;
-}
-
-/** `Devices.to_json()` from the kernel. */
-export interface DevicesInfo {
-  devices: DeviceInfo[];
-  gpu: { available: boolean; reason: string };
-  backends: BackendInfo[];
-}
-
-/** `TimingResult.row()` from the kernel; seconds throughout. */
-export interface TimingRow {
-  device: string;
-  backend: string;
-  compile_s: number | null;
-  first_call_s: number | null;
-  median_s: number | null;
-  iqr_s: number | null;
-  min_s?: number | null;
-  calls: number;
-  transfer_s?: number | null;
-  signature?: string;
-  samples: number[];
-  interrupted?: boolean;
-  budget_exhausted?: boolean;
-  error?: string | null;
-  notes?: string[];
-}
-
-export interface TimingRequest {
+/** What the controls choose; the widget sends it as a `TimeRequest`. */
+export interface ITimingChoice {
   /** `cpu`, `gpu`, or `cpu:1`-style names for further devices. */
   device: string;
-  /** PyTensor backend, or null to let the kernel choose. */
+  /** A backend the kernel offered, or null to let the kernel choose. */
   backend: string | null;
   /** Size of unknown dimensions of made-up inputs, or null for the default. */
   size: number | null;
 }
 
-export interface TimingViewOptions {
-  onRun(request: TimingRequest): void;
-  /** Show the backend select (PyTensor targets only). */
-  backends?: boolean;
+export interface ITimingViewOptions {
+  onRun(choice: ITimingChoice): void;
+  /** The user declined the automatic timing before it was sent. */
+  onStop?(): void;
 }
 
 const COLUMNS = [
@@ -75,25 +40,8 @@ const PLOT_WIDTH = 80;
 const PLOT_HEIGHT = 14;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-/** `12.3 µs`, `4.56 ms`, `1.23 s`; a dash when there is no number. */
-export function formatSeconds(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !isFinite(seconds)) {
-    return '—';
-  }
-  const units: [number, string][] = [
-    [1, 's'],
-    [1e-3, 'ms'],
-    [1e-6, 'µs'],
-    [1e-9, 'ns']
-  ];
-  const [scale, unit] = units.find(([s]) => Math.abs(seconds) >= s) ?? [1e-9, 'ns'];
-  const value = seconds / scale;
-  const digits = value >= 100 ? 0 : value >= 10 ? 1 : 2;
-  return `${value.toFixed(digits)} ${unit}`;
-}
-
 /** Each row's speed-up against the first row's median (first row: 1). */
-export function speedups(rows: TimingRow[]): (number | null)[] {
+export function speedups(rows: TimingRowJSON[]): (number | null)[] {
   const base = rows[0]?.median_s ?? null;
   return rows.map(row => (base !== null && row.median_s ? base / row.median_s : null));
 }
@@ -101,17 +49,6 @@ export function speedups(rows: TimingRow[]): (number | null)[] {
 /** The `gpu`/`cpu` toggle name of a device: `cpu:0` -> `cpu`, `cpu:1` stays. */
 export function toggleName(device: string): string {
   return device.replace(/:0$/, '');
-}
-
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  content = ''
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  node.textContent = content;
-  return node;
 }
 
 /** One dot per sample on a shared axis, and a tick at the median. */
@@ -152,82 +89,98 @@ export function samplePlot(samples: number[], median: number | null): SVGSVGElem
 
 export class TimingView {
   readonly node: HTMLDivElement;
-  private readonly devicesBar: HTMLDivElement;
-  private readonly backendSelect: HTMLSelectElement;
-  private readonly sizeInput: HTMLInputElement;
-  private readonly runButton: HTMLButtonElement;
-  private readonly body: HTMLTableSectionElement;
-  private readonly status: HTMLDivElement;
-  private readonly signature: HTMLDivElement;
-  private readonly message: HTMLDivElement;
-  private device = 'cpu';
-  private busy = false;
 
   constructor(
     host: HTMLElement,
-    private readonly options: TimingViewOptions
+    private readonly _options: ITimingViewOptions
   ) {
-    this.node = element('div', 'tg-timing');
-    const controls = element('div', 'tg-timing-controls');
-    this.devicesBar = element('div', 'tg-timing-devices');
-    this.devicesBar.setAttribute('role', 'group');
-    this.devicesBar.setAttribute('aria-label', 'device');
+    this.node = el('div', 'tg-timing');
+    const controls = el('div', 'tg-timing-controls');
+    this._devicesBar = el('div', 'tg-timing-devices');
+    this._devicesBar.setAttribute('role', 'group');
+    this._devicesBar.setAttribute('aria-label', 'device');
+    this._looking = text('span', 'tg-timing-looking', '');
 
-    const backendLabel = element('label', 'tg-timing-backend', 'backend ');
-    this.backendSelect = element('select', 'tg-backend');
-    this.backendSelect.appendChild(new Option('auto', ''));
-    backendLabel.appendChild(this.backendSelect);
-    backendLabel.hidden = !options.backends;
+    this._backendLabel = el('label', 'tg-timing-backend');
+    this._backendName = text('span', '', 'backend ');
+    this._backendSelect = el('select', 'tg-backend');
+    this._backendSelect.appendChild(new Option('auto', ''));
+    this._backendLabel.append(this._backendName, this._backendSelect);
+    this._backendLabel.hidden = true;
 
-    const sizeLabel = element('label', 'tg-timing-size', 'size ');
-    this.sizeInput = element('input', 'tg-size');
-    this.sizeInput.type = 'number';
-    this.sizeInput.min = '1';
-    this.sizeInput.placeholder = '100';
-    this.sizeInput.title = 'size of unknown dimensions of made-up inputs';
-    sizeLabel.appendChild(this.sizeInput);
-    sizeLabel.hidden = !options.backends;
+    const sizeLabel = text('label', 'tg-timing-size', 'size ');
+    this._sizeInput = el('input', 'tg-size');
+    this._sizeInput.type = 'number';
+    this._sizeInput.min = '1';
+    this._sizeInput.placeholder = '100';
+    this._sizeInput.title = 'size of unknown dimensions of made-up inputs';
+    sizeLabel.appendChild(this._sizeInput);
 
-    this.runButton = element('button', 'tg-run', 'Run');
-    this.runButton.type = 'button';
-    this.runButton.addEventListener('click', () => this.run());
+    this._runButton = text('button', 'tg-run', 'Run');
+    this._runButton.type = 'button';
+    this._runButton.addEventListener('click', () => this._run());
+    this._stopButton = text('button', 'tg-timing-stop', 'Don’t time');
+    this._stopButton.type = 'button';
+    this._stopButton.title = 'Do not time this graph by itself; Run still does';
+    this._stopButton.hidden = true;
+    this._stopButton.addEventListener('click', () => this._options.onStop?.());
 
-    controls.append(this.devicesBar, backendLabel, sizeLabel, this.runButton);
+    controls.append(
+      this._devicesBar,
+      this._looking,
+      this._backendLabel,
+      sizeLabel,
+      this._runButton,
+      this._stopButton
+    );
 
-    const table = element('table', 'tg-timing-table');
-    const head = table.createTHead().insertRow();
+    const table = el('table', 'tg-timing-table');
+    this._head = table.createTHead().insertRow();
     for (const name of COLUMNS) {
-      head.appendChild(element('th', '', name));
+      this._head.appendChild(text('th', '', name));
     }
-    this.body = table.createTBody();
-    this.status = element('div', 'tg-timing-status');
-    this.status.setAttribute('aria-live', 'polite');
-    this.signature = element('div', 'tg-timing-signature');
-    this.message = element('div', 'tg-timing-message');
-    this.message.setAttribute('role', 'alert');
-    this.message.hidden = true;
-    this.node.append(controls, this.message, table, this.signature, this.status);
-    this.setDevices({
-      devices: [{ name: 'cpu:0', kind: 'cpu' }],
-      gpu: { available: false, reason: 'not known yet' },
-      backends: []
-    });
+    this._body = table.createTBody();
+    this._running = el('tr', 'tg-timing-running');
+    this._runningCell = el('td');
+    this._runningCell.colSpan = COLUMNS.length;
+    this._running.append(this._runningCell);
+    this._status = el('div', 'tg-timing-status');
+    this._status.setAttribute('aria-live', 'polite');
+    this._signature = el('div', 'tg-timing-signature');
+    this._message = el('div', 'tg-timing-message');
+    this._message.setAttribute('role', 'alert');
+    this._message.hidden = true;
+    this.node.append(controls, this._message, table, this._signature, this._status);
+    this.setDevices(null);
     host.appendChild(this.node);
   }
 
-  /** The request the controls describe now. */
-  request(): TimingRequest {
-    const size = parseInt(this.sizeInput.value, 10);
+  /** What the controls choose now. */
+  choice(): ITimingChoice {
+    const size = parseInt(this._sizeInput.value, 10);
     return {
-      device: this.device,
-      backend: this.backendSelect.value || null,
+      device: this._device,
+      backend: this._backendSelect.value || null,
       size: size > 0 ? size : null
     };
   }
 
-  setDevices(info: DevicesInfo): void {
-    this.devicesBar.replaceChildren();
-    const names = info.devices.map(d => toggleName(d.name));
+  /** The words for the backend column and select ("backend", "XLA"...). */
+  setBackendLabel(label: string): void {
+    this._backendName.textContent = `${label} `;
+    this._head.cells[1].textContent = label;
+  }
+
+  /**
+   * The devices the kernel found; null while it has not said. ``waiting``
+   * says why (looking, or not asked yet) and the toggle stays disabled.
+   */
+  setDevices(info: DevicesJSON | null, waiting = 'looking for devices…'): void {
+    this._devices = info;
+    this._devicesBar.replaceChildren();
+    this._looking.textContent = info ? '' : waiting;
+    this._looking.hidden = Boolean(info);
+    const names = (info?.devices ?? []).map(d => toggleName(d.name));
     if (!names.includes('cpu')) {
       names.unshift('cpu');
     }
@@ -235,89 +188,119 @@ export class TimingView {
       names.push('gpu');
     }
     for (const name of names) {
-      const known = info.devices.find(d => toggleName(d.name) === name);
-      const button = element('button', 'tg-device', name.toUpperCase());
-      button.type = 'button';
-      button.dataset.device = name;
-      const missing = !known && name === 'gpu';
-      button.disabled = missing;
-      button.title = missing ? `no GPU: ${info.gpu.reason}` : (known?.description ?? name);
-      button.addEventListener('click', () => this.select(name));
-      this.devicesBar.appendChild(button);
+      const known = info?.devices.find(d => toggleName(d.name) === name);
+      const b = text('button', 'tg-device', name.toUpperCase());
+      b.type = 'button';
+      b.dataset.device = name;
+      b.disabled = !info || (!known && name === 'gpu');
+      b.title = !info
+        ? waiting
+        : !known && name === 'gpu'
+          ? `no GPU: ${info.gpu.reason}`
+          : known?.description || name;
+      b.addEventListener('click', () => this._select(name));
+      this._devicesBar.appendChild(b);
     }
-    const select = this.backendSelect;
+    const select = this._backendSelect;
     const chosen = select.value;
     select.replaceChildren(new Option('auto', ''));
-    for (const backend of info.backends) {
+    for (const backend of info?.backends ?? []) {
       const option = new Option(backend.name, backend.name);
       option.disabled = !backend.available;
-      option.title = backend.reason ?? '';
+      option.title = backend.reason;
       select.appendChild(option);
     }
     select.value = chosen;
-    const current = names.includes(this.device) ? this.device : 'cpu';
-    this.select(current);
+    this._backendLabel.hidden = !info?.backends.length;
+    this._select(names.includes(this._device) ? this._device : 'cpu');
   }
 
-  /** Toggle a device; off the host CPU only PyTensor's JAX backend runs. */
-  private select(device: string): void {
-    this.device = device;
-    for (const button of Array.from(
-      this.devicesBar.querySelectorAll<HTMLButtonElement>('.tg-device')
-    )) {
-      const on = button.dataset.device === device;
-      button.classList.toggle('tg-selected', on);
-      button.setAttribute('aria-pressed', String(on));
-    }
-    const hostOnly = device !== 'cpu';
-    for (const option of Array.from(this.backendSelect.options)) {
-      if (option.value === 'numba' || option.value === 'cvm') {
-        option.hidden = hostOnly;
-      }
-    }
-    const value = this.backendSelect.value;
-    if (hostOnly && (value === 'numba' || value === 'cvm')) {
-      this.backendSelect.value = '';
-    }
+  /** Automatic timing is waiting to be sent: offer to stop it. */
+  setAutomatic(waiting: boolean): void {
+    this._stopButton.hidden = !waiting;
   }
 
   setBusy(busy: boolean): void {
-    this.busy = busy;
-    this.runButton.disabled = busy;
-    this.runButton.textContent = busy ? 'Running…' : 'Run';
+    if (busy && !this._busy) {
+      this._busySince = Date.now();
+      this._ticker = setInterval(() => this._tick(), 100);
+      this._body.appendChild(this._running);
+    } else if (!busy && this._busy) {
+      this._stopTicker();
+      this._running.remove();
+    }
+    this._busy = busy;
+    this._tick();
+    this._runButton.disabled = busy;
+    this._runButton.textContent = busy ? 'Running…' : 'Run';
     this.node.setAttribute('aria-busy', String(busy));
   }
 
-  setRows(rows: TimingRow[]): void {
+  setRows(rows: TimingRowJSON[]): void {
     const gains = speedups(rows);
-    this.body.replaceChildren();
-    rows.forEach((row, i) => this.body.appendChild(this.rowNode(row, gains[i])));
+    this._body.replaceChildren(...rows.map((row, i) => this._rowNode(row, gains[i])));
+    if (this._busy) {
+      this._body.appendChild(this._running);
+    }
     const last = rows[rows.length - 1];
-    this.status.textContent = last ? this.statusText(last) : '';
-    this.signature.textContent = last?.signature ? `inputs: ${last.signature}` : '';
+    this._status.textContent = last ? this._statusText(last) : '';
+    this._signature.textContent = last?.signature ? `inputs: ${last.signature}` : '';
   }
 
   /** Why the last request could not run (e.g. no GPU); "" hides it. */
   setMessage(message: string): void {
-    this.message.textContent = message;
-    this.message.hidden = !message;
+    this._message.textContent = message;
+    this._message.hidden = !message;
   }
 
   dispose(): void {
+    this._stopTicker();
     this.node.remove();
   }
 
-  private run(): void {
-    if (!this.busy) {
-      this.options.onRun(this.request());
+  /** Toggle a device; backends that cannot drive a GPU hide off the host. */
+  private _select(device: string): void {
+    this._device = device;
+    for (const b of Array.from(
+      this._devicesBar.querySelectorAll<HTMLButtonElement>('.tg-device')
+    )) {
+      const on = b.dataset.device === device;
+      b.classList.toggle('tg-selected', on);
+      b.setAttribute('aria-pressed', String(on));
+    }
+    const kind = this._devices?.devices.find(d => toggleName(d.name) === device)?.kind ?? 'cpu';
+    const hostOnly = new Set((this._devices?.backends ?? []).filter(b => !b.gpu).map(b => b.name));
+    for (const option of Array.from(this._backendSelect.options)) {
+      option.hidden = kind !== 'cpu' && hostOnly.has(option.value);
+    }
+    if (kind !== 'cpu' && hostOnly.has(this._backendSelect.value)) {
+      this._backendSelect.value = '';
     }
   }
 
-  private rowNode(row: TimingRow, gain: number | null): HTMLTableRowElement {
-    const tr = element('tr', row.error ? 'tg-timing-error' : '');
+  private _tick(): void {
+    const seconds = Math.max(0, (Date.now() - this._busySince) / 1000);
+    this._runningCell.textContent = `timing… ${seconds.toFixed(1)} s`;
+  }
+
+  private _stopTicker(): void {
+    if (this._ticker !== null) {
+      clearInterval(this._ticker);
+      this._ticker = null;
+    }
+  }
+
+  private _run(): void {
+    if (!this._busy) {
+      this._options.onRun(this.choice());
+    }
+  }
+
+  private _rowNode(row: TimingRowJSON, gain: number | null): HTMLTableRowElement {
+    const tr = el('tr', row.error ? 'tg-timing-error' : '');
     tr.dataset.device = row.device;
     const cell = (content: string, title = ''): HTMLTableCellElement => {
-      const td = element('td', '', content);
+      const td = text('td', '', content);
       if (title) {
         td.title = title;
       }
@@ -344,8 +327,8 @@ export class TimingView {
     return tr;
   }
 
-  private statusText(row: TimingRow): string {
-    const parts = [...(row.notes ?? [])];
+  private _statusText(row: TimingRowJSON): string {
+    const parts = [...row.notes];
     if (row.interrupted) {
       parts.unshift('stopped early: showing what was measured');
     } else if (row.budget_exhausted) {
@@ -353,4 +336,25 @@ export class TimingView {
     }
     return parts.join('; ');
   }
+
+  private readonly _devicesBar: HTMLDivElement;
+  private readonly _looking: HTMLSpanElement;
+  private readonly _backendLabel: HTMLLabelElement;
+  private readonly _backendName: HTMLSpanElement;
+  private readonly _backendSelect: HTMLSelectElement;
+  private readonly _sizeInput: HTMLInputElement;
+  private readonly _runButton: HTMLButtonElement;
+  private readonly _stopButton: HTMLButtonElement;
+  private readonly _head: HTMLTableRowElement;
+  private readonly _body: HTMLTableSectionElement;
+  private readonly _running: HTMLTableRowElement;
+  private readonly _runningCell: HTMLTableCellElement;
+  private readonly _status: HTMLDivElement;
+  private readonly _signature: HTMLDivElement;
+  private readonly _message: HTMLDivElement;
+  private _devices: DevicesJSON | null = null;
+  private _device = 'cpu';
+  private _busy = false;
+  private _busySince = 0;
+  private _ticker: ReturnType<typeof setInterval> | null = null;
 }

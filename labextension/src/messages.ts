@@ -1,0 +1,277 @@
+/**
+ * Every message and widget trait that crosses between kernel and browser,
+ * mirroring kernel_ext/tgraph/messages.py name for name and field for field.
+ *
+ * `npm run schema` prints the JSON schema of these declarations; a Python
+ * test validates the messages the kernel sends against it, so the two sides
+ * cannot drift apart. The names keep Python's TypedDict names (no `I`
+ * prefix) so each schema definition is found under its Python name.
+ * Declarations only: the guards that check data as it arrives are in
+ * guards.ts.
+ */
+
+// -- shared pieces -------------------------------------------------------------
+
+export interface ViewOfferJSON {
+  name: string;
+  title: string;
+}
+
+export interface TextOfferJSON {
+  key: string;
+  title: string;
+}
+
+/** What one graph offers: the browser draws tabs and controls from this. */
+export interface OffersJSON {
+  views: ViewOfferJSON[];
+  rewrites: boolean;
+  stepper: boolean;
+  texts: TextOfferJSON[];
+  timing: boolean;
+  backend_label: string;
+  show_noise: boolean;
+}
+
+/**
+ * A view not built yet. `started` is the kernel's clock (epoch seconds) when
+ * it began building, null while it waits for the kernel.
+ */
+export interface PendingJSON {
+  task: string;
+  started: number | null;
+}
+
+export interface LayoutMetaJSON {
+  engine?: string;
+  seconds?: number;
+  visible?: number;
+  collapsed?: string[];
+  groups?: { [key: string]: unknown }[];
+  expanded?: string[];
+  error?: string;
+}
+
+/** One laid-out view: SVG and its meta, or why it could not be laid out. */
+export interface PictureJSON {
+  svg?: string;
+  meta?: LayoutMetaJSON;
+  error?: string;
+}
+
+export interface DeviceJSON {
+  name: string;
+  kind: string;
+  description: string;
+}
+
+export interface BackendJSON {
+  name: string;
+  available: boolean;
+  reason: string;
+  gpu: boolean;
+}
+
+export interface GpuJSON {
+  available: boolean;
+  reason: string;
+}
+
+/** `Devices.to_json()`; `backends` is empty for a framework with one. */
+export interface DevicesJSON {
+  devices: DeviceJSON[];
+  gpu: GpuJSON;
+  backends: BackendJSON[];
+}
+
+/** `TimingResult.row()`; every time in seconds, `samples` per call. */
+export interface TimingRowJSON {
+  target: string;
+  framework: string;
+  device: string;
+  backend: string;
+  compile_s: number | null;
+  compile_cached: boolean | null;
+  first_call_s: number | null;
+  samples: number[];
+  number: number;
+  calls: number;
+  transfer_s: number | null;
+  signature: string;
+  input_devices: string[];
+  output_devices: string[];
+  on_device: boolean | null;
+  budget_s: number;
+  elapsed_s: number;
+  interrupted: boolean;
+  budget_exhausted: boolean;
+  error: string | null;
+  notes: string[];
+  median_s: number | null;
+  iqr_s: number | null;
+  min_s: number | null;
+}
+
+export interface ProfileEntryJSON {
+  key: string;
+  label: string;
+  seconds: number;
+  fraction: number;
+  count: number;
+}
+
+/**
+ * `ProfileResult.to_json()`: seconds per call; `colours` maps node ids of
+ * `view` to their fraction of the call (0..1).
+ */
+export interface ProfileJSON {
+  target: string;
+  framework: string;
+  backend: string;
+  timed_backend: string | null;
+  device: string;
+  view: string;
+  calls: number;
+  total_s: number;
+  top: ProfileEntryJSON[];
+  colours: { [nodeId: string]: number };
+  notes: string[];
+}
+
+// -- the inline widget -----------------------------------------------------------
+
+/** The synced traits of `GraphWidget` (besides anywidget's own). */
+export interface WidgetState {
+  /** The graph model, typed as `BundleJSON` in graphmodel.ts (`isBundle`). */
+  bundle: { [key: string]: unknown };
+  offers: OffersJSON;
+  svg: { [view: string]: string };
+  layouts: { [view: string]: LayoutMetaJSON };
+  expanded: { [view: string]: string[] };
+  pending: { [view: string]: PendingJSON };
+  status: string;
+  error: string;
+  /** `{}` until the kernel has looked (Python: `dict[str, Any]`). */
+  devices: DevicesJSON | { [key: string]: unknown };
+  timings: TimingRowJSON[];
+  busy: boolean;
+  timing_error: string;
+  /** `{}` until a profile ran. */
+  profile: ProfileJSON | { [key: string]: unknown };
+  autorun: boolean;
+}
+
+export interface TimeRequest {
+  type: 'time';
+  device?: string;
+  backend?: string | null;
+  size?: number | null;
+}
+
+export interface ProfileRequest {
+  type: 'profile';
+  device?: string;
+  backend?: string | null;
+  size?: number | null;
+}
+
+/** Build a pending view now (sent when a lazy tab is opened or on screen). */
+export interface ViewRequest {
+  type: 'view';
+  view: string;
+}
+
+/** Discover devices (sent once the widget is on screen). */
+export interface DevicesRequest {
+  type: 'devices';
+}
+
+export type WidgetRequest = TimeRequest | ProfileRequest | ViewRequest | DevicesRequest;
+
+// -- the side panel's comm --------------------------------------------------------
+
+export interface TimingSummaryJSON {
+  device: string;
+  backend: string;
+  median_s: number | null;
+}
+
+export interface EntryJSON {
+  id: string;
+  name: string;
+  framework: string;
+  cell: number | null;
+  nodes: { [view: string]: number };
+  pending: string[];
+  timing: TimingRowJSON | null;
+}
+
+export interface ListRequest {
+  type: 'list';
+}
+
+export interface GetRequest {
+  type: 'get';
+  id: string;
+}
+
+/** Build a pending view of a graph; the reply is a fresh `GraphReply`. */
+export interface BuildRequest {
+  type: 'build';
+  id: string;
+  view: string;
+}
+
+export interface LayoutRequest {
+  type: 'layout';
+  id: string;
+  view: string;
+  expanded: string[];
+  step?: number | null;
+}
+
+export interface DotRequest {
+  type: 'dot';
+  id: string;
+  view: string;
+  expanded: string[];
+  step?: number | null;
+}
+
+export type PanelRequest = ListRequest | GetRequest | BuildRequest | LayoutRequest | DotRequest;
+
+export interface EntriesReply {
+  type: 'entries';
+  entries: EntryJSON[];
+  /** How many older graphs the kernel let go to stay within its bounds. */
+  dropped: number;
+}
+
+export interface GraphReply {
+  type: 'graph';
+  id: string;
+  bundle: { [key: string]: unknown };
+  offers: OffersJSON;
+  layouts: { [view: string]: PictureJSON };
+  pending: { [view: string]: PendingJSON };
+}
+
+export interface LayoutReply {
+  type: 'layout';
+  id: string;
+  view: string;
+  step: number | null;
+  svg?: string;
+  meta?: LayoutMetaJSON;
+  error?: string;
+}
+
+export interface DotReply {
+  type: 'dot';
+  id: string;
+  view: string;
+  step: number | null;
+  dot: string;
+}
+
+export type PanelReply = EntriesReply | GraphReply | LayoutReply | DotReply;
