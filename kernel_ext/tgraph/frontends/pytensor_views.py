@@ -156,7 +156,7 @@ class _GraphWriter:
             node.attrs["value"] = value_preview(var.data, 80)
         elif isinstance(var, SharedVariable):
             node.kind = "shared"
-            node.label = var.name or "shared"
+            node.label = var.name or ("rng" if isinstance(var.type, RandomType) else "shared")
             node.attrs["value"] = value_preview(var.get_value(borrow=True))
         if hasattr(var.type, "broadcastable"):
             node.attrs["broadcastable"] = str(tuple(var.type.broadcastable))
