@@ -1,506 +1,126 @@
-"""JAX frontend: jitted and transformed functions -> jaxpr, HLO and gradient views.
+"""The JAX frontend: the program each call of the cell ran, as jaxpr, HLO and gradient.
 
-Targets are the cell's functions that JAX traced while the cell ran. Their
-arguments are learnt while the cell runs, by briefly wrapping the four
-places where JAX first sees a user function's arguments (jit's parameter
-inference, grad's argnum split, vjp's linearization and vmap's axis-size
-check). The wrappers only record abstract shapes and always call through,
-so results and compile counts are unchanged. Everything JAX-internal is
-reached through ``_Hooks``, which degrades to "not recorded" when a name
-moves in another JAX version.
+Targets are the cell's functions that JAX traced while the cell ran
+(``capture``). A target is traced again on the recorded abstract
+arguments, through the same transformation the cell used (``jax.vmap(f)``
+over the batch, ``jax.grad(f)``...), so what is drawn and timed is what
+ran. In the cell only the jaxpr is drawn, which jit's own trace cache
+makes cheap; XLA's compiled program and the gradient are built later,
+unless the function is small.
 """
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import inspect
-import weakref
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import jax
-import jax.extend.core as jcore
-import jax.numpy as jnp
-import numpy as np
-from jax._src import source_info_util
 
-from ..graph import Edge, Graph, GraphBundle, Node, Source, Subgraph
-from . import CellInfo, Declared, Options, Target, TraceError
-from .jax_hlo import HloSource, hlo_graph, inner_holder
+from ...devices import Devices
+from ...graph import GraphBundle
+from ...profile import ProfileResult
+from ...quiet import quiet
+from ...timing import Clock, TimingError, TimingResult
+from .. import (
+    CellInfo,
+    Declared,
+    LazyView,
+    Offers,
+    Options,
+    Target,
+    TextOffer,
+    Traced,
+    TraceError,
+    ViewOffer,
+    ViewResult,
+)
+from .._jaxconfig import jax_flags_kept
+from . import timing as run
+from .capture import LOG, Call, cached_call, chain, observing, spec
+from .gradient import Differentiable, cost_note, costs, first_lines, gradient
+from .hlo import hlo_graph
+from .jaxpr import JaxprConverter, linker, short
 
-# -- learning the arguments of the cell's traced functions ------------------
+#: Functions up to this many drawn equations get every view inside the cell.
+SMALL = 300
+
+_TITLES = {
+    "vmap": "jax.vmap",
+    "grad": "jax.grad",
+    "value_and_grad": "jax.value_and_grad",
+    "jacrev": "jax.jacrev",
+    "checkpoint": "jax.checkpoint",
+}
 
 
 @dataclass
-class Call:
-    """The abstract arguments of one traced call: arrays as ShapeDtypeStructs."""
+class Program:
+    """``Target.obj`` of a JAX target: the program to trace, time and profile.
 
-    api: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-
-
-def _spec(leaf: Any) -> Any:
-    """An array or tracer becomes its ShapeDtypeStruct; anything else stays.
-
-    Python scalars stay values so a later trace sees them exactly as the
-    user's call did (weakly typed, or static).
-    """
-    if isinstance(leaf, (jax.Array, np.ndarray, np.generic, jax.core.Tracer)):
-        aval = jax.typeof(leaf)
-        return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type)
-    return leaf
-
-
-def _specs(tree: Any) -> Any:
-    return jax.tree_util.tree_map(_spec, tree)
-
-
-def _unbatched(leaf: Any, axis: int | None) -> Any:
-    """What a function under vmap sees of ``leaf`` mapped over ``axis``."""
-    spec = _spec(leaf)
-    if axis is None or not isinstance(spec, jax.ShapeDtypeStruct):
-        return spec
-    shape = spec.shape[:axis] + spec.shape[axis + 1 :]
-    return jax.ShapeDtypeStruct(shape, spec.dtype, weak_type=spec.weak_type)
-
-
-class _CallLog:
-    """The last recorded call of each function, while ``observe()`` is active.
-
-    Keyed by the function's identity (with a weak reference to check it is
-    still the same object), so a function redefined by the cell never
-    inherits another one's arguments.
+    ``fun`` is the function the cell's transformation was applied to,
+    ``api`` the transformation (``jit`` for none beyond jit), ``jitted``
+    the user's own jitted object when the program is exactly it, so its
+    caches (trace, compile) are reused.
     """
 
-    def __init__(self) -> None:
-        self.calls: dict[int, tuple[weakref.ref[Any], Call]] = {}
-        self.depth = 0
-        self.restore: list[tuple[Any, str, Any]] = []
-
-    def record(self, fun: Any, call: Call) -> None:
-        try:
-            ref = weakref.ref(fun)
-        except TypeError:
-            return
-        self.calls[id(fun)] = (ref, call)
-
-    def last(self, fun: Any) -> Call | None:
-        entry = self.calls.get(id(fun))
-        if entry is None or entry[0]() is not fun:
-            return None
-        return entry[1]
-
-
-_LOG = _CallLog()
-
-
-def _safely(record: Callable[..., None]) -> Callable[..., None]:
-    """A recorder that can never break the user's call."""
-
-    @functools.wraps(record)
-    def guarded(*args: Any, **kwargs: Any) -> None:
-        with contextlib.suppress(Exception):
-            record(*args, **kwargs)
-
-    return guarded
-
-
-@_safely
-def _record_jit(fun: Any, jit_info: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    static = set(jit_info.static_argnums)
-    names = set(jit_info.static_argnames)
-    args = tuple(a if i in static else _specs(a) for i, a in enumerate(args))
-    kwargs = {k: v if k in names else _specs(v) for k, v in kwargs.items()}
-    _LOG.record(fun, Call("jit", args, kwargs))
-
-
-@_safely
-def _record_grad(fun: Any, argnums: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
-    _LOG.record(fun, Call("grad", _specs(tuple(args)), _specs(kwargs)))
-
-
-@_safely
-def _record_vjp(fun: Any, primals: Any) -> None:
-    _LOG.record(fun, Call("vjp", _specs(tuple(primals.unflatten())), {}))
-
-
-@_safely
-def _record_vmap(fun: Any, tree: Any, vals: list[Any], dims: list[int | None]) -> None:
-    leaves = [_unbatched(v, d) for v, d in zip(vals, dims, strict=True)]
-    args, kwargs = jax.tree_util.tree_unflatten(tree, leaves)
-    _LOG.record(fun, Call("vmap", tuple(args), dict(kwargs)))
-
-
-def _hook_points() -> list[tuple[Any, str, Callable[..., Any]]]:
-    """(module, attribute, recorder) for each place JAX first sees arguments."""
-    from jax._src import api, pjit
-    from jax._src.interpreters import ad
-
-    return [
-        (pjit, "_infer_params", lambda f, ji, a, k, *_r, **_k: _record_jit(f, ji, a, k)),
-        (api, "argnums_partial2", lambda f, n, a, k, *_r, **_k: _record_grad(f, n, a, k)),
-        (ad, "linearize", lambda f, p, *_r, **_k: _record_vjp(f, p)),
-        (api, "_mapped_axis_size", lambda f, t, v, d, *_r, **_k: _record_vmap(f, t, v, d)),
-    ]
-
-
-def _install_hooks() -> None:
-    for module, attr, recorder in _hook_points():
-        original = getattr(module, attr, None)
-        if original is None:
-            continue
-
-        def hooked(*args: Any, _original: Any = original, _rec: Any = recorder, **kw: Any) -> Any:
-            _rec(*args, **kw)
-            return _original(*args, **kw)
-
-        _LOG.restore.append((module, attr, original))
-        setattr(module, attr, hooked)
-
-
-def _remove_hooks() -> None:
-    while _LOG.restore:
-        module, attr, original = _LOG.restore.pop()
-        setattr(module, attr, original)
-
-
-@contextmanager
-def _observing() -> Iterator[None]:
-    if _LOG.depth == 0:
-        _LOG.calls.clear()
-        _install_hooks()
-    _LOG.depth += 1
-    try:
-        yield
-    finally:
-        _LOG.depth -= 1
-        if _LOG.depth == 0:
-            _remove_hooks()
-
-
-def _jit_info(fun: Any) -> Any:
-    return getattr(fun, "_jit_info", None)
-
-
-def _is_jitted(value: Any) -> bool:
-    return callable(value) and hasattr(value, "_fun") and hasattr(value, "lower")
-
-
-def _cached_call(jitted: Any) -> Call | None:
-    """The newest signature in jit's trace cache, for cells that import JAX.
-
-    Used only when ``observe()`` could not run (JAX was not yet imported
-    when the cell started): the order of the cache is the order of traces,
-    not of calls.
-    """
-    try:
-        from jax._src import pjit
-
-        keys = [k for k in pjit._infer_params_cached.cache_keys() if k[0]() is jitted._fun]
-        if not keys:
-            return None
-        info, sig, avals = keys[-1][2][:3]
-        specs = iter(jax.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type) for a in avals)
-        values = [
-            t.unflatten([next(specs) for _ in range(t.num_leaves)])
-            for t in sig.dynamic_arg_treedefs
-        ]
-        statics = list(sig.static_args)
-        n_dyn_pos = len(values) - len(sig.dynamic_arg_names)
-        n_static_pos = len(statics) - len(sig.static_arg_names)
-        static_pos = set(info.static_argnums)
-        args: list[Any] = []
-        dyn, stat = iter(values[:n_dyn_pos]), iter(statics[:n_static_pos])
-        for pos in range(n_dyn_pos + n_static_pos):
-            args.append(next(stat) if pos in static_pos else next(dyn))
-        kwargs = dict(zip(sig.dynamic_arg_names, values[n_dyn_pos:], strict=True))
-        kwargs.update(zip(sig.static_arg_names, statics[n_static_pos:], strict=True))
-        return Call("jit cache", tuple(args), kwargs)
-    except Exception:
-        return None
-
-
-def _chain(value: Any) -> Iterator[tuple[Any, Any]]:
-    """(function, jitted wrapper or None) down jit ``_fun`` and ``__wrapped__`` links."""
-    seen: set[int] = set()
-    jitted = None
-    while callable(value) and id(value) not in seen and not isinstance(value, type):
-        seen.add(id(value))
-        if _is_jitted(value):
-            jitted = value
-            value = value._fun
-            continue
-        yield value, jitted
-        value = getattr(value, "__wrapped__", None)
-
-
-# -- jaxpr -> graph ----------------------------------------------------------
-
-
-def _short(value: Any, limit: int = 60) -> str:
-    text = str(value).replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _type(aval: Any) -> str:
-    return aval.str_short(short_dtypes=True) if hasattr(aval, "str_short") else str(aval)
-
-
-def _inner_jaxprs(eqn: Any) -> list[tuple[str, Any]]:
-    """The jaxpr-valued params of an equation (nested jit, scan, cond...)."""
-    found: list[tuple[str, Any]] = []
-    for key, value in eqn.params.items():
-        if isinstance(value, (jcore.Jaxpr, jcore.ClosedJaxpr)):
-            found.append((key, value))
-        elif _inner_jaxprs_value(value):  # cond's branches
-            found += [(f"{key.rstrip('es')} {i}", v) for i, v in enumerate(value)]
-    return found
-
-
-def _closed(jaxpr: Any) -> tuple[Any, list[Any]]:
-    if isinstance(jaxpr, jcore.ClosedJaxpr):
-        return jaxpr.jaxpr, list(jaxpr.consts)
-    return jaxpr, []
-
-
-Tagger = Callable[[Any], list[str]]
-
-
-class _JaxprConverter:
-    """One view built from a closed jaxpr; remembers where each equation came from.
-
-    ``index`` maps (primitive, line, column) in the cell to node ids, which
-    is how the HLO view links its instructions back to this view.
-    """
-
-    def __init__(self, cell: CellInfo, tagger: Tagger | None = None) -> None:
-        self.cell = cell
-        self.lines = cell.code.splitlines()
-        self.tagger = tagger
-        self.graph = Graph()
-        self.counters: dict[str, int] = {}
-        self.index: dict[tuple[str, int, int], list[str]] = {}
-
-    def new_id(self, prefix: str) -> str:
-        count = self.counters.get(prefix, 0)
-        self.counters[prefix] = count + 1
-        return f"{prefix}n{count}"
-
-    def convert(self, closed: Any, arg_names: list[str], result_names: list[str]) -> Graph:
-        jaxpr, consts = _closed(closed)
-        env: dict[Any, list[str]] = {}
-        self.constants(jaxpr.constvars, consts, env, "", None)
-        for i, var in enumerate(jaxpr.invars):
-            name = arg_names[i] if i < len(arg_names) else f"arg{i}"
-            env[var] = [self.boundary("input", name, var.aval, "", None, name=name)]
-        self.equations(jaxpr.eqns, env, "", None, [])
-        for i, atom in enumerate(jaxpr.outvars):
-            label = result_names[i] if i < len(result_names) else f"out{i}"
-            node = self.boundary("output", label, atom.aval, "", None)
-            self.connect(self.sources(atom, env, "", None), node, 0, atom)
-        return self.graph
-
-    def constants(
-        self,
-        constvars: list[Any],
-        consts: list[Any],
-        env: dict[Any, list[str]],
-        prefix: str,
-        parent: str | None,
-    ) -> None:
-        for var, value in zip(constvars, consts, strict=True):
-            label = _short(value, 24) if np.size(value) <= 4 else f"const {_type(var.aval)}"
-            env[var] = [self.boundary("constant", label, var.aval, prefix, parent)]
-
-    def boundary(
-        self, kind: Any, label: str, aval: Any, prefix: str, parent: str | None, name: str = ""
-    ) -> str:
-        node = Node(
-            id=self.new_id(prefix),
-            kind=kind,
-            label=label,
-            name=name,
-            dtype=str(getattr(aval, "dtype", "")),
-            shape=str(tuple(getattr(aval, "shape", ()))),
-            parent=parent,
-        )
-        self.graph.nodes.append(node)
-        return node.id
-
-    def sources(
-        self, atom: Any, env: dict[Any, list[str]], prefix: str, parent: str | None
-    ) -> list[str]:
-        if isinstance(atom, jcore.Literal):
-            return [self.boundary("constant", _short(atom.val, 24), atom.aval, prefix, parent)]
-        return env.get(atom, [])
-
-    def connect(self, sources: list[str], dst: str, slot: int, atom: Any) -> None:
-        label = _type(atom.aval)
-        for src in sources:
-            self.graph.edges.append(Edge(src=src, dst=dst, slot=slot, label=label))
-
-    def where(self, eqn: Any) -> tuple[Source | None, int]:
-        """The innermost frame of the equation that lies in the cell's file."""
-        if not self.cell.filename:
-            return None, -1
-        for frame in source_info_util.user_frames(eqn.source_info.traceback):
-            if frame.file_name == self.cell.filename:
-                line = frame.start_line
-                text = self.lines[line - 1].strip() if 0 < line <= len(self.lines) else ""
-                return Source(line, text), frame.start_column
-        return None, -1
-
-    def attrs(self, eqn: Any) -> dict[str, str]:
-        attrs = {k: _short(v) for k, v in eqn.params.items() if not _inner_jaxprs_value(v)}
-        scope = str(eqn.source_info.name_stack)
-        if scope:
-            attrs["scope"] = scope
-        return attrs
-
-    def equations(
-        self,
-        eqns: list[Any],
-        env: dict[Any, list[str]],
-        prefix: str,
-        parent: str | None,
-        inherited: list[str],
-    ) -> None:
-        for eqn in eqns:
-            tags = self.tagger(eqn) if self.tagger else []
-            tags = tags or list(inherited)
-            inner = _inner_jaxprs(eqn)
-            if inner:
-                outs = self.container(eqn, inner, env, prefix, parent, tags)
-            else:
-                outs = [[self.operation(eqn, env, prefix, parent, tags)]] * len(eqn.outvars)
-            for var, producers in zip(eqn.outvars, outs, strict=True):
-                if not isinstance(var, jcore.DropVar):
-                    env[var] = producers
-
-    def operation(
-        self,
-        eqn: Any,
-        env: dict[Any, list[str]],
-        prefix: str,
-        parent: str | None,
-        tags: list[str],
-    ) -> str:
-        source, column = self.where(eqn)
-        aval = eqn.outvars[0].aval if eqn.outvars else None
-        node = Node(
-            id=self.new_id(prefix),
-            kind="op",
-            label=eqn.primitive.name,
-            op=eqn.primitive.name,
-            dtype=str(getattr(aval, "dtype", "")),
-            shape=str(tuple(getattr(aval, "shape", ()))),
-            parent=parent,
-            source=source,
-            attrs=self.attrs(eqn),
-            tags=list(tags),
-        )
-        if len(eqn.outvars) > 1:
-            node.attrs["outputs"] = ", ".join(_type(v.aval) for v in eqn.outvars)
-        self.graph.nodes.append(node)
-        if source is not None:
-            self.index.setdefault((node.op, source.line, column), []).append(node.id)
-        for slot, atom in enumerate(eqn.invars):
-            self.connect(self.sources(atom, env, prefix, parent), node.id, slot, atom)
-        return node.id
-
-    def container(
-        self,
-        eqn: Any,
-        inner: list[tuple[str, Any]],
-        env: dict[Any, list[str]],
-        prefix: str,
-        parent: str | None,
-        tags: list[str],
-    ) -> list[list[str]]:
-        """A nested jit, scan, cond, while or custom rule: a subgraph per inner jaxpr."""
-        name = eqn.params.get("name")
-        label = f"{eqn.primitive.name} {name}" if isinstance(name, str) else eqn.primitive.name
-        if "length" in eqn.params:
-            label += f" (length {eqn.params['length']})"
-        source, _ = self.where(eqn)
-        sub_id = self.new_id(prefix)
-        attrs = self.attrs(eqn)
-        if source is not None:
-            attrs["line"] = str(source.line)
-        if tags:
-            attrs["tags"] = ",".join(tags)
-        self.graph.subgraphs.append(
-            Subgraph(id=sub_id, label=label, kind=eqn.primitive.name, parent=parent, attrs=attrs)
-        )
-        outs: list[list[str]] = [[] for _ in eqn.outvars]
-        for key, closed in inner:
-            holder = inner_holder(self.graph, sub_id, key, len(inner))
-            jaxpr, consts = _closed(closed)
-            operands = _operands_for(eqn, key, len(jaxpr.invars))
-            inner_env: dict[Any, list[str]] = {}
-            self.constants(jaxpr.constvars, consts, inner_env, holder + "/", holder)
-            for i, (var, atom) in enumerate(zip(jaxpr.invars, operands, strict=True)):
-                node = self.boundary("input", f"in{i}", var.aval, holder + "/", holder)
-                if atom is not None:
-                    self.connect(self.sources(atom, env, prefix, parent), node, 0, atom)
-                inner_env[var] = [node]
-            self.equations(jaxpr.eqns, inner_env, holder + "/", holder, tags)
-            results: list[str] = []
-            for i, atom in enumerate(jaxpr.outvars):
-                node = self.boundary("output", f"out{i}", atom.aval, holder + "/", holder)
-                self.connect(self.sources(atom, inner_env, holder + "/", holder), node, 0, atom)
-                results.append(node)
-            if key == "cond_jaxpr":  # the loop test: no value leaves the loop
-                continue
-            offset = len(eqn.outvars) - len(results)
-            for i, node in enumerate(results):
-                if 0 <= offset + i < len(outs):
-                    outs[offset + i].append(node)
-        return outs
-
-
-def _inner_jaxprs_value(value: Any) -> bool:
-    if isinstance(value, (jcore.Jaxpr, jcore.ClosedJaxpr)):
-        return True
-    if not isinstance(value, (tuple, list)) or not value:
-        return False
-    return all(isinstance(v, (jcore.Jaxpr, jcore.ClosedJaxpr)) for v in value)
-
-
-def _operands_for(eqn: Any, key: str, count: int) -> list[Any]:
-    """The outer operands feeding an inner jaxpr's inputs, in order.
-
-    ``while`` passes its two jaxprs different slices of its operands; every
-    other primitive passes a suffix (cond's first operand is the index).
-    """
-    invars = list(eqn.invars)
-    if eqn.primitive.name == "while":
-        nc, nb = eqn.params["cond_nconsts"], eqn.params["body_nconsts"]
-        carry = invars[nc + nb :]
-        return invars[:nc] + carry if key == "cond_jaxpr" else invars[nc : nc + nb] + carry
-    if count <= len(invars):
-        return invars[len(invars) - count :]
-    return invars + [None] * (count - len(invars))
-
-
-# -- building the three views ------------------------------------------------
-
-
-@contextmanager
-def _config_restored() -> Iterator[None]:
-    """Put every JAX flag back as it was (PyTensor's JAX backend flips x64)."""
-    before = dict(jax.config.values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if jax.config.values.get(name) != value:
-                with contextlib.suppress(Exception):  # a read-only flag cannot have changed
-                    jax.config.update(name, value)
+    fun: Any
+    api: str = "jit"
+    params: dict[str, Any] = field(default_factory=dict)
+    jitted: Any = None
+    #: Set by the first trace: the jitted program and its static arguments.
+    run: _Run | None = field(default=None, repr=False)
+
+    @property
+    def title(self) -> str:
+        return _TITLES.get(self.api, "")
+
+    def callable(self) -> Callable[..., Any]:
+        """The transformed function the cell ran (without the jit around it)."""
+        p, fun = self.params, self.fun
+        grad_params = {
+            k: p[k] for k in ("argnums", "has_aux", "holomorphic", "allow_int") if k in p
+        }
+        if self.api == "vmap":
+            return jax.vmap(fun, **p)
+        if self.api == "grad":
+            return jax.grad(fun, **grad_params)
+        if self.api == "value_and_grad":
+            return jax.value_and_grad(fun, **grad_params)
+        if self.api == "jacrev":
+            return jax.jacrev(fun, **grad_params)
+        if self.api == "checkpoint":
+            return jax.checkpoint(fun, **p)
+        return fun  # type: ignore[no-any-return]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.callable()(*args, **kwargs)
+
+
+@dataclass
+class _Run:
+    """A traced program: the jitted callable to lower and time, its statics, its trace."""
+
+    jitted: Any
+    traced: Any
+    static: list[int]
+    static_names: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def statics(self) -> set[Any]:
+        return {*self.static, *self.static_names}
+
+
+def _program(target: Target) -> Program:
+    obj = target.obj
+    if isinstance(obj, Program):
+        return obj
+    fun, jitted = next(chain(obj), (obj, None))
+    return Program(fun, "jit", {}, jitted if jitted is not None and jitted._fun is fun else None)
+
+
+# -- tracing -------------------------------------------------------------------
 
 
 def _device(text: str) -> Any:
@@ -520,15 +140,15 @@ def _abstract(tree: Any, device: Any) -> Any:
     default = jax.devices()[0]
 
     def leaf(x: Any) -> Any:
-        spec = _spec(x)
-        if isinstance(spec, jax.ShapeDtypeStruct) and device != default:
+        found = spec(x)
+        if isinstance(found, jax.ShapeDtypeStruct) and device != default:
             return jax.ShapeDtypeStruct(
-                spec.shape,
-                spec.dtype,
-                weak_type=spec.weak_type,
+                found.shape,
+                found.dtype,
+                weak_type=found.weak_type,
                 sharding=jax.sharding.SingleDeviceSharding(device),
             )
-        return spec
+        return found
 
     return jax.tree_util.tree_map(leaf, tree)
 
@@ -538,11 +158,11 @@ def _is_scalar(value: Any) -> bool:
 
 
 def _is_static(value: Any, level: int) -> bool:
-    """Whether a plain function must get ``value`` as a constant when re-traced.
+    """Whether a plain function must get ``value`` as a constant when traced.
 
-    Non-array leaves (strings, objects) always. Hashable Python scalars only
-    after tracing them as weak scalars failed: integers and booleans first
-    (loop bounds, shapes), then floats too.
+    Non-array leaves (strings, functions, objects) always. Hashable Python
+    scalars only after tracing them as weak scalars failed: integers and
+    booleans first (loop bounds, shapes), then floats too.
     """
     leaves = jax.tree_util.tree_leaves(value)
     if any(not isinstance(x, jax.ShapeDtypeStruct) and not _is_scalar(x) for x in leaves):
@@ -557,42 +177,49 @@ def _is_static(value: Any, level: int) -> bool:
     return False
 
 
-def _first_lines(error: BaseException, count: int = 4) -> str:
-    lines = [line for line in str(error).splitlines() if line.strip()]
-    return "\n".join(lines[:count])
+def _jit_statics(jitted: Any) -> tuple[list[int], list[str]]:
+    info = getattr(jitted, "_jit_info", None)
+    return list(getattr(info, "static_argnums", ())), list(getattr(info, "static_argnames", ()))
 
 
-@dataclass
-class _Traced:
-    """What every view needs: the function, how it was re-traced, its jaxpr."""
+def _declared_statics(program: Program) -> set[Any]:
+    """Static arguments the program's jit declares; they are never made abstract."""
+    if program.jitted is not None:
+        static, names = _jit_statics(program.jitted)
+        return {*static, *names}
+    info = program.params.get("info")
+    if info is not None:
+        return {*info.static_argnums, *info.static_argnames}
+    return set()
 
-    fun: Callable[..., Any]
-    traced: Any
-    static: list[int]
-    static_names: list[str]
-    notes: list[str] = field(default_factory=list)
 
-
-def _trace(name: str, obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Traced:
-    """Trace ``obj`` on abstract arguments without running or compiling it."""
-    fun, jitted = next(_chain(obj), (obj, None))
+def _trace(name: str, program: Program, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Run:
+    """Trace the program on abstract arguments without running or compiling it."""
+    jitted = program.jitted
+    if jitted is None and program.api == "jit" and "info" in program.params:
+        info = program.params["info"]
+        jitted = jax.jit(
+            program.fun,
+            static_argnums=info.static_argnums,
+            static_argnames=info.static_argnames,
+            donate_argnums=info.donate_argnums,
+        )
     if jitted is not None:
-        info = _jit_info(jitted)
-        static = list(getattr(info, "static_argnums", ()))
-        names = list(getattr(info, "static_argnames", ()))
+        static, names = _jit_statics(jitted)
         try:
-            return _Traced(fun, jitted.trace(*args, **kwargs), static, names)
+            return _Run(jitted, jitted.trace(*args, **kwargs), static, names)
         except Exception as error:
             raise TraceError(
-                f"JAX could not trace {name}: {type(error).__name__}: {_first_lines(error)}"
+                f"JAX could not trace {name}: {type(error).__name__}: {first_lines(error)}"
             ) from None
+    fun = program.callable()
     first: Exception | None = None
     for level in (0, 1, 2):
         static = [i for i, a in enumerate(args) if _is_static(a, level)]
         names = [k for k, v in kwargs.items() if _is_static(v, level)]
         try:
             jitted_now = jax.jit(fun, static_argnums=static, static_argnames=names)
-            traced = _Traced(fun, jitted_now.trace(*args, **kwargs), static, names)
+            traced = _Run(jitted_now, jitted_now.trace(*args, **kwargs), static, names)
         except Exception as error:
             first = first or error
             continue
@@ -604,331 +231,377 @@ def _trace(name: str, obj: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -
         return traced
     assert first is not None
     raise TraceError(
-        f"JAX could not trace {name}: {type(first).__name__}: {_first_lines(first)}"
+        f"JAX could not trace {name}: {type(first).__name__}: {first_lines(first)}"
     ) from None
 
 
-def _describe(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
-    def one(x: Any) -> str:
-        if isinstance(x, jax.ShapeDtypeStruct):
-            aval = jax.core.ShapedArray(x.shape, x.dtype, weak_type=x.weak_type)
-            return aval.str_short(short_dtypes=True) + ("~" if x.weak_type else "")
-        return repr(x)
+class _Shown:
+    """A leaf shown as its type text inside a container's repr."""
 
-    parts = [_short(jax.tree_util.tree_map(one, a), 80) for a in args]
-    parts += [f"{k}={_short(jax.tree_util.tree_map(one, v), 80)}" for k, v in kwargs.items()]
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _describe(args: tuple[Any, ...], kwargs: dict[str, Any], statics: set[Any]) -> str:
+    """The call as the user would write it: array types, static values as they are."""
+
+    def one(key: Any, value: Any) -> str:
+        if key in statics:
+            return short(repr(value), 80)
+
+        def leaf(x: Any) -> Any:
+            if isinstance(x, jax.ShapeDtypeStruct):
+                aval = jax.core.ShapedArray(x.shape, x.dtype, weak_type=x.weak_type)
+                return _Shown(aval.str_short(short_dtypes=True) + ("~" if x.weak_type else ""))
+            if isinstance(x, jax.Array):
+                return _Shown(jax.typeof(x).str_short(short_dtypes=True))
+            return x
+
+        return short(repr(jax.tree_util.tree_map(leaf, value)), 80)
+
+    parts = [one(i, a) for i, a in enumerate(args)]
+    parts += [f"{k}={one(k, v)}" for k, v in kwargs.items()]
     return ", ".join(parts)
 
 
-def _costs(compiled: Any) -> tuple[dict[str, float], dict[str, int]]:
-    cost: dict[str, float] = {}
-    try:
-        analysis = compiled.cost_analysis()
-        if isinstance(analysis, (list, tuple)):
-            analysis = analysis[0] if analysis else {}
-        for key in ("flops", "transcendentals", "bytes accessed", "optimal_seconds"):
-            if key in analysis:
-                cost[key] = float(analysis[key])
-    except Exception:
-        pass
-    memory: dict[str, int] = {}
-    try:
-        stats = compiled.memory_analysis()
-        for key, attr in (
-            ("argument", "argument_size_in_bytes"),
-            ("output", "output_size_in_bytes"),
-            ("temp", "temp_size_in_bytes"),
-            ("alias", "alias_size_in_bytes"),
-            ("code", "generated_code_size_in_bytes"),
-            ("peak", "peak_memory_in_bytes"),
-        ):
-            if hasattr(stats, attr):
-                memory[key] = int(getattr(stats, attr))
-    except Exception:
-        pass
-    return cost, memory
+def _fun_name(fun: Any) -> str:
+    return getattr(fun, "__name__", None) or type(fun).__name__
 
 
-def _cost_note(cost: dict[str, float], memory: dict[str, int]) -> str:
-    """XLA's own estimate, in the words a user reads in the view's notes."""
-    parts = [
-        f"{cost[k]:g} {k}" for k in ("flops", "transcendentals", "bytes accessed") if k in cost
-    ]
-    sizes = [f"{k} {memory[k]:,} B" for k in ("argument", "output", "temp", "peak") if k in memory]
-    text = "XLA cost analysis: " + (", ".join(parts) or "none")
-    return text + ("; memory: " + ", ".join(sizes) if sizes else "")
+def _has_specs(tree: Any) -> bool:
+    return any(isinstance(x, jax.ShapeDtypeStruct) for x in jax.tree_util.tree_leaves(tree))
 
 
-def _grad_tag(eqn: Any) -> list[str]:
-    """Backward equations carry ``transpose(...)`` in their name stack, forward ``jvp(...)``."""
-    stack = str(eqn.source_info.name_stack)
-    if "transpose(" in stack:
-        return ["backward"]
-    if "jvp(" in stack:
-        return ["forward"]
-    return []
-
-
-def _float_leaf(x: Any) -> bool:
-    dtype = x.dtype if isinstance(x, jax.ShapeDtypeStruct) else np.result_type(x)
-    return jnp.issubdtype(dtype, jnp.inexact)
-
-
-def _gradient(
-    t: _Traced,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    options: Options,
-    cell: CellInfo,
-) -> Graph:
-    """The dead-code-eliminated jaxpr of ``jax.grad``, forward and backward told apart."""
-    graph = Graph()
-    params = _param_names(t.fun, len(args))
-    candidates = [i for i in range(len(args)) if i not in t.static]
-    try:
-        wrt = [int(w) for w in options.wrt] if options.wrt else candidates[:1]
-    except ValueError:
-        graph.notes.append(f"--wrt takes argument numbers for JAX, got {', '.join(options.wrt)}.")
-        return graph
-    usable = []
-    for i in wrt:
-        if i not in candidates:
-            graph.notes.append(f"argument {i} is not an array argument of {params}; skipped.")
-        elif not all(_float_leaf(x) for x in jax.tree_util.tree_leaves(args[i])):
-            graph.notes.append(
-                f"argument {i} ({params[i]}) is not floating point: "
-                "JAX cannot differentiate it; skipped."
-            )
-        else:
-            usable.append(i)
-    out_avals = t.traced.jaxpr.out_avals
-    if not usable or not out_avals:
-        graph.notes.append("no gradient: nothing differentiable to differentiate.")
-        return graph
-    if not all(jnp.issubdtype(a.dtype, jnp.inexact) for a in out_avals):
-        graph.notes.append("no gradient: the function has integer or boolean outputs.")
-        return graph
-    scalar = len(out_avals) == 1 and out_avals[0].shape == ()
-    if not scalar:
-        outs = ", ".join(_type(a) for a in out_avals)
-        graph.notes.append(
-            f"the output ({outs}) is not a scalar: this is the gradient of "
-            "the sum of all its elements."
-        )
-
-    def objective(*a: Any, **k: Any) -> Any:
-        out = t.fun(*a, **k)
-        if scalar:
-            return jax.tree_util.tree_leaves(out)[0]
-        return sum(jnp.sum(jnp.real(x)) for x in jax.tree_util.tree_leaves(out))
-
-    argnums = tuple(usable)
-    try:
-        closed = jax.make_jaxpr(jax.grad(objective, argnums=argnums), static_argnums=t.static)(
-            *args, **kwargs
-        )
-    except Exception as error:  # the other views stay useful without a gradient
-        graph.notes.append(
-            f"JAX cannot differentiate this function: {type(error).__name__}: "
-            f"{_first_lines(error, 2)}"
-        )
-        return graph
-    from jax._src.interpreters import partial_eval as pe
-
-    before = len(closed.jaxpr.eqns)
-    jaxpr, used_consts, used_inputs = pe.dce_jaxpr_consts(
-        closed.jaxpr, [True] * len(closed.jaxpr.outvars)
-    )
-    consts = [c for c, used in zip(closed.consts, used_consts, strict=True) if used]
-    names = [
-        n
-        for n, used in zip(_flat_names(params, args, kwargs, t.static), used_inputs, strict=False)
-        if used
-    ]
-    results = [f"d/d {params[i]}" for i in argnums]
-    if sum(len(jax.tree_util.tree_leaves(args[i])) for i in argnums) != len(jaxpr.outvars):
-        results = []
-    notes = graph.notes
-    graph = _JaxprConverter(cell, tagger=_grad_tag).convert(
-        jcore.ClosedJaxpr(jaxpr, consts), names, results
-    )
-    _mark_residuals(graph)
-    wrt_text = ", ".join(f"{i} ({params[i]})" for i in argnums)
-    graph.notes = [
-        f"gradient with respect to argument {wrt_text}; "
-        f"{before - len(jaxpr.eqns)} dead forward equations removed.",
-        *notes,
-    ]
-    return graph
-
-
-def _param_names(fun: Callable[..., Any], count: int) -> list[str]:
-    try:
-        params = [
-            p.name
-            for p in inspect.signature(fun).parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        ]
-    except (TypeError, ValueError):
-        params = []
-    return [params[i] if i < len(params) else f"arg{i}" for i in range(count)]
-
-
-def _flat_names(
-    params: list[str], args: tuple[Any, ...], kwargs: dict[str, Any], static: list[int]
-) -> list[str]:
-    names = []
-    for i, arg in enumerate(args):
-        if i in static:
-            continue
-        for path, _ in jax.tree_util.tree_flatten_with_path(arg)[0]:
-            names.append(params[i] + jax.tree_util.keystr(path))
-    for key, value in kwargs.items():
-        for path, _ in jax.tree_util.tree_flatten_with_path(value)[0]:
-            names.append(key + jax.tree_util.keystr(path))
-    return names
-
-
-def _mark_residuals(graph: Graph) -> None:
-    """Values the forward pass saves for the backward pass: edges forward -> backward."""
-    nodes = {n.id: n for n in graph.nodes}
-    for edge in graph.edges:
-        src, dst = nodes.get(edge.src), nodes.get(edge.dst)
-        if src is None or dst is None:
-            continue
-        if "forward" in src.tags and "backward" in dst.tags:
-            edge.tags.append("residual")
-            if "residual" not in src.tags:
-                src.tags.append("residual")
-
-
-def _linker(index: dict[tuple[str, int, int], list[str]]) -> Callable[[HloSource], list[str]]:
-    by_line: dict[tuple[str, int], list[str]] = {}
-    for (op, line, _), ids in index.items():
-        by_line.setdefault((op, line), []).extend(ids)
-
-    def link(where: HloSource) -> list[str]:
-        if where.line is None or not where.op_name:
-            return []
-        op = where.op_name.rsplit("/", 1)[-1].split("[", 1)[0]
-        return index.get((op, where.line, where.column or -1)) or by_line.get((op, where.line), [])
-
-    return link
+def _node_ids(text: str) -> dict[str, str]:
+    """HLO instruction name -> node id of the optimized view built from ``text``."""
+    graph, _ = hlo_graph(text, "", "", lambda _where: [])
+    ids = {s.attrs["hlo"]: s.id for s in graph.subgraphs if "hlo" in s.attrs}
+    for node in graph.nodes:
+        if node.name and node.parent is None:
+            ids.setdefault(node.name, node.id)
+    return ids
 
 
 class JaxFrontend:
     """The JAX frontend of ``%%tgraph`` (see the module docstring)."""
 
     framework = "jax"
-    module = "jax"
+    title = "JAX"
 
     def observe(self) -> Any:
-        """Record the abstract arguments of every function JAX traces in the cell.
-
-        Enter it before the cell runs and leave it after; nesting is fine.
-        """
-        return _observing()
+        """Record the programs every JAX call of the cell runs; the hooks leave after."""
+        return observing()
 
     def targets(self, changed: dict[str, Any], cell: CellInfo) -> list[Target]:
-        found: dict[int, Target] = {}
+        found: dict[tuple[int, str], Target] = {}
+        calls: dict[str, Call | None] = {}
         for name, value in changed.items():
             chosen = None
-            for fun, jitted in _chain(value):
-                call = _LOG.last(fun)
+            for fun, jitted in chain(value):
+                call = LOG.best(fun)
                 if call is None and jitted is not None and fun is jitted._fun:
-                    call = _cached_call(jitted)
+                    call = cached_call(jitted)
                 if call is not None or (jitted is not None and fun is jitted._fun):
                     chosen = (fun, jitted, call)
                     break
             if chosen is None:
                 continue
             fun, jitted, call = chosen
-            if id(fun) in found:
-                found[id(fun)].aliases.append(name)
+            program = Program(fun) if call is None else Program(call.fun, call.api, call.params)
+            if jitted is not None and jitted._fun is program.fun and program.api == "jit":
+                program.jitted = jitted
+            key = (id(program.fun), program.api)
+            if key in found:
+                found[key].aliases.append(name)
                 continue
-            found[id(fun)] = Target(
+            calls[name] = call
+            found[key] = Target(
                 name=name,
                 framework="jax",
-                obj=jitted if jitted is not None and jitted._fun is fun else fun,
+                obj=program,
                 args=call.args if call else None,
                 kwargs=call.kwargs if call else None,
             )
-        return list(found.values())
+        return self._inside_others(list(found.values()), calls)
+
+    def _inside_others(self, targets: list[Target], calls: dict[str, Call | None]) -> list[Target]:
+        """A function that only ran inside another target's program is drawn there."""
+        kept = []
+        for target in targets:
+            call = calls.get(target.name)
+            home = None
+            if call is not None and call.nested and call.parent is not None:
+                around = {id(f) for f, _ in chain(call.parent)} | {id(call.parent)}
+                home = next(
+                    (
+                        t
+                        for t in targets
+                        if t is not target and any(id(f) in around for f, _ in chain(t.obj.fun))
+                    ),
+                    None,
+                )
+            if home is None:
+                kept.append(target)
+            else:
+                home.aliases += [target.name, *target.aliases]
+        return kept
+
+    def target_for_call(self, name: str, value: Any) -> Target | None:
+        """A plain or jitted function named with arguments on the magic line."""
+        if not callable(value) or isinstance(value, type):
+            return None
+        fun, jitted = next(chain(value), (value, None))
+        program = Program(fun, jitted=jitted if jitted is not None and jitted._fun is fun else None)
+        return Target(name=name, framework="jax", obj=program)
 
     def declared(self, changed: dict[str, Any]) -> list[Declared]:
         return []
 
-    def build(self, target: Target, options: Options, cell: CellInfo) -> GraphBundle:
+    def hint(self, error: BaseException) -> str | None:
+        return None
+
+    # -- views -----------------------------------------------------------------
+
+    def trace(self, target: Target, options: Options, cell: CellInfo) -> Traced:
         if target.args is None:
             raise TraceError(
                 f"{target.name} was not called in this cell, so its argument shapes are "
                 f"unknown: call it, or name example arguments: %%tgraph {target.name}(x, ...)"
             )
+        program = _program(target)
         device = _device(options.device)
-        args = tuple(_abstract(tuple(target.args), device))
-        kwargs = dict(_abstract(dict(target.kwargs or {}), device))
-        with _config_restored():
-            return self._build(target, options, cell, args, kwargs, device)
-
-    def _build(
-        self,
-        target: Target,
-        options: Options,
-        cell: CellInfo,
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-        device: Any,
-    ) -> GraphBundle:
-        t = _trace(target.name, target.obj, args, kwargs)
-        closed = t.traced.jaxpr
-        dbg = closed.jaxpr.debug_info
-        arg_names = list(dbg.arg_names or ()) if dbg else []
-        results = (
-            list(dbg.result_paths or ()) if dbg and isinstance(dbg.result_paths, tuple) else []
-        )
-        conv = _JaxprConverter(cell)
-        original = conv.convert(closed, arg_names, results)
-        call_text = f"{target.name}({_describe(args, kwargs)})"
+        with jax_flags_kept(), quiet():
+            args, kwargs = run.dynamic_map(
+                lambda a: _abstract(a, device),
+                tuple(target.args),
+                dict(target.kwargs or {}),
+                _declared_statics(program),
+            )
+            traced_run = _trace(target.name, program, args, kwargs)
+            program.run = traced_run
+            closed = traced_run.traced.jaxpr
+            dbg = closed.jaxpr.debug_info
+            arg_names = list(dbg.arg_names or ()) if dbg else []
+            results = (
+                list(dbg.result_paths or ()) if dbg and isinstance(dbg.result_paths, tuple) else []
+            )
+            conv = JaxprConverter(cell)
+            original = conv.convert(closed, arg_names, results)
+        described = _describe(args, kwargs, traced_run.statics)
+        call_text = f"{target.name}({described})"
+        name = _fun_name(program.fun)
+        if program.title:
+            original.notes.append(f"the program that ran: {program.title}({name}) on {described}")
+        elif program.api in ("vjp", "inner"):
+            how = (
+                "jax.vjp" if program.api == "vjp" else "a JAX transformation tgraph cannot rebuild"
+            )
+            original.notes.append(
+                f"only the inner function {name} is shown: the cell ran it under {how}"
+            )
         original.notes.append(f"traced as {call_text}")
-        scalars = [str(i) for i, a in enumerate(args) if _is_scalar(a) and i not in t.static]
-        scalars += [k for k, v in kwargs.items() if _is_scalar(v) and k not in t.static_names]
+        scalars = [
+            str(i) for i, a in enumerate(args) if _is_scalar(a) and i not in traced_run.static
+        ]
+        scalars += [
+            k for k, v in kwargs.items() if _is_scalar(v) and k not in traced_run.static_names
+        ]
         if scalars or "~" in call_text:
             original.notes.append(
                 "Python scalars and ~-marked values are weakly typed: they take the dtype "
                 "of the arrays they meet."
             )
-        original.notes += t.notes
-        try:
-            lowered = t.traced.lower()
-            compiled = lowered.compile()
-        except Exception as error:
-            raise TraceError(
-                f"JAX could not compile {target.name}: {type(error).__name__}: "
-                f"{_first_lines(error)}"
-            ) from None
-        hlo_text = compiled.as_text() or ""
-        optimized, module = hlo_graph(hlo_text, cell.filename, cell.code, _linker(conv.index))
-        fusions = [s for s in optimized.subgraphs if s.kind == "fusion"]
-        optimized.notes.append(f"XLA {device.platform} ({device}): {len(fusions)} fusions.")
-        gradient = _gradient(t, args, kwargs, options, cell)
-        cost, memory = _costs(compiled)
-        if cost or memory:
-            optimized.notes.append(_cost_note(cost, memory))
-        return GraphBundle(
+        original.notes += traced_run.notes
+        equations = sum(1 for n in original.nodes if n.kind == "op")
+        bundle = GraphBundle(
             target=target.name,
             framework="jax",
-            views={"original": original, "optimized": optimized, "gradient": gradient},
-            info={
-                "call": call_text,
-                "device": str(device),
+            views={"original": original},
+            info={"call": call_text, "device": str(device), "equations": equations},
+        )
+        offers = Offers(
+            views=[
+                ViewOffer("original", "Original"),
+                ViewOffer("optimized", "Optimized (XLA)"),
+                ViewOffer("gradient", "Gradient"),
+            ],
+            rewrites=False,
+            stepper=False,
+            texts=[TextOffer("stablehlo", "StableHLO")],
+            timing=True,
+            backend_label="XLA",
+        )
+        traced = Traced(bundle, offers)
+        traced.later["optimized"] = LazyView(
+            "compiling with XLA",
+            lambda: self._optimized(target.name, traced_run, device, cell, conv),
+        )
+        traced.later["gradient"] = LazyView(
+            "differentiating",
+            lambda: self._gradient(target, program, traced_run, args, kwargs, options, cell),
+        )
+        if equations <= SMALL:
+            traced.build_all()
+        return traced
+
+    def _optimized(
+        self, name: str, traced_run: _Run, device: Any, cell: CellInfo, conv: JaxprConverter
+    ) -> ViewResult:
+        with jax_flags_kept(), quiet():
+            misses = run._compile_cache_misses()
+            try:
+                lowered = traced_run.traced.lower()
+                compiled = lowered.compile()
+            except Exception as error:
+                raise TraceError(
+                    f"JAX could not compile {name}: {type(error).__name__}: {first_lines(error)}"
+                ) from None
+            reused = misses is not None and run._compile_cache_misses() == misses
+            hlo_text = compiled.as_text() or ""
+            optimized, module = hlo_graph(hlo_text, cell.filename, cell.code, linker(conv.index))
+            fusions = [s for s in optimized.subgraphs if s.kind == "fusion"]
+            optimized.notes.append(f"XLA {device.platform} ({device}): {len(fusions)} fusions.")
+            if reused:
+                optimized.notes.append(
+                    "the executable the cell's own call compiled (found in JAX's compile cache)"
+                )
+            cost, memory = costs(compiled)
+            if cost or memory:
+                optimized.notes.append(cost_note(cost, memory))
+            info = {
                 "stablehlo": lowered.as_text(),
                 "hlo": hlo_text,
                 "hlo_module": module.name,
                 "cost": cost,
                 "memory": memory,
-                "equations": sum(1 for n in original.nodes if n.kind == "op"),
-            },
+            }
+        return ViewResult(optimized, info=info)
+
+    def _gradient(
+        self,
+        target: Target,
+        program: Program,
+        traced_run: _Run,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        options: Options,
+        cell: CellInfo,
+    ) -> ViewResult:
+        inner = program.api in ("grad", "value_and_grad", "jacrev")
+        with jax_flags_kept(), quiet():
+            fun = program.fun if inner else program.callable()
+            if inner:
+                shape_of = jax.jit(
+                    fun, static_argnums=traced_run.static, static_argnames=traced_run.static_names
+                ).trace(*args, **kwargs)
+                out_avals = list(shape_of.jaxpr.out_avals)
+                if program.params.get("has_aux"):
+                    out_avals = out_avals[:1]
+            else:
+                out_avals = list(traced_run.traced.jaxpr.out_avals)
+            at = (
+                "made-up inputs of the shapes the cell's call had"
+                if _has_specs((target.args, target.kwargs))
+                else "the cell's inputs"
+            )
+            d = Differentiable(
+                fun=fun if not (inner and program.params.get("has_aux")) else _first_output(fun),
+                args=args,
+                kwargs=kwargs,
+                static=traced_run.static,
+                out_avals=out_avals,
+                values=lambda: self._inputs(target, traced_run),
+                at=at,
+            )
+            graph = gradient(d, options, cell)
+            if inner:
+                graph.notes.insert(
+                    0,
+                    f"the cell ran {program.title}({_fun_name(program.fun)}): this is that "
+                    "gradient, its forward and backward passes told apart",
+                )
+            jax.effects_barrier()
+        return ViewResult(graph)
+
+    # -- running ---------------------------------------------------------------
+
+    def _inputs(self, target: Target, traced_run: _Run) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """Values to run the target on, made once: the given ones, or made up."""
+        if target.inputs is None:
+            target.inputs = run.dynamic_map(
+                run.made_up, tuple(target.args or ()), dict(target.kwargs or {}), traced_run.statics
+            )
+        inputs: tuple[tuple[Any, ...], dict[str, Any]] = target.inputs
+        return inputs
+
+    def _ready(self, target: Target) -> tuple[Program, _Run]:
+        if target.args is None:
+            raise TimingError(
+                f"no arguments known for {target.name}: give example arguments, "
+                f"e.g. %%tgraph {target.name}(x)"
+            )
+        program = _program(target)
+        if program.run is None:
+            with jax_flags_kept(), quiet():
+                args, kwargs = run.dynamic_map(
+                    lambda a: _abstract(a, jax.devices()[0]),
+                    tuple(target.args),
+                    dict(target.kwargs or {}),
+                    _declared_statics(program),
+                )
+                try:
+                    program.run = _trace(target.name, program, args, kwargs)
+                except TraceError as error:
+                    raise TimingError(str(error)) from None
+        return program, program.run
+
+    def devices(self) -> Devices:
+        return run.jax_devices()
+
+    def time(
+        self, target: Target, options: Options, devices: Devices, clock: Clock
+    ) -> TimingResult:
+        device = devices.resolve(options.device)
+        _, traced_run = self._ready(target)
+        inputs = self._inputs(target, traced_run)
+        result = run.time_program(
+            target.name,
+            traced_run.jitted,
+            inputs,
+            traced_run.statics,
+            options.budget,
+            device,
+            devices,
+            clock,
+        )
+        if _has_specs((target.args, target.kwargs)):
+            result.notes.append("timed on made-up inputs of the shapes the cell's call had")
+        else:
+            result.notes.append("timed on the arguments given")
+        return result
+
+    def profile(self, target: Target, options: Options, devices: Devices) -> ProfileResult:
+        device = devices.resolve(options.device)
+        _, traced_run = self._ready(target)
+        inputs = self._inputs(target, traced_run)
+        return run.profile_program(
+            target.name,
+            traced_run.jitted,
+            inputs,
+            traced_run.statics,
+            options.budget,
+            device,
+            _node_ids,
         )
 
-    def hint(self, error: BaseException) -> str | None:
-        return None
+
+def _first_output(fun: Callable[..., Any]) -> Callable[..., Any]:
+    """``fun`` without its auxiliary output (``has_aux=True``)."""
+
+    def first(*args: Any, **kwargs: Any) -> Any:
+        return fun(*args, **kwargs)[0]
+
+    return first

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..graph import Edge, Graph, Node, Source, Subgraph
+from ...graph import Graph, GraphBuilder, Node, Source, Subgraph
 
 # Attributes naming computations that become subgraphs, in display order.
 _INNER = ("calls", "condition", "body", "true_computation", "false_computation")
@@ -251,13 +251,8 @@ class _Converter:
         self.filename = filename
         self.lines = code.splitlines()
         self.link = link
-        self.graph = Graph()
-        self.counters: dict[str, int] = {}
-
-    def new_id(self, prefix: str) -> str:
-        count = self.counters.get(prefix, 0)
-        self.counters[prefix] = count + 1
-        return f"{prefix}n{count}"
+        self.builder = GraphBuilder()
+        self.graph = self.builder.graph
 
     def source(self, attrs: dict[str, str]) -> HloSource:
         meta = _metadata(attrs)
@@ -318,7 +313,7 @@ class _Converter:
         elif kind == "constant":
             label = attrs["value"] if len(attrs["value"]) <= 24 else "constant"
         node = Node(
-            id=self.new_id(prefix),
+            id=self.builder.new_id(prefix),
             kind=kind,
             label=label,
             op=inst.opcode,
@@ -329,13 +324,13 @@ class _Converter:
             source=self.node_source(where),
             attrs=attrs,
         )
-        self.graph.nodes.append(node)
+        self.builder.add(node)
         if inst.opcode == "parameter":
             index = int(inst.attrs["number"])
             sources = params[index] if index < len(params) else []
-            self.connect(sources, node.id, 0, inst.type)
+            self.builder.connect(sources, node.id, 0, inst.type)
         for slot, sources in enumerate(operands):
-            self.connect(sources, node.id, slot, "")
+            self.builder.connect(sources, node.id, slot, "")
         return [node.id]
 
     def inner_computations(self, inst: Instruction) -> list[tuple[str, Computation]]:
@@ -360,7 +355,7 @@ class _Converter:
         where: HloSource,
     ) -> list[str]:
         """A fusion, call, while or conditional: a subgraph of its computations."""
-        sub_id = self.new_id(prefix)
+        sub_id = self.builder.new_id(prefix)
         attrs = {"hlo": inst.name, "type": inst.type, "opcode": inst.opcode}
         if where.op_name:
             attrs["op_name"] = where.op_name
@@ -368,7 +363,7 @@ class _Converter:
             attrs["fusion_kind"] = inst.attrs["kind"]
         if where.line is not None:
             attrs["line"] = str(where.line)
-        self.graph.subgraphs.append(
+        self.builder.add_subgraph(
             Subgraph(id=sub_id, label=inst.name, kind=inst.opcode, parent=parent, attrs=attrs)
         )
         results: list[str] = []
@@ -386,10 +381,6 @@ class _Converter:
                 results += out
         return results
 
-    def connect(self, sources: list[str], dst: str, slot: int, label: str) -> None:
-        for src in sources:
-            self.graph.edges.append(Edge(src=src, dst=dst, slot=slot, label=label))
-
 
 def hlo_graph(text: str, filename: str, code: str, link: Linker) -> tuple[Graph, HloModule]:
     """The optimized graph of ``compiled.as_text()``: fusions as subgraphs.
@@ -401,10 +392,8 @@ def hlo_graph(text: str, filename: str, code: str, link: Linker) -> tuple[Graph,
     entry = module.entry
     results = conv.computation(entry, "", None, [])
     root = entry.root
-    out_id = conv.new_id("")
+    out_id = conv.builder.new_id("")
     dtype, shape = _dtype_shape(root.type)
-    conv.graph.nodes.append(
-        Node(id=out_id, kind="output", label="result", dtype=dtype, shape=shape)
-    )
-    conv.connect(results, out_id, 0, root.type)
+    conv.builder.add(Node(id=out_id, kind="output", label="result", dtype=dtype, shape=shape))
+    conv.builder.connect(results, out_id, 0, root.type)
     return conv.graph, module

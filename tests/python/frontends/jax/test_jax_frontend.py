@@ -47,7 +47,15 @@ def build_one(src: str, name: str, **options: Any) -> tuple[GraphBundle, CellInf
     ns, cell = run_cell(src)
     found = {t.name: t for t in targets(ns, cell)}
     assert name in found, f"{name} not among targets {list(found)}"
-    return JaxFrontend().build(found[name], Options(**options), cell), cell
+    return build(found[name], Options(**options), cell), cell
+
+
+def build(target: Target, options: Options, cell: CellInfo) -> GraphBundle:
+    """Every view, as the widget would get them one by one."""
+    traced = JaxFrontend().trace(target, options, cell)
+    traced.build_all()
+    assert not traced.errors, traced.errors
+    return traced.bundle
 
 
 def line_of(cell: CellInfo, text: str) -> int:
@@ -121,8 +129,19 @@ def test_gradient_of_sum_sigmoid_is_dead_code_free_and_tagged() -> None:
     # The primal value (1/d) and the sum are dead in the gradient.
     assert "div" not in forward and "reduce_sum" not in forward
     assert any("residual" in e.tags for e in grad.edges)
-    assert "dead forward equations removed" in grad.notes[0]
-    assert not grad.notes[0].startswith("gradient with respect to argument 0 (x); 0 dead")
+    assert grad.notes[0] == (
+        "the cell ran jax.grad(loss): this is that gradient, its forward and backward passes "
+        "told apart"
+    )
+    assert grad.notes[1].startswith("gradient with respect to argument 0 (x); ")
+    assert not grad.notes[1].startswith("gradient with respect to argument 0 (x); 0 dead")
+    assert grad.notes[-1] == (
+        "checked against jax.grad at made-up inputs of the shapes the cell's call had"
+    )
+    # The original view is the program the cell ran: jax.grad(loss), not loss.
+    original = bundle.views["original"]
+    assert original.notes[0] == "the program that ran: jax.grad(loss) on f32[3]"
+    assert original.nodes[-1].shape == "(3,)"
 
 
 def test_non_scalar_output_is_summed_and_said() -> None:
@@ -199,7 +218,7 @@ def test_x64_flag_is_left_as_found() -> None:
     ns, cell = run_cell(src)
     jax.config.update("jax_enable_x64", before)
     (target,) = [t for t in targets(ns, cell) if t.name == "flips"]
-    JaxFrontend().build(target, Options(), cell)
+    build(target, Options(), cell)
     assert jax.config.values["jax_enable_x64"] == before
 
 
@@ -220,7 +239,7 @@ def test_x64_flag_after_pytensor_jax_function() -> None:
     """
     ns, cell = run_cell(src, namespace={"jax_fn": jax_fn})
     target = Target("via_pytensor", "jax", ns["via_pytensor"], args=(jnp_ones(3),), kwargs={})
-    bundle = JaxFrontend().build(target, Options(), cell)
+    bundle = build(target, Options(), cell)
     assert "exp" in bundle.views["original"].ops() or bundle.views["original"].subgraphs
     assert jax.config.values["jax_enable_x64"] == before
 
@@ -245,7 +264,7 @@ def test_untraceable_function_raises_trace_error_naming_it() -> None:
     ns, cell = run_cell(src)
     target = Target("branchy", "jax", ns["branchy"], args=(jax.numpy.ones(3),), kwargs={})
     with pytest.raises(TraceError, match=r"branchy.*(Concretization|TracerBool)"):
-        JaxFrontend().build(target, Options(), cell)
+        build(target, Options(), cell)
 
 
 def test_function_called_with_python_scalars_only() -> None:
@@ -278,8 +297,11 @@ def test_plain_scalar_loop_bound_becomes_static() -> None:
     jax.grad(power)(2.0, 3)
     """
     bundle, _ = build_one(src, "power")
-    assert bundle.views["original"].ops().count("mul") == 3
-    assert any("constants" in n for n in bundle.views["original"].notes)
+    original = bundle.views["original"]
+    # jax.grad(power) ran: three squarings forward, two products each backward.
+    assert original.ops().count("mul") == 9
+    assert original.notes[0] == "the program that ran: jax.grad(power) on 2.0, 3"
+    assert original.notes[-1] == "Python scalar arguments 1 were needed as constants to trace."
 
 
 def test_integer_wrt_is_reported_not_raised() -> None:
@@ -323,8 +345,8 @@ def test_targets_are_traced_functions_only_with_last_call_shapes() -> None:
     found = {t.name: t for t in targets(ns, cell)}
     assert "plain" not in found and "jnp" not in found and "jax" not in found
     assert found["f"].args[0].shape == (3, 5)
-    # mapped was seen per example (7 rows of 4); g is the same function.
-    assert found["mapped"].args[0].shape == (4,)
+    # mapped ran under vmap over all 7 rows of 4; g is the same function.
+    assert found["mapped"].args[0].shape == (7, 4)
     assert found["mapped"].aliases == ["g"]
 
 
@@ -344,7 +366,7 @@ def test_cell_that_imports_jax_falls_back_to_the_jit_cache() -> None:
     (target,) = [t for t in targets(ns, cell) if t.name == "rep"]
     assert target.args is not None and target.args[1] == 2
     assert target.args[0].shape == (3,)
-    bundle = JaxFrontend().build(target, Options(), cell)
+    bundle = build(target, Options(), cell)
     assert "tile" in bundle.info["call"] or bundle.views["original"].ops()
 
 
@@ -358,7 +380,7 @@ def test_uncalled_jitted_function_asks_for_arguments() -> None:
     ns, cell = run_cell(src)
     (target,) = [t for t in targets(ns, cell) if t.name == "never"]
     with pytest.raises(TraceError, match=r"never.*not called"):
-        JaxFrontend().build(target, Options(), cell)
+        build(target, Options(), cell)
 
 
 def test_no_extra_compile_of_the_users_function() -> None:
@@ -375,7 +397,7 @@ def test_no_extra_compile_of_the_users_function() -> None:
     ns, cell = run_cell(src)
     (target,) = [t for t in targets(ns, cell) if t.name == "once"]
     before = ns["once"]._cache_size()
-    JaxFrontend().build(target, Options(), cell)
+    build(target, Options(), cell)
     assert ns["once"]._cache_size() == before
 
 
@@ -388,8 +410,9 @@ def test_device_flag_is_not_set_globally_and_cpu_index_works() -> None:
         from tgraph.frontends.jax import JaxFrontend
         f = jax.jit(lambda x: jnp.cos(x) + 1)
         t = Target("f", "jax", f, args=(jnp.ones(3),), kwargs={})
-        b = JaxFrontend().build(t, Options(device="cpu:1"), CellInfo(code=""))
-        print(b.info["device"])
+        traced = JaxFrontend().trace(t, Options(device="cpu:1"), CellInfo(code=""))
+        traced.build_all()
+        print(traced.errors, traced.bundle.info["device"])
         """
     )
     env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
@@ -398,7 +421,7 @@ def test_device_flag_is_not_set_globally_and_cpu_index_works() -> None:
     out = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
     )
-    assert out.stdout.strip().endswith("cpu:1")
+    assert out.stdout.strip() == "{} cpu:1"
     assert "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", "")
 
 
@@ -407,4 +430,4 @@ def test_missing_device_is_a_trace_error() -> None:
     ns, cell = run_cell(bundle_src)
     (target,) = [t for t in targets(ns, cell) if t.name == "logistic"]
     with pytest.raises(TraceError, match="cpu:7"):
-        JaxFrontend().build(target, Options(device="cpu:7"), cell)
+        build(target, Options(device="cpu:7"), cell)
