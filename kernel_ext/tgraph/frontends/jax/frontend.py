@@ -37,7 +37,7 @@ from .. import (
 )
 from .._jaxconfig import jax_flags_kept
 from . import timing as run
-from .capture import LOG, Call, cached_call, chain, observing, spec
+from .capture import LOG, Call, cached_call, chain, is_jitted, observing, spec
 from .gradient import Differentiable, cost_note, costs, first_lines, gradient
 from .hlo import hlo_graph
 from .jaxpr import JaxprConverter, linker, short
@@ -250,7 +250,7 @@ def _describe(args: tuple[Any, ...], kwargs: dict[str, Any], statics: set[Any]) 
 
     def one(key: Any, value: Any) -> str:
         if key in statics:
-            return short(repr(value), 80)
+            return short(run.static_text(value), 80)
 
         def leaf(x: Any) -> Any:
             if isinstance(x, jax.ShapeDtypeStruct):
@@ -267,7 +267,34 @@ def _describe(args: tuple[Any, ...], kwargs: dict[str, Any], statics: set[Any]) 
     return ", ".join(parts)
 
 
+_WRAPPERS = {
+    "vmap_f": "jax.vmap",
+    "grad_f": "jax.grad",
+    "grad_f_aux": "jax.grad",
+    "value_and_grad_f": "jax.value_and_grad",
+    "jacfun": "jax.jacrev",
+    "fun_remat": "jax.checkpoint",
+}
+
+
+def _filled(cell: Any) -> bool:
+    try:
+        return cell.cell_contents is not None
+    except ValueError:  # an empty closure cell
+        return False
+
+
 def _fun_name(fun: Any) -> str:
+    """``f``, or ``jax.vmap(f)`` for a transformation's wrapper around ``f``."""
+    wrapped = getattr(fun, "__wrapped__", None)
+    # JAX's wrappers sit inside its ``api_boundary`` decorator: look one closure deep.
+    inner = [c.cell_contents for c in getattr(fun, "__closure__", None) or () if _filled(c)]
+    for candidate in [fun, *inner]:
+        code = getattr(candidate, "__code__", None)
+        if code is not None and code.co_name in _WRAPPERS and wrapped is not None:
+            return f"{_WRAPPERS[code.co_name]}({_fun_name(wrapped)})"
+    if is_jitted(fun):
+        return f"jax.jit({_fun_name(fun._fun)})"
     return getattr(fun, "__name__", None) or type(fun).__name__
 
 
@@ -315,7 +342,14 @@ class JaxFrontend:
                 program.jitted = jitted
             key = (id(program.fun), program.api)
             if key in found:
-                found[key].aliases.append(name)
+                known = found[key]
+                if program.jitted is not None and known.obj.jitted is None:
+                    # the variable holding the jitted program names it, and its caches serve
+                    known.aliases.append(known.name)
+                    calls[name] = calls.pop(known.name)
+                    known.name, known.obj.jitted = name, program.jitted
+                else:
+                    known.aliases.append(name)
                 continue
             calls[name] = call
             found[key] = Target(
@@ -395,6 +429,8 @@ class JaxFrontend:
         name = _fun_name(program.fun)
         if program.title:
             original.notes.append(f"the program that ran: {program.title}({name}) on {described}")
+        elif name != getattr(program.fun, "__name__", name):  # a transformation inside jit
+            original.notes.append(f"the program that ran: jax.jit({name}) on {described}")
         elif program.api in ("vjp", "inner"):
             how = (
                 "jax.vjp" if program.api == "vjp" else "a JAX transformation tgraph cannot rebuild"

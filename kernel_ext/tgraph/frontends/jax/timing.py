@@ -99,10 +99,24 @@ def _array_text(value: Any) -> str:
     return f"{np.dtype(dtype).name}[{', '.join(str(s) for s in shape)}]"
 
 
+def static_text(value: Any) -> str:
+    """A static argument with its values: a class without a repr shows its pytree leaves."""
+    if type(value).__repr__ is not object.__repr__:
+        return repr(value)
+    leaves = jax.tree_util.tree_leaves(value)
+    shown = [
+        np.array2string(np.asarray(x), precision=4, threshold=8, separator=", ")
+        if isinstance(x, jax.Array | np.ndarray | np.generic)
+        else repr(x)
+        for x in leaves
+    ]
+    return f"{type(value).__name__}({', '.join(shown)})"
+
+
 def tree_signature(args: tuple[Any, ...], kwargs: dict[str, Any], static: set[Any]) -> str:
     def one(key: Any, value: Any) -> str:
         if key in static:
-            return repr(value)
+            return static_text(value)
         leaves = jax.tree_util.tree_leaves(value)
         return ", ".join(_array_text(x) for x in leaves) or repr(value)
 
