@@ -4,6 +4,7 @@
  * say `%load_ext tgraph`. Only data requests are sent, never code.
  */
 import { Kernel, KernelMessage } from '@jupyterlab/services';
+import { ISignal } from '@lumino/signaling';
 
 import { isPanelReply } from './guards';
 import { PanelReply, PanelRequest } from './messages';
@@ -20,6 +21,24 @@ export interface IKernelLink {
   request<T extends PanelReply['type']>(data: PanelRequest, replyType: T): Promise<ReplyOf<T>>;
 }
 
+/** The part of a comm the link uses (a `Kernel.IComm` is one). */
+export interface ICommLike {
+  onMsg: (msg: KernelMessage.ICommMsgMsg) => void | PromiseLike<void>;
+  onClose: (msg: KernelMessage.ICommCloseMsg) => void | PromiseLike<void>;
+  readonly isDisposed: boolean;
+  open(data?: KernelMessage.ICommOpenMsg['content']['data']): unknown;
+  send(data: KernelMessage.ICommMsgMsg['content']['data']): unknown;
+  close(): unknown;
+}
+
+/** The part of a kernel connection the link uses (a `Kernel.IKernelConnection` is one). */
+export interface IKernelLike {
+  readonly id: string;
+  readonly statusChanged: ISignal<IKernelLike, Kernel.Status>;
+  readonly iopubMessage: ISignal<IKernelLike, KernelMessage.IIOPubMessage>;
+  createComm(targetName: string): ICommLike;
+}
+
 function isReplyOf<T extends PanelReply['type']>(reply: PanelReply, type: T): reply is ReplyOf<T> {
   return reply.type === type;
 }
@@ -34,7 +53,7 @@ export class KernelLink implements IKernelLink {
   constructor(readonly model: PanelModel) {}
 
   /** Follow another kernel (or none). */
-  attach(kernel: Kernel.IKernelConnection | null): void {
+  attach(kernel: IKernelLike | null): void {
     if (kernel === this._kernel) {
       return;
     }
@@ -111,7 +130,7 @@ export class KernelLink implements IKernelLink {
     }
   }
 
-  private _onStatus(kernel: Kernel.IKernelConnection, status: Kernel.Status): void {
+  private _onStatus(kernel: IKernelLike, status: Kernel.Status): void {
     if (status === 'restarting' || status === 'autorestarting') {
       this._comm = null;
       this._waiting = [];
@@ -125,7 +144,7 @@ export class KernelLink implements IKernelLink {
     }
   }
 
-  private _onIopub(kernel: Kernel.IKernelConnection, msg: KernelMessage.IIOPubMessage): void {
+  private _onIopub(kernel: IKernelLike, msg: KernelMessage.IIOPubMessage): void {
     if (msg.header.msg_type === 'execute_input') {
       this._executed = true;
     }
@@ -142,8 +161,8 @@ export class KernelLink implements IKernelLink {
     this._kernel = null;
   }
 
-  private _kernel: Kernel.IKernelConnection | null = null;
-  private _comm: Kernel.IComm | null = null;
+  private _kernel: IKernelLike | null = null;
+  private _comm: ICommLike | null = null;
   private _executed = false;
   private _waiting: IWaiting[] = [];
 }

@@ -1,7 +1,8 @@
 /** Small bundles in the kernel's JSON format, and an SVG shaped like Graphviz's. */
-import { BundleJSON, GraphJSON, NodeJSON } from '../../labextension/src/graphmodel';
+import { IBundleJSON, IGraphJSON, INodeJSON, IRewriteJSON } from '../../labextension/src/graphmodel';
+import { DevicesJSON, OffersJSON, TimingRowJSON } from '../../labextension/src/messages';
 
-export function node(id: string, over: Partial<NodeJSON> = {}): NodeJSON {
+export function node(id: string, over: Partial<INodeJSON> = {}): INodeJSON {
   return {
     id,
     kind: 'op',
@@ -20,7 +21,7 @@ export function node(id: string, over: Partial<NodeJSON> = {}): NodeJSON {
 
 export const NASTY = '<img src=x onerror="alert(1)"> & 中文';
 
-export function graph(): GraphJSON {
+export function graph(): IGraphJSON {
   return {
     nodes: [
       node('x', {
@@ -96,7 +97,7 @@ export const SVG_EXPANDED =
   g('exp', 'tg&#45;op', 'Exp', 90, -100) +
   '</g></svg>';
 
-export function bundle(): BundleJSON {
+export function bundle(): IBundleJSON {
   return {
     target: 'f',
     framework: 'pytensor',
@@ -106,42 +107,109 @@ export function bundle(): BundleJSON {
       optimized: graph(),
       extra_view: graph()
     },
+    // two rewrite runs interleaved, as the kernel records them
     rewrites: [
-      {
-        step: 1,
-        name: 'local_log1p',
-        replaced: 'log(1 + x)',
-        replacement: 'log1p(x)',
-        noise: false,
-        created: ['exp']
-      },
-      {
-        step: 2,
-        name: 'MergeOptimizer',
-        replaced: 'a',
-        replacement: 'b',
-        noise: true,
-        created: []
-      },
-      {
-        step: 3,
-        name: 'local_mul_canonizer',
-        replaced: NASTY,
-        replacement: 'y',
-        noise: false,
-        created: []
-      },
-      {
-        step: 4,
-        name: 'merge',
-        replaced: 'c',
-        replacement: 'd',
-        noise: true,
-        created: []
-      }
+      rewrite(6, 'local_log1p', 'optimized', 'stabilize', { created: ['exp'] }),
+      rewrite(7, 'MergeOptimizer', 'optimized', '', { noise: true }),
+      rewrite(3, 'local_mul_canonizer', 'gradient', 'canonicalize', { replaced: NASTY }),
+      rewrite(9, 'local_exp_over_1_plus_exp', 'optimized', 'specialize'),
+      rewrite(4, 'constant_folding', 'gradient', '', { noise: true }),
+      rewrite(5, 'fusion', 'gradient', 'fusion', { created: ['add'] })
     ],
     notes: ['the gradient of a non-scalar output is of its sum'],
     info: { stablehlo: 'module @jit_f { <tensor> }' },
     cell: 3
+  };
+}
+
+/** What the fixture bundle offers, as the kernel would say it. */
+export function offers(over: Partial<OffersJSON> = {}): OffersJSON {
+  return {
+    views: [
+      { name: 'original', title: 'Original' },
+      { name: 'optimized', title: 'Optimized' },
+      { name: 'gradient', title: 'Gradient' },
+      { name: 'extra_view', title: 'Extra view' }
+    ],
+    rewrites: true,
+    stepper: false,
+    texts: [{ key: 'stablehlo', title: 'StableHLO' }],
+    timing: true,
+    backend_label: 'backend',
+    show_noise: false,
+    ...over
+  };
+}
+
+export const NO_GPU =
+  "Unknown backend: 'gpu' requested, but no platforms that are instances of gpu are present.";
+
+export function devices(gpu = false, cpus = 1): DevicesJSON {
+  const list = Array.from({ length: cpus }, (_, i) => ({
+    name: `cpu:${i}`,
+    kind: 'cpu',
+    description: `TFRT_CPU_${i}`
+  }));
+  if (gpu) {
+    list.push({ name: 'gpu:0', kind: 'gpu', description: 'H100' });
+  }
+  return {
+    devices: list,
+    gpu: { available: gpu, reason: gpu ? '' : NO_GPU },
+    backends: [
+      { name: 'numba', available: true, reason: '', gpu: false },
+      { name: 'cvm', available: false, reason: 'no C++ compiler', gpu: false },
+      { name: 'jax', available: true, reason: '', gpu: true }
+    ]
+  };
+}
+
+export function timingRow(over: Partial<TimingRowJSON> = {}): TimingRowJSON {
+  return {
+    target: 'f',
+    framework: 'pytensor',
+    device: 'cpu:0',
+    backend: 'numba',
+    compile_s: 0.4,
+    compile_cached: false,
+    first_call_s: 0.9,
+    samples: [1e-5, 1.1e-5],
+    number: 100,
+    calls: 5000,
+    transfer_s: null,
+    signature: 'x: float64[100]',
+    input_devices: [],
+    output_devices: [],
+    on_device: null,
+    budget_s: 2,
+    elapsed_s: 1.9,
+    interrupted: false,
+    budget_exhausted: false,
+    error: null,
+    notes: [],
+    median_s: 1e-5,
+    iqr_s: 1e-7,
+    min_s: 9e-6,
+    ...over
+  };
+}
+
+export function rewrite(
+  step: number,
+  name: string,
+  view: string,
+  pass: string,
+  over: Partial<IRewriteJSON> = {}
+): IRewriteJSON {
+  return {
+    step,
+    name,
+    replaced: `${name}(x)`,
+    replacement: 'y',
+    noise: false,
+    created: [],
+    view,
+    pass_name: pass,
+    ...over
   };
 }

@@ -1,9 +1,8 @@
 import {
   GraphModel,
   SearchCursor,
-  viewNames,
-  viewTitle,
-  visibleRewrites
+  isBundle,
+  viewTitle
 } from '../../labextension/src/graphmodel';
 import { NASTY, bundle, graph } from './fixtures';
 
@@ -86,16 +85,14 @@ describe('SearchCursor', () => {
 });
 
 describe('views and rewrites', () => {
-  it('orders the main views first, extras after', () => {
-    expect(viewNames(bundle())).toEqual(['original', 'optimized', 'gradient', 'extra_view']);
+  it('titles a view from its name where the kernel sent none', () => {
     expect(viewTitle('extra_view')).toBe('Extra view');
   });
 
-  it('folds bookkeeping rewrites unless asked', () => {
-    const all = bundle().rewrites;
-    const folded = visibleRewrites(all, false);
-    expect(folded.shown.map(r => r.step)).toEqual([1, 3]);
-    expect(folded.hidden).toBe(2);
-    expect(visibleRewrites(all, true).shown).toHaveLength(4);
+  it('takes a bundle of any framework and refuses what is not one', () => {
+    expect(isBundle({ ...bundle(), framework: 'tinyexpr' })).toBe(true);
+    expect(isBundle({ ...bundle(), views: { original: { nodes: 'x' } } })).toBe(false);
+    expect(isBundle({ ...bundle(), rewrites: undefined })).toBe(false);
+    expect(isBundle(null)).toBe(false);
   });
 });

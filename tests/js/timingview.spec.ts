@@ -1,59 +1,41 @@
+import { formatSeconds } from '../../labextension/src/dom';
+import { DevicesJSON, TimingRowJSON } from '../../labextension/src/messages';
 import {
-  DevicesInfo,
-  TimingRequest,
-  TimingRow,
+  ITimingChoice,
   TimingView,
-  formatSeconds,
   speedups,
   toggleName
 } from '../../labextension/src/timingview';
+import { NO_GPU, devices, timingRow } from './fixtures';
 
-const NO_GPU =
-  "Unknown backend: 'gpu' requested, but no platforms that are instances of gpu are present.";
-
-function devices(gpu: boolean, cpus = 1): DevicesInfo {
-  const list = Array.from({ length: cpus }, (_, i) => ({
-    name: `cpu:${i}`,
-    kind: 'cpu'
-  }));
-  if (gpu) {
-    list.push({ name: 'gpu:0', kind: 'gpu' });
-  }
-  return {
-    devices: list,
-    gpu: { available: gpu, reason: gpu ? '' : NO_GPU },
-    backends: [
-      { name: 'numba', available: true },
-      { name: 'cvm', available: false, reason: 'no C++ compiler' },
-      { name: 'jax', available: true }
-    ]
-  };
-}
-
-function row(over: Partial<TimingRow> = {}): TimingRow {
-  return {
-    device: 'cpu:0',
-    backend: 'numba',
+function row(over: Partial<TimingRowJSON> = {}): TimingRowJSON {
+  return timingRow({
     compile_s: 0.5,
     first_call_s: 0.2,
     median_s: 2e-5,
     iqr_s: 1e-6,
     calls: 1000,
     samples: [2e-5, 2.1e-5, 1.9e-5],
+    signature: '',
     ...over
-  };
+  });
 }
 
-function make(backends = true): {
+function make(info: DevicesJSON | null = devices(false)): {
   host: HTMLElement;
   view: TimingView;
-  runs: TimingRequest[];
+  runs: ITimingChoice[];
+  stops: number[];
 } {
   const host = document.createElement('div');
-  const runs: TimingRequest[] = [];
-  const view = new TimingView(host, { onRun: r => runs.push(r), backends });
-  return { host, view, runs };
+  const runs: ITimingChoice[] = [];
+  const stops: number[] = [];
+  const view = new TimingView(host, { onRun: r => runs.push(r), onStop: () => stops.push(1) });
+  view.setDevices(info);
+  return { host, view, runs, stops };
 }
+
+afterEach(() => jest.useRealTimers());
 
 describe('formatting', () => {
   it('picks a unit per magnitude', () => {
@@ -76,9 +58,8 @@ describe('formatting', () => {
 });
 
 describe('TimingView', () => {
-  it('disables the GPU with JAX’s reason when there is none', () => {
-    const { host, view } = make();
-    view.setDevices(devices(false));
+  it('disables the GPU with the kernel’s reason when there is none', () => {
+    const { host } = make();
     const gpu = host.querySelector<HTMLButtonElement>('.tg-device[data-device=gpu]')!;
     expect(gpu.disabled).toBe(true);
     expect(gpu.title).toBe(`no GPU: ${NO_GPU}`);
@@ -86,8 +67,7 @@ describe('TimingView', () => {
   });
 
   it('asks for the chosen device, backend and size', () => {
-    const { host, view, runs } = make();
-    view.setDevices(devices(true, 2));
+    const { host, runs } = make(devices(true, 2));
     const names = Array.from(host.querySelectorAll<HTMLElement>('.tg-device')).map(
       b => b.dataset.device
     );
@@ -104,15 +84,83 @@ describe('TimingView', () => {
     expect(pressed.dataset.device).toBe('gpu');
   });
 
-  it('marks unavailable backends and hides them for JAX targets', () => {
-    const { host, view } = make();
-    view.setDevices(devices(false));
+  it('marks unavailable backends, and shows no select when the kernel offers none', () => {
+    const { host } = make();
     const cvm = host.querySelector<HTMLOptionElement>('.tg-backend option[value=cvm]')!;
     expect(cvm.disabled).toBe(true);
     expect(cvm.title).toBe('no C++ compiler');
-    const jax = make(false);
-    const label = jax.host.querySelector<HTMLElement>('.tg-timing-backend')!;
-    expect(label.hidden).toBe(true);
+    expect(host.querySelector<HTMLElement>('.tg-timing-backend')!.hidden).toBe(false);
+    const single = make({ ...devices(false), backends: [] });
+    expect(single.host.querySelector<HTMLElement>('.tg-timing-backend')!.hidden).toBe(true);
+  });
+
+  it('hides backends that cannot drive a GPU once the GPU is chosen', () => {
+    const { host } = make(devices(true));
+    const select = host.querySelector<HTMLSelectElement>('.tg-backend')!;
+    select.value = 'numba';
+    host.querySelector<HTMLButtonElement>('.tg-device[data-device=gpu]')!.click();
+    const hidden = Array.from(select.options)
+      .filter(o => o.hidden)
+      .map(o => o.value);
+    expect(hidden).toEqual(['numba', 'cvm']);
+    expect(select.value).toBe('');
+    host.querySelector<HTMLButtonElement>('.tg-device[data-device=cpu]')!.click();
+    expect(Array.from(select.options).filter(o => o.hidden)).toHaveLength(0);
+  });
+
+  it('names the backend column as the kernel says', () => {
+    const { host, view } = make();
+    view.setBackendLabel('XLA');
+    expect(host.querySelectorAll('.tg-timing-table th')[1].textContent).toBe('XLA');
+    expect(host.querySelector('.tg-timing-backend')!.textContent).toContain('XLA');
+  });
+
+  it('keeps the device toggle off until the devices arrive', () => {
+    const { host, view, runs } = make(null);
+    const buttons = () => Array.from(host.querySelectorAll<HTMLButtonElement>('.tg-device'));
+    expect(buttons().map(b => [b.dataset.device, b.disabled])).toEqual([
+      ['cpu', true],
+      ['gpu', true]
+    ]);
+    expect(host.querySelector('.tg-timing-looking')!.textContent).toBe('looking for devices…');
+    host.querySelector<HTMLButtonElement>('.tg-run')!.click();
+    expect(runs).toEqual([{ device: 'cpu', backend: null, size: null }]);
+    view.setDevices(devices(false, 2));
+    expect(buttons().map(b => [b.dataset.device, b.disabled])).toEqual([
+      ['cpu', false],
+      ['cpu:1', false],
+      ['gpu', true]
+    ]);
+    expect(host.querySelector<HTMLElement>('.tg-timing-looking')!.hidden).toBe(true);
+  });
+
+  it('shows timing… with the seconds since it began while busy', () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    const { host, view } = make();
+    view.setRows([row()]);
+    view.setBusy(true);
+    const running = () => host.querySelector('.tg-timing-running');
+    expect(running()!.textContent).toBe('timing… 0.0 s');
+    jest.advanceTimersByTime(1500);
+    expect(running()!.textContent).toBe('timing… 1.5 s');
+    // a row that arrives meanwhile keeps the line last
+    view.setRows([row(), row()]);
+    const rows = host.querySelectorAll('.tg-timing-table tbody tr');
+    expect(rows).toHaveLength(3);
+    expect(rows[2].classList).toContain('tg-timing-running');
+    view.setBusy(false);
+    expect(running()).toBeNull();
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('offers to stop the automatic timing while it waits', () => {
+    const { host, view, stops } = make();
+    const stop = host.querySelector<HTMLButtonElement>('.tg-timing-stop')!;
+    expect(stop.hidden).toBe(true);
+    view.setAutomatic(true);
+    expect(stop.hidden).toBe(false);
+    stop.click();
+    expect(stops).toEqual([1]);
   });
 
   it('does not run twice while busy', () => {
