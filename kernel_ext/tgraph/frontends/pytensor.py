@@ -175,7 +175,8 @@ class PyTensorFrontend:
         bundle.info["mode"] = type(found.mode.linker).__name__
         for old, new in found.givens:
             bundle.notes.append(f"givens: {describe(old)} is replaced by {describe(new)}")
-        traced = Traced(bundle, Offers(list(VIEWS), rewrites=True, backend_label="backend"))
+        offers = Offers(list(VIEWS), rewrites=True, show_noise=options.show_noise)
+        traced = Traced(bundle, offers)
         if isinstance(target, PyTensorTarget):
             target.traced = traced
         names = [n for n, _ in found.outputs]

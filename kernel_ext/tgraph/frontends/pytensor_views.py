@@ -19,6 +19,7 @@ from pytensor.graph.op import HasInnerGraph
 from pytensor.graph.traversal import toposort
 from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.random.type import RandomType
+from pytensor.tensor.type import TensorType
 
 from ..graph import Edge, Graph, Node, Rewrite, Source, Subgraph
 from . import CellInfo
@@ -34,6 +35,12 @@ MAX_SNAPSHOT_NODES = 10_000
 InputsOf = Callable[[Apply], Sequence[Variable]]
 
 
+def _dtype(kind: Any) -> str:
+    """A type's dtype as text; a typed list's ``dtype`` is its element type."""
+    dtype = getattr(kind, "dtype", "")
+    return dtype if isinstance(dtype, str) else ""
+
+
 def dims_text(shape: tuple[int | None, ...]) -> str:
     dims = ["?" if s is None else str(s) for s in shape]
     return f"({dims[0]},)" if len(dims) == 1 else f"({', '.join(dims)})"
@@ -45,8 +52,10 @@ def shape_text(var: Variable) -> str:
 
 
 def type_text(var: Variable) -> str:
-    dtype = getattr(var.type, "dtype", "")
-    return f"{dtype} {shape_text(var)}".strip() if dtype else str(var.type)
+    """``float64 (?, 3)`` for a tensor; any other type (sparse, xtensor...) as itself."""
+    if isinstance(var.type, TensorType):
+        return f"{_dtype(var.type)} {shape_text(var)}"
+    return str(var.type)
 
 
 def _inner_op(op: Any) -> HasInnerGraph | None:
@@ -144,7 +153,7 @@ class _GraphWriter:
             "input",
             var.name or label,
             name=var.name or "",
-            dtype=getattr(var.type, "dtype", ""),
+            dtype=_dtype(var.type),
             shape=shape_text(var),
             parent=parent,
             source=self._source(var),
@@ -178,7 +187,7 @@ class _GraphWriter:
             op_label(apply.op),
             op=str(apply.op),
             name=", ".join(named),
-            dtype=getattr(out.type, "dtype", ""),
+            dtype=_dtype(out.type),
             shape=shape_text(out),
             parent=parent,
             source=self._source(out),
@@ -268,7 +277,7 @@ class _GraphWriter:
         for index, (name, var) in enumerate(outputs):
             node = Node(new_id("n", ("output", index)), "output", name, name=name, parent=parent)
             ids[("output", index)] = node.id
-            node.dtype, node.shape = getattr(var.type, "dtype", ""), shape_text(var)
+            node.dtype, node.shape = _dtype(var.type), shape_text(var)
             node.source = self._source(var)
             self.graph.nodes.append(node)
             rng = _rng_updated(var)
@@ -290,7 +299,7 @@ class _GraphWriter:
                 parent=parent,
             )
             ids[("update", index)] = node.id
-            node.dtype, node.shape = getattr(shared.type, "dtype", ""), shape_text(shared)
+            node.dtype, node.shape = _dtype(shared.type), shape_text(shared)
             node.tags.append("update")
             node.attrs["updates"] = target
             self.graph.nodes.append(node)

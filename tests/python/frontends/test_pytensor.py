@@ -438,3 +438,285 @@ def test_a_reverted_rewrite_counts_as_noise() -> None:
         ("local_x", True),
         ("revert local_x", True),
     ]
+
+
+# -- the lazy protocol ---------------------------------------------------------
+
+
+def test_offers_name_three_views_and_the_rewrites() -> None:
+    changed, cell = run_cell(LOGISTIC)
+    [target] = PyTensorFrontend().targets(changed, cell)
+    traced = PyTensorFrontend().trace(target, Options(), cell)
+    assert traced.offers.to_json() == {
+        "views": [
+            {"name": "original", "title": "Original"},
+            {"name": "optimized", "title": "Optimized"},
+            {"name": "gradient", "title": "Gradient"},
+        ],
+        "rewrites": True,
+        "stepper": True,
+        "texts": [],
+        "timing": True,
+        "backend_label": "backend",
+        "show_noise": False,
+    }
+    assert PyTensorFrontend().trace(target, Options(show_noise=True), cell).offers.show_noise
+    # A small graph gets every view in the cell.
+    assert traced.pending() == []
+    assert set(traced.bundle.views) == {"original", "optimized", "gradient"}
+
+
+BIG = "x = T.dvector('x')\ny = x\nfor i in range(200):\n    y = T.sin(y) * 2\n"
+
+
+def test_a_big_graphs_heavy_views_wait_with_their_task() -> None:
+    changed, cell = run_cell(BIG)
+    [target] = PyTensorFrontend().targets(changed, cell)
+    traced = PyTensorFrontend().trace(target, Options(), cell)
+    assert set(traced.bundle.views) == {"original"}
+    assert {v: lazy.task for v, lazy in traced.later.items()} == {
+        "optimized": "rewriting",
+        "gradient": "differentiating",
+    }
+    assert traced.build("optimized") and traced.errors == {}
+    assert set(top_ops(traced.bundle.views["optimized"])[0].op.split("{")[:1]) == {"Composite"}
+
+
+def test_sync_builds_every_view_in_the_cell() -> None:
+    changed, cell = run_cell(BIG)
+    [target] = PyTensorFrontend().targets(changed, cell)
+    traced = PyTensorFrontend().trace(target, Options(sync=True), cell)
+    assert traced.pending() == []
+    assert set(traced.bundle.views) == {"original", "optimized", "gradient"}
+
+
+# -- do not rewrite twice ----------------------------------------------------------
+
+BIG_FUNCTION = BIG + "f = function([x], y)\n"
+
+
+def test_a_function_compiled_in_the_cell_is_drawn_from_its_own_compile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import tgraph.frontends.pytensor as frontend_module
+
+    changed, cell = run_cell(BIG_FUNCTION)
+    reruns: list[object] = []
+    real = frontend_module.rewrite
+    monkeypatch.setattr(
+        frontend_module, "rewrite", lambda *a, **k: reruns.append(a) or real(*a, **k)
+    )
+    [target] = PyTensorFrontend().targets(changed, cell)
+    traced = PyTensorFrontend().trace(target, Options(), cell)
+    # 400 nodes as written: rewriting would wait, but the record is there.
+    assert "optimized" in traced.bundle.views and traced.later["gradient"].task == "differentiating"
+    assert reruns == []
+    optimized = traced.bundle.views["optimized"]
+    fn = changed["f"]
+    assert Counter(n.op for n in top_ops(optimized)) == Counter(
+        str(n.op) for n in fn.maker.fgraph.apply_nodes
+    )
+    assert {r.view for r in traced.bundle.rewrites} == {"optimized"}
+    assert "FusionOptimizer" in [r.name for r in traced.bundle.rewrites]
+
+
+def test_observing_leaves_the_compiled_function_as_pytensor_makes_it() -> None:
+    code = (
+        "x = T.dmatrix('x')\nw = shared(np.ones((2, 2)), name='w')\n"
+        "s = 1 / (1 + T.exp(-(x @ w)))\n"
+        "f = function([x], [s, T.grad(s.sum(), x)], updates={w: w * 0.5})\n"
+    )
+    plain, _ = run_cell(code, observe=False)
+    seen, _ = run_cell(code)
+    text = [pytensor.dprint(ns["f"], file="str", print_type=True) for ns in (plain, seen)]
+    assert text[0] == text[1]
+    value = np.array([[0.0, 1.0], [-1.0, -2.0]])
+    for a, b in zip(plain["f"](value), seen["f"](value), strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert [type(f.maker.linker).__name__ for f in (plain["f"], seen["f"])] == ["NumbaLinker"] * 2
+
+
+def test_observing_restores_every_hook() -> None:
+    from pytensor.compile.executor import Function
+    from pytensor.compile.maker import FunctionMaker
+
+    hooks = (FunctionMaker.__dict__["prepare_fgraph"], Function.__call__)
+    with pytest.raises(ZeroDivisionError), PyTensorFrontend().observe():
+        assert FunctionMaker.__dict__["prepare_fgraph"] is not hooks[0]
+        assert Function.__call__ is not hooks[1]
+        1 / 0  # noqa: B018
+    assert (FunctionMaker.__dict__["prepare_fgraph"], Function.__call__) == hooks
+
+
+def test_the_cells_last_call_is_recorded() -> None:
+    code = LOGISTIC + "logistic = function([x], s)\nlogistic([[0, 1], [-1, -2]])\n"
+    changed, cell = run_cell(code)
+    [target] = PyTensorFrontend().targets(changed, cell)
+    assert target.args == ([[0, 1], [-1, -2]],) and target.kwargs == {}
+    traced = PyTensorFrontend().trace(target, Options(), cell)
+    assert (
+        "checked against pytensor.grad at the cell's inputs"
+        in traced.bundle.views["gradient"].notes
+    )
+
+
+# -- one target per graph --------------------------------------------------------
+
+
+def test_a_named_intermediate_is_drawn_inside_its_graph() -> None:
+    changed, cell = run_cell("x = T.dvector('x')\na = x + 1\nb = a * 2\n")
+    targets = PyTensorFrontend().targets(changed, cell)
+    assert [t.name for t in targets] == ["b"]
+    original = built(targets[0], Options(), cell).views["original"]
+    [add] = [n for n in original.nodes if n.name == "a"]
+    assert (add.kind, add.label) == ("op", "add")
+    assert [e.label for e in original.edges if e.src == add.id] == ["a: float64 (?,)"]
+
+
+def test_a_function_claims_the_intermediates_it_computes() -> None:
+    code = "x = T.dvector('x')\na = T.exp(x)\nb = a.sum()\nf = function([x], b)\n"
+    changed, cell = run_cell(code)
+    [target] = PyTensorFrontend().targets(changed, cell)
+    assert (target.name, target.aliases) == ("f", ["b"])
+    original = built(target, Options(), cell).views["original"]
+    assert sorted(n.name for n in original.nodes if n.kind == "op" and n.name) == ["a", "b"]
+
+
+# -- every kind of variable ---------------------------------------------------------
+
+TYPES = {
+    "uniform": "u = T.random.uniform(size=(3,))\n",
+    "shared_rng": "rng = T.random.shared_rng(seed=1)\n"
+    "next_rng, draw = rng.normal(0, 1, size=(2,))\n",
+    "stream": "import warnings\nwarnings.simplefilter('ignore')\n"
+    "srng = T.random.utils.RandomStream(1)\nmu = T.dscalar('mu')\nd = srng.normal(mu, 1)\n",
+    "function_of_draw": "u = T.random.uniform(size=(3,))\nf = function([], u)\n",
+    "sparse": "import pytensor.sparse as sp\nm = sp.csr_matrix('m')\nq = sp.multiply(m, 2.0)\n",
+    "typed_list": "from pytensor.typed_list import TypedListType, append\n"
+    "tl = TypedListType(T.dvector)('tl')\nt2 = append(tl, T.dvector('v'))\n",
+    "slice": "from pytensor.tensor.type_other import make_slice\n"
+    "sl = make_slice(T.iscalar('i'), None, None)\n",
+    # specify_shape takes NoneConst for each unknown dimension.
+    "none": "nd = T.specify_shape(T.dmatrix('v'), (None, 3)) * 2\n",
+    "scalar": "import pytensor.scalar as ps\na = ps.float64('a')\ny = ps.exp(a) + a\n",
+    "xtensor": "import pytensor.xtensor as px\n"
+    "xx = px.xtensor('xx', dims=('a', 'b'), shape=(2, 3))\nxs = (xx + 1).sum('a')\n",
+}
+
+
+# The type each case must show, as PyTensor writes it.
+SHOWN = {
+    "uniform": "RandomGeneratorType",
+    "shared_rng": "RandomGeneratorType",
+    "stream": "RandomGeneratorType",
+    "function_of_draw": "RandomGeneratorType",
+    "sparse": "SparseTensorType{dtype='float64', format='csr', shape=(None, None)}",
+    "typed_list": "TypedList <Vector(float64, shape=(?,))>",
+    "slice": "slice",
+    "none": "NoneTypeT",
+    "scalar": "float64",
+    "xtensor": "XTensorType{dtype='float64', shape=(2, 3), dims=('a', 'b')}",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(TYPES))
+def test_every_kind_of_variable_is_drawn(kind: str) -> None:
+    changed, cell = run_cell(TYPES[kind])
+    targets = PyTensorFrontend().targets(changed, cell)
+    assert targets
+    for target in targets:
+        traced = PyTensorFrontend().trace(target, Options(), cell)
+        traced.build_all()
+        assert traced.errors == {}
+        original = traced.bundle.views["original"]
+        types = {n.attrs.get("type") for n in original.nodes}
+        types |= {e.label.split(": ")[-1].split("] ")[-1] for e in original.edges}
+        assert SHOWN[kind] in types
+        assert traced.bundle.views["optimized"].nodes
+        json.dumps(traced.bundle.to_json())
+
+
+def test_a_random_variable_shows_its_distribution_rng_and_update() -> None:
+    changed, cell = run_cell(TYPES["shared_rng"])
+    [target] = PyTensorFrontend().targets(changed, cell)
+    assert (target.name, target.aliases) == ("next_rng", ["draw"])
+    bundle = built(target, Options(), cell)
+    graph = bundle.views["original"]
+    [normal] = [n for n in top_ops(graph) if "random" in n.tags]
+    assert (normal.label, normal.attrs["distribution"], normal.attrs["rng"]) == (
+        "normal",
+        "normal",
+        "rng",
+    )
+    [rng] = by_kind(graph, "shared")
+    [update] = [n for n in by_kind(graph, "output") if "update" in n.tags]
+    assert (update.label, update.attrs["updates"]) == ("next_rng (update)", rng.id)
+    assert bundle.views["gradient"].notes == [
+        "showing the gradient of draw, the first floating-point output",
+        "draw is not a scalar: showing the gradient of sum(draw)",
+        "no floating-point input to differentiate with respect to",
+    ]
+
+
+def test_a_random_streams_draw_updates_its_generator() -> None:
+    changed, cell = run_cell(TYPES["stream"])
+    [target] = PyTensorFrontend().targets(changed, cell)
+    bundle = built(target, Options(), cell)
+    graph = bundle.views["original"]
+    [update] = [n for n in by_kind(graph, "output") if "update" in n.tags]
+    [rng] = by_kind(graph, "shared")
+    assert update.attrs["updates"] == rng.id
+    [note] = bundle.views["gradient"].notes
+    assert note.startswith("PyTensor cannot differentiate d: ")
+    assert note.endswith("No gradient defined for random variables")
+    assert bundle.views["gradient"].nodes == []
+
+
+# -- rewrites by view and pass ------------------------------------------------------
+
+
+def test_rewrites_are_numbered_per_view_and_name_their_pass() -> None:
+    bundle = build_one(LOGISTIC)
+    for view in ("optimized", "gradient"):
+        steps = [r.step for r in bundle.rewrites if r.view == view]
+        assert steps == list(range(len(steps)))
+    passes = {r.name: r.pass_name for r in bundle.rewrites if r.view == "optimized"}
+    assert passes["local_exp_over_1_plus_exp"] == "stabilize"
+    assert passes["local_neg_to_mul"] == "canonicalize"
+    assert passes["local_mul_specialize"] == "specialize"
+    gradient = {r.name: r.pass_name for r in bundle.rewrites if r.view == "gradient"}
+    assert gradient["FusionOptimizer"] == "fusion"
+
+
+def test_a_grouped_rewrite_is_named_by_the_member_that_fired() -> None:
+    bundle = build_one(LOGISTIC)
+    names = [r.name for r in bundle.rewrites if r.view == "gradient"]
+    assert "local_useless_fill" in names
+    assert "SequentialNodeRewriter" not in names
+
+
+# -- the gradient check -----------------------------------------------------------------
+
+
+def test_a_gradient_is_checked_at_made_up_inputs_without_a_call() -> None:
+    gradient = build_one(LOGISTIC).views["gradient"]
+    assert gradient.notes[-1] == "checked against pytensor.grad at made-up inputs"
+
+
+def test_a_gradient_that_disagrees_is_not_shown() -> None:
+    from pytensor.graph.fg import FunctionGraph
+
+    from tgraph.frontends.pytensor import _check
+    from tgraph.frontends.pytensor_capture import plan
+
+    x = T.dvector("x")
+    target = Target("y", "pytensor", (x**2).sum())
+    wrong = FunctionGraph([x], [x * 3], clone=False)  # d/dx sum(x**2) is 2x
+    problem, checked = _check(wrong, [T.grad((x**2).sum(), x)], plan(target), target)
+    assert problem.startswith("the drawn gradient disagrees with pytensor.grad at made-up inputs")
+    assert checked == ""
+    right = FunctionGraph([x], [x * 2], clone=False)
+    assert _check(right, [T.grad((x**2).sum(), x)], plan(target), target) == (
+        "",
+        "checked against pytensor.grad at made-up inputs",
+    )
