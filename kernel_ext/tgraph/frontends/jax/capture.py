@@ -145,7 +145,9 @@ def _safely(record: Callable[..., None]) -> Callable[..., None]:
 
 
 @_safely
-def _record_jit(frame: FrameType, fun: Any, info: Any, args: Any, kwargs: Any, *_: Any) -> None:
+def _record_jit(
+    frame: FrameType, fun: Any, info: Any, args: Any, kwargs: Any, *_: Any, **__: Any
+) -> None:
     static = set(info.static_argnums)
     names = set(info.static_argnames)
     nested, parent = _nesting(frame, (args, kwargs))
@@ -163,7 +165,9 @@ def _record_jit(frame: FrameType, fun: Any, info: Any, args: Any, kwargs: Any, *
 
 
 @_safely
-def _record_grad(frame: FrameType, fun: Any, argnums: Any, args: Any, kwargs: Any, *_: Any) -> None:
+def _record_grad(
+    frame: FrameType, fun: Any, argnums: Any, args: Any, kwargs: Any, *_: Any, **__: Any
+) -> None:
     local = frame.f_locals
     name = frame.f_code.co_name
     api = "inner"
@@ -184,7 +188,7 @@ def _record_grad(frame: FrameType, fun: Any, argnums: Any, args: Any, kwargs: An
 
 
 @_safely
-def _record_vjp(frame: FrameType, fun: Any, primals: Any, *_: Any) -> None:
+def _record_vjp(frame: FrameType, fun: Any, primals: Any, *_: Any, **__: Any) -> None:
     args = primals.unflatten() if hasattr(primals, "unflatten") else primals
     nested, parent = _nesting(frame, args)
     LOG.record(Call("vjp", fun, specs(tuple(args)), {}, {}, nested, parent))

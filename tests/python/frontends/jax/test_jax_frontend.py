@@ -1,9 +1,7 @@
-"""The JAX frontend on real JAX functions, run as if they were notebook cells."""
+"""The JAX frontend's views of real JAX functions, run as if they were notebook cells."""
 
 from __future__ import annotations
 
-import itertools
-import linecache
 import os
 import subprocess
 import sys
@@ -13,54 +11,9 @@ from typing import Any
 
 import jax
 import pytest
+from jax_cells import build, build_one, line_of, run_cell, targets
 
-from tgraph.frontends import CellInfo, Options, Target, TraceError
-from tgraph.frontends.jax import JaxFrontend
-from tgraph.graph import GraphBundle
-
-_COUNTER = itertools.count()
-
-
-def run_cell(
-    src: str, observe: bool = True, namespace: dict[str, Any] | None = None
-) -> tuple[dict[str, Any], CellInfo]:
-    """Run ``src`` the way IPython runs a cell: own file name, in linecache."""
-    src = textwrap.dedent(src)
-    filename = f"<tgraph-test-cell-{next(_COUNTER)}>"
-    linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
-    namespace = {} if namespace is None else namespace
-    code = compile(src, filename, "exec")
-    if observe:
-        with JaxFrontend().observe():
-            exec(code, namespace)
-    else:
-        exec(code, namespace)
-    return namespace, CellInfo(code=src, filename=filename)
-
-
-def targets(ns: dict[str, Any], cell: CellInfo) -> list[Target]:
-    changed = {k: v for k, v in ns.items() if not k.startswith("__")}
-    return JaxFrontend().targets(changed, cell)
-
-
-def build_one(src: str, name: str, **options: Any) -> tuple[GraphBundle, CellInfo]:
-    ns, cell = run_cell(src)
-    found = {t.name: t for t in targets(ns, cell)}
-    assert name in found, f"{name} not among targets {list(found)}"
-    return build(found[name], Options(**options), cell), cell
-
-
-def build(target: Target, options: Options, cell: CellInfo) -> GraphBundle:
-    """Every view, as the widget would get them one by one."""
-    traced = JaxFrontend().trace(target, options, cell)
-    traced.build_all()
-    assert not traced.errors, traced.errors
-    return traced.bundle
-
-
-def line_of(cell: CellInfo, text: str) -> int:
-    return next(i for i, line in enumerate(cell.code.splitlines(), 1) if text in line)
-
+from tgraph.frontends import Options, Target, TraceError
 
 LOGISTIC = """
 import jax
