@@ -134,6 +134,14 @@ class Inputs:
     size: int | None = None
 
 
+def _as_passed(var: Any, value: Any) -> Any:
+    """The value as the function receives it (a nested list becomes its array)."""
+    try:
+        return var.type.filter(value, allow_downcast=True)
+    except Exception:  # the call itself will say what is wrong
+        return value
+
+
 def inputs_for(explicit: list[Any], target: Target, size: int) -> Inputs:
     """The cell's own arguments when known, else made-up ones; cached on ``target``."""
     cached = target.inputs
@@ -149,8 +157,10 @@ def inputs_for(explicit: list[Any], target: Target, size: int) -> Inputs:
             if called
             else "timed with the arguments given"
         )
-        texts = [value_text(n, v) for n, v in zip(names, args, strict=False)]
-        texts += [value_text(k, v) for k, v in kwargs.items()]
+        by_name = {getattr(v, "name", None): v for v in explicit}
+        pairs = zip(names, explicit, args, strict=False)
+        texts = [value_text(n, _as_passed(var, a)) for n, var, a in pairs]
+        texts += [value_text(k, _as_passed(by_name.get(k), v)) for k, v in kwargs.items()]
     else:
         rng = np.random.default_rng(0)
         args, kwargs = [made_input(v, size, rng) for v in explicit], {}
