@@ -183,6 +183,7 @@ export function render({ model, el: host }: { model: IWidgetModel; el: HTMLEleme
       panel.replaceChildren(graphView(name).element);
       syncGraphs();
     }
+    syncTicker();
   };
 
   const activate = (name: string) => {
@@ -209,6 +210,16 @@ export function render({ model, el: host }: { model: IWidgetModel; el: HTMLEleme
     const now = Date.now() / 1000;
     for (const pv of waiting.values()) {
       pv.update(now);
+    }
+  };
+
+  /** A clock runs while some pending view is drawn, and only then. */
+  const syncTicker = () => {
+    if (waiting.size && ticker === null) {
+      ticker = setInterval(tick, TICK_MS);
+    } else if (!waiting.size && ticker !== null) {
+      clearInterval(ticker);
+      ticker = null;
     }
   };
 
@@ -244,12 +255,7 @@ export function render({ model, el: host }: { model: IWidgetModel; el: HTMLEleme
       panels.append(panel); // in tab order
     }
     activate(active);
-    if (waiting.size && ticker === null) {
-      ticker = setInterval(tick, TICK_MS);
-    } else if (!waiting.size && ticker !== null) {
-      clearInterval(ticker);
-      ticker = null;
-    }
+    syncTicker();
   };
 
   const onStatus = () => {

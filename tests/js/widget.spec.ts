@@ -1,168 +1,348 @@
-import widget, {
-  ProfileJSON,
-  WidgetModel,
-  heatColour,
-  profileTargets
-} from '../../labextension/src/widget';
-import { TimingRow } from '../../labextension/src/timingview';
-import { SVG_COLLAPSED, SVG_EXPANDED, bundle, graph, node } from './fixtures';
+import { WidgetRequest } from '../../labextension/src/messages';
+import { heatColour } from '../../labextension/src/profileview';
+import widget, { IWidgetModel } from '../../labextension/src/widget';
+import {
+  NO_GPU,
+  SVG_COLLAPSED,
+  SVG_EXPANDED,
+  bundle,
+  devices,
+  offers,
+  timingRow
+} from './fixtures';
 
-/** anywidget's model contract, kept in memory: get/set/save_changes/on/off. */
-class MemoryModel implements WidgetModel {
+/** anywidget's model contract, kept in memory: get/set/save_changes/on/off/send. */
+class MemoryModel implements IWidgetModel {
   saved = 0;
-  sent: Record<string, unknown>[] = [];
-  private values: Record<string, unknown>;
-  private handlers: Record<string, Set<() => void>> = {};
+  sent: WidgetRequest[] = [];
 
-  constructor(values: Record<string, unknown>) {
-    this.values = values;
-  }
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  get(name: string): any {
-    return this.values[name];
+  constructor(private _values: Record<string, unknown>) {}
+
+  get(name: string): unknown {
+    return this._values[name];
   }
   set(name: string, value: unknown) {
-    this.values[name] = value;
-    this.handlers[`change:${name}`]?.forEach(h => h());
+    this._values[name] = value;
+    this._handlers[`change:${name}`]?.forEach(h => h());
+  }
+  /** Several traits in one kernel message: all set first, then each change fires. */
+  update(values: Record<string, unknown>) {
+    Object.assign(this._values, values);
+    for (const name of Object.keys(values)) {
+      this._handlers[`change:${name}`]?.forEach(h => h());
+    }
   }
   save_changes() {
     this.saved += 1;
   }
   on(event: string, cb: () => void) {
-    (this.handlers[event] ??= new Set()).add(cb);
+    (this._handlers[event] ??= new Set()).add(cb);
   }
   off(event: string, cb: () => void) {
-    this.handlers[event]?.delete(cb);
+    this._handlers[event]?.delete(cb);
   }
-  send(content: Record<string, unknown>) {
+  send(content: WidgetRequest) {
     this.sent.push(content);
   }
   listeners() {
-    return Object.values(this.handlers).reduce((n, s) => n + s.size, 0);
+    return Object.values(this._handlers).reduce((n, s) => n + s.size, 0);
   }
+
+  private _handlers: Record<string, Set<() => void>> = {};
 }
 
-const NO_GPU =
-  "Unknown backend: 'gpu' requested, but no platforms that are instances of gpu are present.";
-
-const DEVICES = {
-  devices: [{ name: 'cpu:0', kind: 'cpu', description: 'TFRT_CPU_0' }],
-  gpu: { available: false, reason: NO_GPU },
-  backends: [
-    { name: 'numba', available: true, reason: '' },
-    { name: 'cvm', available: true, reason: '' },
-    { name: 'jax', available: true, reason: '' }
-  ]
-};
-
-function timingRow(over: Partial<TimingRow> = {}): TimingRow {
-  return {
-    device: 'cpu:0',
-    backend: 'numba',
-    compile_s: 0.4,
-    first_call_s: 0.9,
-    median_s: 1e-5,
-    iqr_s: 1e-7,
-    calls: 5000,
-    samples: [1e-5, 1.1e-5],
-    signature: 'x: float64[100]',
-    ...over
-  };
-}
-
-const PROFILE: ProfileJSON = {
+const PROFILE = {
+  target: 'f',
+  framework: 'pytensor',
   backend: 'cvm',
   timed_backend: 'numba',
   device: 'cpu:0',
+  view: 'optimized',
   calls: 200,
   total_s: 2e-5,
   top: [
-    { key: 'Elemwise{exp}', label: 'Exp', seconds: 1.5e-5, fraction: 0.75, count: 1 },
-    { key: 'Elemwise{mul}', label: 'Mul', seconds: 5e-6, fraction: 0.25, count: 1 }
+    { key: 'exp', label: 'Exp', seconds: 1.5e-5, fraction: 0.75, count: 1 },
+    { key: 'mul', label: 'Mul', seconds: 5e-6, fraction: 0.25, count: 1 }
   ],
-  colours: { 'Elemwise{exp}': 0.75, 'Elemwise{mul}': 0.25 },
+  colours: { exp: 0.75, mul: 0.25 },
   notes: ['per-node times come from the C VM']
 };
 
-function setup(extra: Record<string, unknown> = {}) {
-  const svg = {
-    original: SVG_COLLAPSED,
-    optimized: SVG_COLLAPSED,
-    gradient: SVG_COLLAPSED,
-    extra_view: ''
-  };
-  const model = new MemoryModel({
+function traits(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
     bundle: bundle(),
-    svg,
+    offers: offers(),
+    svg: {
+      original: SVG_COLLAPSED,
+      optimized: SVG_COLLAPSED,
+      gradient: SVG_COLLAPSED,
+      extra_view: ''
+    },
     layouts: { extra_view: { error: 'Extra view: too big' } },
     expanded: { original: [], optimized: [], gradient: [], extra_view: [] },
+    pending: {},
     status: 'laid out by Graphviz (wasm) in 0.01 s',
     error: '',
-    devices: DEVICES,
+    devices: devices(),
     timings: [],
     busy: false,
     timing_error: '',
     profile: {},
+    autorun: false,
+    ...extra
+  };
+}
+
+/** The kernel's state while optimized and gradient are still being built. */
+function lazy(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const b = bundle();
+  delete b.views.optimized;
+  delete b.views.gradient;
+  return traits({
+    bundle: b,
+    svg: { original: SVG_COLLAPSED, extra_view: '' },
+    pending: {
+      optimized: { task: 'rewriting', started: 1000 },
+      gradient: { task: 'taking the gradient', started: null }
+    },
     ...extra
   });
+}
+
+function show(model: MemoryModel) {
   const el = document.createElement('div');
   document.body.append(el);
   const cleanup = widget.render({ model, el });
-  return { model, el, cleanup };
+  return { el, cleanup };
+}
+
+function setup(extra: Record<string, unknown> = {}) {
+  const model = new MemoryModel(traits(extra));
+  return { model, ...show(model) };
 }
 
 const tab = (el: Element, view: string) =>
-  el.querySelector<HTMLButtonElement>(`.tg-tab[data-view=${view}]`)!;
+  el.querySelector<HTMLButtonElement>(`.tg-tab[data-view="${view}"]`)!;
 const panel = (el: Element, view: string) =>
-  el.querySelector<HTMLElement>(`.tg-panel[data-view=${view}]`)!;
+  el.querySelector<HTMLElement>(`.tg-panel[data-view="${view}"]`)!;
+const tabNames = (el: Element) =>
+  Array.from(el.querySelectorAll<HTMLElement>('.tg-tab')).map(t => [t.dataset.view, t.textContent]);
 
-afterEach(() => document.body.replaceChildren());
-
-it('shows tabs for every view, rewrites and text, original first', () => {
-  const { el } = setup();
-  const views = Array.from(el.querySelectorAll<HTMLElement>('.tg-tab')).map(t => t.dataset.view);
-  expect(views).toEqual(['original', 'optimized', 'gradient', 'extra_view', 'rewrites', 'text']);
-  expect(tab(el, 'rewrites').textContent).toBe('Rewrites (2)');
-  expect(tab(el, 'original').getAttribute('aria-selected')).toBe('true');
-  expect(panel(el, 'original').querySelectorAll('.tg-graph svg g.node')).toHaveLength(4);
-  expect(panel(el, 'optimized').hidden).toBe(true);
-  expect(el.querySelector('.tg-notes')!.textContent).toContain('non-scalar output');
-  expect(el.querySelector('.tg-status')!.textContent).toContain('wasm');
-  expect(el.querySelector('style')!.textContent).toContain('.tg-root');
+afterEach(() => {
+  document.body.replaceChildren();
+  jest.useRealTimers();
 });
 
-it('switches tabs and shows a view without a picture with its reason', () => {
-  const { el } = setup();
-  tab(el, 'extra_view').click();
-  expect(panel(el, 'extra_view').hidden).toBe(false);
-  expect(panel(el, 'original').hidden).toBe(true);
-  expect(panel(el, 'extra_view').querySelector('.tg-empty')!.textContent).toBe(
-    'Extra view: too big'
-  );
-  tab(el, 'text').click();
-  expect(el.querySelector('.tg-text pre')!.textContent).toBe('module @jit_f { <tensor> }');
+describe('tabs', () => {
+  it('are the offered views in order, then rewrites and each text', () => {
+    const { el } = setup();
+    expect(tabNames(el)).toEqual([
+      ['original', 'Original'],
+      ['optimized', 'Optimized'],
+      ['gradient', 'Gradient'],
+      ['extra_view', 'Extra view'],
+      ['rewrites', 'Rewrites (4)'],
+      ['text:stablehlo', 'StableHLO']
+    ]);
+    expect(tab(el, 'original').getAttribute('aria-selected')).toBe('true');
+    expect(panel(el, 'original').querySelectorAll('.tg-graph svg g.node')).toHaveLength(4);
+    expect(panel(el, 'optimized').hidden).toBe(true);
+    expect(el.querySelector('.tg-notes')!.textContent).toContain('non-scalar output');
+    expect(el.querySelector('.tg-status')!.textContent).toContain('wasm');
+    // the CSS comes once per widget class through anywidget's _css
+    expect(el.querySelector('style')).toBeNull();
+  });
+
+  it('follow the offers, not the bundle or its framework', () => {
+    const { el } = setup({
+      bundle: { ...bundle(), framework: 'tinyexpr' },
+      offers: offers({
+        views: [
+          { name: 'gradient', title: 'd/dx' },
+          { name: 'original', title: 'As written' }
+        ],
+        rewrites: false,
+        texts: []
+      })
+    });
+    expect(tabNames(el)).toEqual([
+      ['gradient', 'd/dx'],
+      ['original', 'As written']
+    ]);
+    expect(panel(el, 'gradient').querySelectorAll('.tg-graph svg g.node')).toHaveLength(4);
+  });
+
+  it('show a view without a picture with its reason, and a text dump as text', () => {
+    const { el } = setup();
+    tab(el, 'extra_view').click();
+    expect(panel(el, 'extra_view').hidden).toBe(false);
+    expect(panel(el, 'original').hidden).toBe(true);
+    expect(panel(el, 'extra_view').querySelector('.tg-empty')!.textContent).toBe(
+      'Extra view: too big'
+    );
+    tab(el, 'text:stablehlo').click();
+    expect(el.querySelector('.tg-text pre')!.textContent).toBe('module @jit_f { <tensor> }');
+  });
 });
 
-it('lists rewrites with noise folded behind a toggle', () => {
-  const { el } = setup();
-  tab(el, 'rewrites').click();
-  const names = () => Array.from(el.querySelectorAll('.tg-rewrite-name')).map(n => n.textContent);
-  expect(names()).toEqual(['local_log1p', 'local_mul_canonizer']);
-  expect(el.querySelector('.tg-rewrites img')).toBeNull();
-  const toggle = el.querySelector<HTMLButtonElement>('.tg-noise-toggle')!;
-  expect(toggle.textContent).toBe('show 2 bookkeeping rewrites');
-  toggle.click();
-  expect(names()).toEqual(['local_log1p', 'MergeOptimizer', 'local_mul_canonizer', 'merge']);
-  expect(el.querySelector('.tg-noise-toggle')!.textContent).toBe('hide 2 bookkeeping rewrites');
+describe('rewrites', () => {
+  it('are grouped by view, counted when bookkeeping, and show created nodes', () => {
+    const { el } = setup();
+    tab(el, 'rewrites').click();
+    const groups = Array.from(el.querySelectorAll<HTMLElement>('ol.tg-rewrites')).map(l => [
+      l.dataset.view,
+      Array.from(l.querySelectorAll('li')).map(li => li.value)
+    ]);
+    expect(groups).toEqual([
+      ['optimized', [1, 2]],
+      ['gradient', [1, 2]]
+    ]);
+    expect(el.querySelector('.tg-noise-count')!.textContent).toBe(
+      '2 bookkeeping rewrites (merge, constant folding) not listed'
+    );
+    el.querySelector<HTMLButtonElement>('.tg-show-created')!.click();
+    expect(tab(el, 'optimized').getAttribute('aria-selected')).toBe('true');
+    // "exp" sits inside the collapsed Composite, which lights up instead
+    expect(panel(el, 'optimized').querySelector('g.tg-flash')!.id).toBe('tg-comp');
+  });
+
+  it('are all listed when the graph offers the bookkeeping ones', () => {
+    const { el } = setup({ offers: offers({ show_noise: true }) });
+    expect(tab(el, 'rewrites').textContent).toBe('Rewrites (6)');
+    tab(el, 'rewrites').click();
+    expect(el.querySelectorAll('li.tg-rewrite.tg-noise')).toHaveLength(2);
+    expect(el.querySelector('.tg-noise-count')).toBeNull();
+  });
 });
 
-it('shows the nodes a rewrite created in the optimized view', () => {
-  const { el } = setup();
-  tab(el, 'rewrites').click();
-  el.querySelector<HTMLButtonElement>('.tg-show-created')!.click();
-  expect(tab(el, 'optimized').getAttribute('aria-selected')).toBe('true');
-  // "exp" sits inside the collapsed Composite, which lights up instead
-  expect(panel(el, 'optimized').querySelector('g.tg-flash')!.id).toBe('tg-comp');
+describe('pending views', () => {
+  it('show their task and the time the kernel has spent, live', () => {
+    jest.useFakeTimers({ now: 1_003_200 });
+    const { el } = setup(lazy());
+    expect(tab(el, 'optimized').classList).toContain('tg-tab-pending');
+    expect(tab(el, 'original').classList).not.toContain('tg-tab-pending');
+    tab(el, 'optimized').click();
+    const text = () => panel(el, 'optimized').querySelector('.tg-pending-text')!.textContent;
+    expect(text()).toBe('rewriting… 3.2 s');
+    jest.advanceTimersByTime(1000);
+    expect(text()).toBe('rewriting… 4.2 s');
+    tab(el, 'gradient').click();
+    expect(panel(el, 'gradient').textContent).toBe(
+      'taking the gradient: waiting for the kernel (cells run first)'
+    );
+  });
+
+  it('turn into the graph when the kernel has built them', () => {
+    jest.useFakeTimers({ now: 1_003_200 });
+    const model = new MemoryModel(lazy());
+    const { el } = show(model);
+    tab(el, 'optimized').click();
+    tab(el, 'rewrites').click();
+    expect(el.querySelector('.tg-rewrites-view')!.textContent).toContain(
+      'The rewrites of Optimized come when it is built.'
+    );
+    tab(el, 'optimized').click();
+    const b = bundle();
+    delete b.views.gradient;
+    model.update({
+      bundle: b,
+      svg: { original: SVG_COLLAPSED, optimized: SVG_COLLAPSED, extra_view: '' },
+      pending: { gradient: { task: 'taking the gradient', started: 1003 } }
+    });
+    expect(tab(el, 'optimized').classList).not.toContain('tg-tab-pending');
+    expect(tab(el, 'optimized').getAttribute('aria-selected')).toBe('true');
+    expect(panel(el, 'optimized').querySelector('.tg-pending')).toBeNull();
+    expect(panel(el, 'optimized').querySelectorAll('.tg-graph svg g.node')).toHaveLength(4);
+    tab(el, 'gradient').click();
+    expect(panel(el, 'gradient').textContent).toBe('taking the gradient… 0.2 s');
+    tab(el, 'rewrites').click();
+    expect(el.querySelector('.tg-rewrites-view')!.textContent).not.toContain(
+      'The rewrites of Optimized'
+    );
+  });
+
+  it('are asked for once per model, however often it is shown', () => {
+    const model = new MemoryModel(lazy());
+    const first = show(model);
+    expect(model.sent).toEqual([
+      { type: 'view', view: 'optimized' },
+      { type: 'view', view: 'gradient' }
+    ]);
+    tab(first.el, 'optimized').click();
+    show(model); // a second view of the same output
+    expect(model.sent).toHaveLength(2);
+    const other = new MemoryModel(lazy());
+    show(other);
+    expect(other.sent).toHaveLength(2);
+  });
+
+  it('are asked for when their tab opens if they came after the first render', () => {
+    const model = new MemoryModel(traits());
+    const { el } = show(model);
+    expect(model.sent).toEqual([]);
+    model.update({ pending: { extra_view: { task: 'laying out', started: null } } });
+    expect(model.sent).toEqual([]);
+    tab(el, 'extra_view').click();
+    tab(el, 'original').click();
+    tab(el, 'extra_view').click();
+    expect(model.sent).toEqual([{ type: 'view', view: 'extra_view' }]);
+  });
+});
+
+describe('automatic timing', () => {
+  it('asks for devices at once and times once the pending views have come', () => {
+    const model = new MemoryModel(lazy({ autorun: true, devices: {} }));
+    const { el } = show(model);
+    expect(model.sent.filter(m => m.type !== 'view')).toEqual([{ type: 'devices' }]);
+    const gpu = el.querySelector<HTMLButtonElement>('.tg-device[data-device=gpu]')!;
+    expect(gpu.disabled).toBe(true);
+    expect(el.querySelector('.tg-timing-looking')!.textContent).toBe('looking for devices…');
+    model.update({ pending: { gradient: { task: 'taking the gradient', started: 5 } } });
+    expect(model.sent.filter(m => m.type === 'time')).toEqual([]);
+    model.update({ pending: {}, devices: devices() });
+    expect(model.sent.filter(m => m.type === 'time')).toEqual([
+      { type: 'time', device: 'cpu', backend: null, size: null }
+    ]);
+    expect(el.querySelector<HTMLButtonElement>('.tg-device[data-device=cpu]')!.disabled).toBe(
+      false
+    );
+    show(model);
+    model.update({ pending: {} });
+    expect(model.sent.filter(m => m.type !== 'view')).toHaveLength(2);
+  });
+
+  it('times at once when nothing is pending', () => {
+    const model = new MemoryModel(traits({ autorun: true }));
+    show(model);
+    expect(model.sent).toEqual([{ type: 'time', device: 'cpu', backend: null, size: null }]);
+  });
+
+  it('is stopped by one button before it is sent', () => {
+    const model = new MemoryModel(lazy({ autorun: true, devices: {} }));
+    const { el } = show(model);
+    const stop = el.querySelector<HTMLButtonElement>('.tg-timing-stop')!;
+    expect(stop.hidden).toBe(false);
+    stop.click();
+    expect(stop.hidden).toBe(true);
+    model.update({ pending: {} });
+    expect(model.sent.filter(m => m.type === 'time')).toEqual([]);
+    // Run still times by hand
+    el.querySelector<HTMLButtonElement>('.tg-run')!.click();
+    expect(model.sent.filter(m => m.type === 'time')).toHaveLength(1);
+  });
+
+  it('does nothing by itself without autorun, or when already timed', () => {
+    const off = new MemoryModel(lazy({ devices: {} }));
+    const { el } = show(off);
+    off.update({ pending: {} });
+    expect(off.sent.filter(m => m.type !== 'view')).toEqual([]);
+    expect(el.querySelector('.tg-timing-looking')!.textContent).toBe(
+      'devices are found on the first run'
+    );
+    const timed = new MemoryModel(traits({ autorun: true, timings: [timingRow()] }));
+    show(timed);
+    expect(timed.sent).toEqual([]);
+  });
 });
 
 it('expands through the synced trait and shows the new picture', () => {
@@ -170,41 +350,46 @@ it('expands through the synced trait and shows the new picture', () => {
   el.querySelector<SVGElement>('.tg-panel[data-view=original] #tg-comp text')!.dispatchEvent(
     new MouseEvent('click', { bubbles: true })
   );
-  expect(model.get('expanded').original).toEqual(['comp']);
-  expect(model.get('expanded').optimized).toEqual([]);
+  expect((model.get('expanded') as Record<string, string[]>).original).toEqual(['comp']);
+  expect((model.get('expanded') as Record<string, string[]>).optimized).toEqual([]);
   expect(model.saved).toBe(1);
   expect(el.querySelector('.tg-status')!.textContent).toBe('laying out…');
-  model.set('svg', { ...model.get('svg'), original: SVG_EXPANDED });
+  model.set('svg', { ...(model.get('svg') as object), original: SVG_EXPANDED });
   expect(panel(el, 'original').querySelector('#tg-add')).not.toBeNull();
   expect(el.querySelector('.tg-status')!.textContent).toContain('wasm');
   model.set('status', 'laid out again');
   expect(el.querySelector('.tg-status')!.textContent).toBe('laid out again');
 });
 
-it('shows layout errors and removes its listeners on cleanup', () => {
-  const { el, model, cleanup } = setup();
+it('shows layout errors and removes its listeners and timers on cleanup', () => {
+  jest.useFakeTimers();
+  const model = new MemoryModel(lazy());
+  const { el, cleanup } = show(model);
   expect(el.querySelector<HTMLElement>('.tg-error')!.hidden).toBe(true);
   model.set('error', 'Original: 900 nodes would be visible');
   expect(el.querySelector<HTMLElement>('.tg-error')!.hidden).toBe(false);
+  tab(el, 'optimized').click();
+  expect(jest.getTimerCount()).toBe(1);
   cleanup();
   expect(model.listeners()).toBe(0);
+  expect(jest.getTimerCount()).toBe(0);
 });
 
 describe('timing panel', () => {
   const section = (el: Element) => el.querySelector<HTMLElement>('.tg-timing-section')!;
 
-  it('shows the devices, with the GPU disabled and JAX’s reason', () => {
-    const { el } = setup();
+  it('shows the devices, with the GPU disabled and the kernel’s reason', () => {
+    const { el } = setup({ offers: offers({ backend_label: 'mode' }) });
     expect(section(el).hidden).toBe(false);
-    expect(section(el).querySelector('.tg-timing')).not.toBeNull();
     const gpu = el.querySelector<HTMLButtonElement>('.tg-device[data-device=gpu]')!;
     expect(gpu.disabled).toBe(true);
     expect(gpu.title).toBe(`no GPU: ${NO_GPU}`);
     expect(el.querySelector<HTMLElement>('.tg-timing-backend')!.hidden).toBe(false);
+    expect(el.querySelectorAll('.tg-timing-table th')[1].textContent).toBe('mode');
   });
 
-  it('is hidden when the kernel cannot time this target', () => {
-    const { el } = setup({ devices: {} });
+  it('is hidden when the graph offers no timing', () => {
+    const { el } = setup({ offers: offers({ timing: false }) });
     expect(section(el).hidden).toBe(true);
   });
 
@@ -212,7 +397,10 @@ describe('timing panel', () => {
     const { el, model } = setup();
     el.querySelector<HTMLInputElement>('.tg-size')!.value = '500';
     el.querySelector<HTMLButtonElement>('.tg-run')!.click();
-    expect(model.sent).toEqual([{ type: 'time', device: 'cpu', backend: null, size: 500 }]);
+    expect(model.sent).toEqual([
+      { type: 'devices' },
+      { type: 'time', device: 'cpu', backend: null, size: 500 }
+    ]);
     expect(el.querySelector<HTMLButtonElement>('.tg-run')!.disabled).toBe(true);
     model.set('busy', true);
     model.set('timings', [timingRow(), timingRow({ backend: 'cvm', median_s: 2e-5 })]);
@@ -235,10 +423,13 @@ describe('timing panel', () => {
     expect(message.querySelector('b')).toBeNull();
   });
 
-  it('colours the optimized view by the profile and lists the top ops', () => {
+  it('colours the profiled view by node id and lists the top nodes', () => {
     const { el, model } = setup();
     el.querySelector<HTMLButtonElement>('.tg-profile-run')!.click();
-    expect(model.sent).toEqual([{ type: 'profile', device: 'cpu', backend: null, size: null }]);
+    expect(model.sent).toEqual([
+      { type: 'devices' },
+      { type: 'profile', device: 'cpu', backend: null, size: null }
+    ]);
     model.set('profile', PROFILE);
     tab(el, 'optimized').click();
     const opt = panel(el, 'optimized');
@@ -248,7 +439,8 @@ describe('timing panel', () => {
       ['tg-mul', '25.0'],
       ['tg-comp', '75.0']
     ]);
-    expect(heated[1].getAttribute('style')).toBe(`--tg-heat: ${heatColour(1)}`);
+    expect(heated[1].getAttribute('style')).toBe('--tg-heat: hsl(0, 95%, 58%)');
+    expect(heated[0].getAttribute('style')).toBe('--tg-heat: hsl(33, 95%, 78%)');
     expect(panel(el, 'original').querySelector('g.tg-heat')).toBeNull();
     const rows = el.querySelectorAll<HTMLElement>('.tg-profile-table tbody tr');
     expect(Array.from(rows[0].querySelectorAll('td')).map(td => td.textContent)).toEqual([
@@ -256,33 +448,27 @@ describe('timing panel', () => {
       '15.0 µs',
       '75.0 %'
     ]);
-    expect(el.querySelector('.tg-profile-note')!.textContent).toContain(
-      'per-node times from cvm, not numba as timed'
+    expect(el.querySelector('.tg-profile-note')!.textContent).toBe(
+      'per-node times from cvm, not numba as timed on cpu:0: 20.0 µs per call, 200 calls; ' +
+        'per-node times come from the C VM'
     );
+    tab(el, 'original').click();
     rows[1].click();
+    expect(tab(el, 'optimized').getAttribute('aria-selected')).toBe('true');
     expect(opt.querySelector('g.tg-flash')!.id).toBe('tg-mul');
     // expanding lays out again: the new picture is coloured too
-    model.set('svg', { ...model.get('svg'), optimized: SVG_EXPANDED });
+    model.set('svg', { ...(model.get('svg') as object), optimized: SVG_EXPANDED });
     expect(opt.querySelector('#tg-exp')!.classList).toContain('tg-heat');
     model.set('profile', {});
     expect(opt.querySelector('g.tg-heat')).toBeNull();
   });
 });
 
-describe('profile keys', () => {
-  it('are op texts for PyTensor, HLO names and fusions for JAX', () => {
-    const g = graph();
-    expect(profileTargets(g, 'pytensor').get('Elemwise{exp}')).toEqual(['exp']);
-    g.nodes.push(node('n1', { name: 'add.3', op: 'add' }));
-    g.subgraphs.push({
-      id: 'f1',
-      label: 'loop_add_fusion',
-      kind: 'fusion',
-      parent: null
-    });
-    const jax = profileTargets(g, 'jax');
-    expect(jax.get('add.3')).toEqual(['n1']);
-    expect(jax.get('loop_add_fusion')).toEqual(['f1']);
-    expect(jax.has('Elemwise{exp}')).toBe(false);
+describe('heat colours', () => {
+  it('run from pale yellow to red and clamp outside 0..1', () => {
+    expect(heatColour(0)).toBe('hsl(50, 95%, 88%)');
+    expect(heatColour(1)).toBe('hsl(0, 95%, 58%)');
+    expect(heatColour(0.5)).toBe('hsl(25, 95%, 73%)');
+    expect(heatColour(7)).toBe(heatColour(1));
   });
 });
