@@ -239,8 +239,8 @@ def _check(
         for e, g in zip(expected, got, strict=True)
     )
     if not agree:
-        shown = ", ".join(np.array2string(g, precision=4, threshold=6) for g in got)
-        wanted = ", ".join(np.array2string(e, precision=4, threshold=6) for e in expected)
+        shown = ", ".join(_shown(g) for g in got)
+        wanted = ", ".join(_shown(e) for e in expected)
         why = f"the drawn gradient gives {shown} where {against} gives {wanted} at {d.at}"
         if refused is not None:
             why = f"{type(refused).__name__}: {first_lines(refused, 2)} ({why})"
@@ -291,3 +291,11 @@ def cost_note(cost: dict[str, float], memory: dict[str, int]) -> str:
     sizes = [f"{k} {memory[k]:,} B" for k in ("argument", "output", "temp", "peak") if k in memory]
     text = "XLA cost analysis: " + (", ".join(parts) or "none")
     return text + ("; memory: " + ", ".join(sizes) if sizes else "")
+
+
+def _shown(value: np.ndarray) -> str:
+    """A few numbers of ``value``, short: ``[0, 0.8415]``, ``1.087``."""
+    flat = np.ravel(value)
+    items = [f"{x:.4g}" for x in flat[:6]] + (["..."] if flat.size > 6 else [])
+    text = ", ".join(items)
+    return text if np.ndim(value) == 0 else f"[{text}]"
