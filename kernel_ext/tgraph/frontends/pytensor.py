@@ -117,12 +117,11 @@ class PyTensorFrontend:
                 target.args, target.kwargs = recorded
                 target.args_from = "call"
             found[id(value)] = target
-        symbolic = {
-            n: outs
-            for n, v in changed.items()
-            if id(v) not in claimed and (outs := symbolic_outputs(v)) is not None
-            and any(o.owner is not None for o in outs)
-        }  # fmt: skip
+        symbolic: dict[str, list[Variable]] = {}
+        for name, value in changed.items():
+            own = symbolic_outputs(value) if id(value) not in claimed else None
+            if own is not None and any(o.owner is not None for o in own):
+                symbolic[name] = own
         # A value inside another one's graph is drawn there, not on its own.
         feeding = [i for outs in symbolic.values() for o in outs if o.owner for i in o.owner.inputs]
         inner = set(ancestors(feeding)) if feeding else set()
@@ -139,7 +138,7 @@ class PyTensorFrontend:
             if owner is not None and owner in by_owner:
                 # Another output of the same node (a draw and its next RNG state).
                 sibling = by_owner[owner]
-                sibling.obj = [*symbolic_outputs(sibling.obj), outs[0]]
+                sibling.obj = [*(symbolic_outputs(sibling.obj) or []), outs[0]]
                 sibling.aliases.append(name)
                 continue
             target = PyTensorTarget(name, self.framework, value, named=everything)
@@ -282,9 +281,12 @@ def _optimized(
     graph, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
     steps = credit(recorded, ids, "optimized", names, cell, graph)
     compiled = found.compiled
-    rerun = compiled is not None and recorded.fgraph is not compiled
-    if rerun and not equal_computations(
-        recorded.fgraph.outputs, compiled.outputs, recorded.fgraph.inputs, compiled.inputs
+    if (
+        compiled is not None
+        and recorded.fgraph is not compiled
+        and not equal_computations(
+            recorded.fgraph.outputs, compiled.outputs, recorded.fgraph.inputs, compiled.inputs
+        )
     ):
         notes.append(
             "the recorded rewrites end in a different graph than the compiled one: "

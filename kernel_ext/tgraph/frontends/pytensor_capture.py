@@ -104,11 +104,11 @@ def recording_arguments() -> Iterator[None]:
         _ARGS[self.maker.fgraph] = (args, kwargs)
         return original(self, *args, **kwargs)
 
-    Function.__call__ = call  # type: ignore[method-assign]
+    Function.__call__ = call
     try:
         yield
     finally:
-        Function.__call__ = original  # type: ignore[method-assign]
+        Function.__call__ = original
 
 
 def last_arguments(fn: Any) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
@@ -234,8 +234,8 @@ def plan(target: Target) -> Plan:
     found_plan = Plan([i.variable for i in maker.inputs if not i.shared], [], mode)
     found_plan.compiled = maker.fgraph
     found_plan.compiled_mode = maker.mode or mode
-    named = target.named if isinstance(target, PyTensorTarget) else {}
-    found = originals(obj, [v for v in named.values() if isinstance(v, Variable)])
+    known = target.named if isinstance(target, PyTensorTarget) else {}
+    found = originals(obj, [v for v in known.values() if isinstance(v, Variable)])
     matched = [v for v in found if v is not None]
     if len(matched) < len(found) or any(i.update is not None for i in maker.inputs):
         found_plan.notes.append(

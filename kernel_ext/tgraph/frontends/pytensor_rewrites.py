@@ -138,7 +138,7 @@ def _current_pass() -> str:
     Read from the interpreter's frames, so no rewriter object is wrapped or
     changed: the compile stays exactly PyTensor's.
     """
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     outer = None
     while frame is not None:
         if frame.f_code is _SEQUENCE_APPLY:
@@ -380,8 +380,8 @@ def recording_compiles() -> Iterator[None]:
         _COMPILED[fgraph] = recorder.recorded(fgraph)
         return result
 
-    FunctionMaker.prepare_fgraph = staticmethod(recorded_prepare)  # type: ignore[method-assign]
+    FunctionMaker.prepare_fgraph = staticmethod(recorded_prepare)
     try:
         yield
     finally:
-        FunctionMaker.prepare_fgraph = original  # type: ignore[method-assign]
+        FunctionMaker.prepare_fgraph = original
