@@ -115,7 +115,8 @@ def test_sync_builds_every_view_and_times_in_the_cell(kernel: BlockingKernelClie
 def test_stderr_holds_only_tgraph_lines(kernel: BlockingKernelClient) -> None:
     messages = execute(
         kernel,
-        "%%tgraph --budget 0.2\nimport pytensor.tensor as pt\nv = pt.dvector('v')\nw = (v ** 2).sum()",
+        "%%tgraph --budget 0.2\nimport pytensor.tensor as pt\n"
+        "v = pt.dvector('v')\nw = (v ** 2).sum()",
     )
     streams = [m["content"] for m in messages if m["msg_type"] == "stream"]
     assert [s for s in streams if s["name"] == "stderr"] == []
