@@ -591,7 +591,7 @@ class JaxFrontend:
                 try:
                     program.run = _trace(target.name, program, args, kwargs)
                 except TraceError as error:
-                    raise TimingError(str(error)) from None
+                    raise _UserError(str(error)) from None
         return program, program.run
 
     def devices(self) -> Devices:
@@ -601,7 +601,12 @@ class JaxFrontend:
         self, target: Target, options: Options, devices: Devices, clock: Clock
     ) -> TimingResult:
         device = devices.resolve(options.device)
-        _, traced_run = self._ready(target)
+        try:
+            _, traced_run = self._ready(target)
+        except _UserError as error:  # the user's code failed to trace: a row that says so
+            return TimingResult(
+                target.name, "jax", device.name, "xla", budget_s=options.budget, error=str(error)
+            )
         inputs = self._inputs(target, traced_run)
         result = run.time_program(
             target.name,
@@ -632,6 +637,10 @@ class JaxFrontend:
             device,
             _node_ids,
         )
+
+
+class _UserError(TimingError):
+    """The user's function could not be traced for running."""
 
 
 def _first_output(fun: Callable[..., Any]) -> Callable[..., Any]:
