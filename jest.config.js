@@ -3,6 +3,7 @@ module.exports = {
   testEnvironment: 'jsdom',
   roots: ['<rootDir>/tests/js'],
   testMatch: ['**/*.spec.ts'],
+  setupFiles: ['<rootDir>/tests/js/setup.ts'],
   transform: {
     '^.+\\.ts$': [
       'ts-jest',

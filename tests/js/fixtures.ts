@@ -1,6 +1,11 @@
 /** Small bundles in the kernel's JSON format, and an SVG shaped like Graphviz's. */
-import { IBundleJSON, IGraphJSON, INodeJSON, IRewriteJSON } from '../../labextension/src/graphmodel';
-import { DevicesJSON, OffersJSON, TimingRowJSON } from '../../labextension/src/messages';
+import {
+  IBundleJSON,
+  IGraphJSON,
+  INodeJSON,
+  IRewriteJSON
+} from '../../labextension/src/graphmodel';
+import { DevicesJSON, EntryJSON, OffersJSON, TimingRowJSON } from '../../labextension/src/messages';
 
 export function node(id: string, over: Partial<INodeJSON> = {}): INodeJSON {
   return {
@@ -213,3 +218,15 @@ export function rewrite(
     ...over
   };
 }
+
+/** One row of the panel list, as the kernel sends it. */
+export const entry = (id: string, name: string, over: Partial<EntryJSON> = {}): EntryJSON => ({
+  id,
+  name,
+  framework: 'pytensor',
+  cell: 3,
+  nodes: { original: 5, optimized: 2 },
+  pending: [],
+  timing: null,
+  ...over
+});

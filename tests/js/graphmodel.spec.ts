@@ -1,9 +1,4 @@
-import {
-  GraphModel,
-  SearchCursor,
-  isBundle,
-  viewTitle
-} from '../../labextension/src/graphmodel';
+import { GraphModel, SearchCursor, isBundle, viewTitle } from '../../labextension/src/graphmodel';
 import { NASTY, bundle, graph } from './fixtures';
 
 describe('GraphModel.search', () => {

@@ -19,7 +19,10 @@ describe('groupRewrites', () => {
   });
 
   it('puts views the offers do not name after the offered ones', () => {
-    const rewrites = bundle().rewrites.map(r => ({ ...r, view: r.view === 'gradient' ? 'hessian' : r.view }));
+    const rewrites = bundle().rewrites.map(r => ({
+      ...r,
+      view: r.view === 'gradient' ? 'hessian' : r.view
+    }));
     const { groups } = groupRewrites(rewrites, offers().views, false);
     expect(groups.map(g => [g.view, g.title])).toEqual([
       ['optimized', 'Optimized'],

@@ -1,11 +1,6 @@
 import { formatSeconds } from '../../labextension/src/dom';
 import { DevicesJSON, TimingRowJSON } from '../../labextension/src/messages';
-import {
-  ITimingChoice,
-  TimingView,
-  speedups,
-  toggleName
-} from '../../labextension/src/timingview';
+import { ITimingChoice, TimingView, speedups, toggleName } from '../../labextension/src/timingview';
 import { NO_GPU, devices, timingRow } from './fixtures';
 
 function row(over: Partial<TimingRowJSON> = {}): TimingRowJSON {
