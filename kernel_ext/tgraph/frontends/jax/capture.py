@@ -176,7 +176,7 @@ def _record_grad(
         params = {k: local[k] for k in ("argnums", "has_aux", "holomorphic", "allow_int")}
         api = "jacrev" if name == "jacfun" else "value_and_grad"
         caller = frame.f_back
-        for _ in range(4):  # grad_f -> api_boundary -> value_and_grad_f
+        for _step in range(4):  # grad_f -> api_boundary -> value_and_grad_f
             if caller is None:
                 break
             if caller.f_code.co_name in ("grad_f", "grad_f_aux"):

@@ -91,7 +91,7 @@ class Program:
             return jax.jacrev(fun, **grad_params)
         if self.api == "checkpoint":
             return jax.checkpoint(fun, **p)
-        return fun  # type: ignore[no-any-return]
+        return fun
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.callable()(*args, **kwargs)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ...graph import Graph, GraphBuilder, Node, Source, Subgraph
+from ...graph import Graph, GraphBuilder, Node, NodeKind, Source, Subgraph
 
 # Attributes naming computations that become subgraphs, in display order.
 _INNER = ("calls", "condition", "body", "true_computation", "false_computation")
@@ -306,7 +306,8 @@ class _Converter:
         jaxpr_ids = self.link(where)
         if jaxpr_ids:
             attrs["jaxpr"] = ",".join(jaxpr_ids)
-        kind = {"parameter": "input", "constant": "constant"}.get(inst.opcode, "op")
+        kinds: dict[str, NodeKind] = {"parameter": "input", "constant": "constant"}
+        kind = kinds.get(inst.opcode, "op")
         label = inst.opcode
         if kind == "input":
             label = where.op_name or f"param {inst.attrs['number']}"

@@ -101,7 +101,8 @@ def _array_text(value: Any) -> str:
 
 def static_text(value: Any) -> str:
     """A static argument with its values: a class without a repr shows its pytree leaves."""
-    if type(value).__repr__ is not object.__repr__:
+    own: Any = type(value).__repr__
+    if own is not object.__repr__:
         return repr(value)
     leaves = jax.tree_util.tree_leaves(value)
     shown = [
