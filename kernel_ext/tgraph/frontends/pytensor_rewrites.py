@@ -74,6 +74,18 @@ def value_preview(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _small_text(value: Any) -> str:
+    """A constant's text in a rewrite's description, cheaply: rewrites are
+    recorded while the cell's own compile runs, so NumPy's printer (a fifth of
+    the recording's cost) is kept for larger values."""
+    small = isinstance(value, np.ndarray | np.generic) and value.size <= 4
+    if small and value.dtype.kind in "biuf":
+        if value.ndim == 0:
+            return format(value.item(), "g")
+        return "[" + ", ".join(_small_text(v) for v in value) + "]"
+    return value_preview(value, 16)
+
+
 def describe(var: Variable, depth: int = 2, constants: bool = True) -> str:
     """A short expression for a variable, e.g. ``true_div(exp(x), add(…))``.
 
@@ -81,7 +93,7 @@ def describe(var: Variable, depth: int = 2, constants: bool = True) -> str:
     rewrites that only recast a constant then read as no change at all.
     """
     if isinstance(var, Constant):
-        return value_preview(var.data, 16) if constants else "c"
+        return _small_text(var.data) if constants else "c"
     if var.owner is None:
         return var.name or str(var.type)
     if depth == 0:
