@@ -1,5 +1,6 @@
 /** Shared steps of the browser tests: a notebook with tgraph loaded and cells run. */
 import { IJupyterLabPageFixture } from '@jupyterlab/galata';
+import * as path from 'path';
 
 export const LOGISTIC = [
   '%%tgraph',
@@ -34,3 +35,14 @@ export async function notebookWith(
 export function widgetOf(page: IJupyterLabPageFixture, index: number) {
   return page.locator('.jp-Notebook .jp-Cell').nth(index).locator('.tg-root');
 }
+
+/**
+ * Where a screenshot goes: test-results/screenshots/, under the name it has
+ * in docs/ (`make screenshots` copies them there). Tests never write docs/.
+ */
+export function screenshotPath(name: string): string {
+  return path.resolve(__dirname, '..', 'test-results', 'screenshots', name);
+}
+
+/** Rows of results in a timing table (not the "timing…" line while it runs). */
+export const TIMING_ROWS = '.tg-timing-table tbody tr:not(.tg-timing-running)';

@@ -1,14 +1,13 @@
 /**
  * The side panel: every graph of the kernel, opened at full size, stepped
  * through and compared; emptied by a kernel restart and refilled after it.
- * Screenshots of the panel land in docs/ for the README.
+ * Screenshots of the panel land in test-results/screenshots/.
  */
 import { expect, test as base } from '@jupyterlab/galata';
 import type { Download } from '@playwright/test';
 import * as fs from 'fs';
-import * as path from 'path';
 
-import { LOG1P, LOGISTIC, notebookWith } from './helpers';
+import { LOG1P, LOGISTIC, notebookWith, screenshotPath } from './helpers';
 
 // Galata's default kernel tracker answers restarts in a way that leaves
 // JupyterLab "Restarting" forever: let the real server handle kernels.
@@ -24,7 +23,6 @@ async function readDownload(download: Download): Promise<string> {
   return fs.readFileSync(file, 'utf-8');
 }
 
-const DOCS = path.resolve(__dirname, '..', '..', '..', 'docs');
 const GRADIENT = [
   '%%tgraph --no-run',
   'grad_logistic = function([x], T.grad(T.sum(1 / (1 + T.exp(-x))), x))'
@@ -38,7 +36,7 @@ test('the panel lists, opens, steps, compares and survives a restart', async ({ 
   const rows = panel.locator('.tg-panel-row');
   await expect(rows).toHaveCount(3);
   await expect(rows.first()).toContainText('grad_logistic');
-  await panel.screenshot({ path: path.join(DOCS, 'panel-list.png') });
+  await panel.screenshot({ path: screenshotPath('panel-list.png') });
 
   // Open the gradient at full size, search, and expand the fused loop.
   await rows.first().click();
@@ -92,7 +90,7 @@ test('the panel lists, opens, steps, compares and survives a restart', async ({ 
   }
   // Some step created nodes, and a later one created other nodes.
   expect(new Set(seen.filter(Boolean)).size).toBeGreaterThanOrEqual(2);
-  await page.locator('.tg-document').screenshot({ path: path.join(DOCS, 'panel-stepper.png') });
+  await page.locator('.tg-document').screenshot({ path: screenshotPath('panel-stepper.png') });
 
   // Original against optimized, side by side, unpaired nodes marked.
   await doc.locator('.tg-tab[data-view=compare]').click();
@@ -107,7 +105,7 @@ test('the panel lists, opens, steps, compares and survives a restart', async ({ 
   await expect(right.locator('.tg-graph svg g.cluster')).toHaveCount(0);
   await expect(right.locator('.tg-graph svg g.tg-subgraph')).toHaveCount(1);
   await expect(right.locator('.tg-graph svg g.tg-only').first()).toBeVisible();
-  await page.locator('.tg-document').screenshot({ path: path.join(DOCS, 'panel-compare.png') });
+  await page.locator('.tg-document').screenshot({ path: screenshotPath('panel-compare.png') });
 
   // A restart empties the list; running the cells again refills it.
   await page.activity.activateTab('panel.ipynb');

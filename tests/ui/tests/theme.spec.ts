@@ -1,8 +1,7 @@
 /** The dark theme, and reaching the panel with the keyboard alone. */
 import { expect, test } from '@jupyterlab/galata';
-import * as path from 'path';
 
-import { LOGISTIC, notebookWith, widgetOf } from './helpers';
+import { LOGISTIC, notebookWith, screenshotPath, widgetOf } from './helpers';
 
 /** Relative luminance (0 black, 1 white) of a CSS rgb() colour. */
 function luminance(rgb: string): number {
@@ -27,7 +26,7 @@ test('the widget follows the dark theme and the panel opens from the keyboard', 
   const ink = await label.evaluate(e => getComputedStyle(e).fill);
   expect(luminance(ink)).toBeGreaterThan(0.5);
   await widget.screenshot({
-    path: path.resolve(__dirname, '..', '..', '..', 'docs', 'widget-dark.png')
+    path: screenshotPath('widget-dark.png')
   });
 
   await page.sidebar.openTab('jupyter-tgraph-panel');

@@ -1,8 +1,10 @@
-/** The timing panel in JupyterLab: the automatic row, Run, and the profile heat map. */
+/**
+ * The timing panel in JupyterLab: the row the widget asks for by itself once
+ * on screen, Run, and the profile heat map.
+ */
 import { expect, test } from '@jupyterlab/galata';
-import * as path from 'path';
 
-import { notebookWith, widgetOf } from './helpers';
+import { TIMING_ROWS, notebookWith, screenshotPath, widgetOf } from './helpers';
 
 // The cell imports PyTensor itself: tgraph still records `function` from there on.
 const TIMED = [
@@ -18,9 +20,11 @@ test('Run adds a row over the comm and the profile colours the optimized graph',
 }) => {
   await notebookWith(page, 'timing.ipynb', [TIMED]);
   const widget = widgetOf(page, 1);
-  const rows = widget.locator('.tg-timing-table tbody tr');
+  const rows = widget.locator(TIMING_ROWS);
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toHaveAttribute('data-device', 'cpu:0');
+  // the device toggle works once the kernel has looked for devices
+  await expect(widget.locator('.tg-timing-looking')).toBeHidden();
   const gpu = widget.locator('.tg-device[data-device=gpu]');
   if (await gpu.isDisabled()) {
     await expect(gpu).toHaveAttribute('title', /^no GPU: /);
@@ -48,7 +52,7 @@ test('toggling the device re-times on it and the table grows', async ({ page }) 
   ].join('\n');
   await notebookWith(page, 'devices.ipynb', [jaxCell]);
   const widget = widgetOf(page, 1);
-  const rows = widget.locator('.tg-timing-table tbody tr');
+  const rows = widget.locator(TIMING_ROWS);
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toHaveAttribute('data-device', 'cpu:0');
 
@@ -57,6 +61,6 @@ test('toggling the device re-times on it and the table grows', async ({ page }) 
   await expect(rows).toHaveCount(2);
   await expect(rows.nth(1)).toHaveAttribute('data-device', 'cpu:1');
   await widget.screenshot({
-    path: path.resolve(__dirname, '..', '..', '..', 'docs', 'widget-timing.png')
+    path: screenshotPath('widget-timing.png')
   });
 });

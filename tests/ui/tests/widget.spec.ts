@@ -1,8 +1,7 @@
 /** The inline widget in JupyterLab: pictures, tabs, the inspector and search. */
 import { expect, test } from '@jupyterlab/galata';
-import * as path from 'path';
 
-import { LOGISTIC, notebookWith, widgetOf } from './helpers';
+import { LOGISTIC, notebookWith, screenshotPath, widgetOf } from './helpers';
 
 test('a %%tgraph cell shows its graphs and a node can be inspected', async ({ page }) => {
   await notebookWith(page, 'widget.ipynb', [LOGISTIC]);
@@ -21,7 +20,7 @@ test('a %%tgraph cell shows its graphs and a node can be inspected', async ({ pa
   await expect(optimized.locator('.tg-inspector')).toContainText(/sigmoid/i);
 
   await widget.screenshot({
-    path: path.resolve(__dirname, '..', '..', '..', 'docs', 'widget-optimized.png')
+    path: screenshotPath('widget-optimized.png')
   });
   await optimized.locator('.tg-search').fill('sigmoid');
   await expect(optimized.locator('.tg-search-status')).toContainText('1');
