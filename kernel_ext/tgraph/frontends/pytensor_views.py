@@ -108,7 +108,8 @@ class _IdBook:
             key = (*key[:-1], self._latest(key[-1]))
         if key not in self.ids:
             self.ids[key] = f"r{next(self.fresh)}"
-        return self.ids[key]
+        found: str = self.ids[key]
+        return found
 
 
 class _GraphWriter:
@@ -333,7 +334,8 @@ def view(
 
 
 def _own_inputs(apply: Apply) -> Sequence[Variable]:
-    return apply.inputs
+    inputs: Sequence[Variable] = apply.inputs
+    return inputs
 
 
 def _ends(
