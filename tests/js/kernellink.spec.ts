@@ -1,0 +1,124 @@
+import { Signal } from '@lumino/signaling';
+import { Kernel, KernelMessage } from '@jupyterlab/services';
+
+import { ICommLike, IKernelLike, KernelLink } from '../../labextension/src/kernellink';
+import { PanelModel } from '../../labextension/src/panelmodel';
+import { entry } from './fixtures';
+
+class FakeComm implements ICommLike {
+  opened: unknown[] = [];
+  sent: unknown[] = [];
+  closed = false;
+  isDisposed = false;
+  onMsg: (msg: KernelMessage.ICommMsgMsg) => void = () => undefined;
+  onClose: (msg: KernelMessage.ICommCloseMsg) => void = () => undefined;
+  open(data: unknown) {
+    this.opened.push(data);
+  }
+  send(data: unknown) {
+    this.sent.push(data);
+  }
+  close() {
+    this.closed = true;
+  }
+  /** The kernel answers on the comm. */
+  reply(data: unknown) {
+    this.onMsg({ content: { comm_id: 'c', data } } as KernelMessage.ICommMsgMsg);
+  }
+}
+
+class FakeKernel implements IKernelLike {
+  readonly statusChanged: Signal<IKernelLike, Kernel.Status> = new Signal(this);
+  readonly iopubMessage: Signal<IKernelLike, KernelMessage.IIOPubMessage> = new Signal(this);
+  comms: FakeComm[] = [];
+  constructor(readonly id: string) {}
+  createComm(target: string): FakeComm {
+    expect(target).toBe('tgraph');
+    const comm = new FakeComm();
+    this.comms.push(comm);
+    return comm;
+  }
+}
+
+function linked() {
+  const model = new PanelModel();
+  const link = new KernelLink(model);
+  const kernel = new FakeKernel('k1');
+  link.attach(kernel);
+  return { model, link, kernel, comm: kernel.comms[0] };
+}
+
+describe('KernelLink', () => {
+  it('opens the comm with a list request and fills the model from the reply', () => {
+    const { model, comm } = linked();
+    expect(comm.opened).toEqual([{ type: 'list' }]);
+    expect(model.status).toBe('connecting');
+    comm.reply({
+      type: 'entries',
+      entries: [entry('g1', 'f', { framework: 'tinyexpr' })],
+      dropped: 2
+    });
+    expect(model.status).toBe('ready');
+    expect(model.entries.map(e => e.framework)).toEqual(['tinyexpr']);
+    expect(model.dropped).toBe(2);
+  });
+
+  it('answers each request with the reply of its type and graph', async () => {
+    const { link, comm } = linked();
+    const dot = link.request({ type: 'dot', id: 'g2', view: 'original', expanded: [] }, 'dot');
+    const layout = link.request(
+      { type: 'layout', id: 'g1', view: 'optimized', expanded: ['c'] },
+      'layout'
+    );
+    expect(comm.sent).toEqual([
+      { type: 'dot', id: 'g2', view: 'original', expanded: [] },
+      { type: 'layout', id: 'g1', view: 'optimized', expanded: ['c'] }
+    ]);
+    comm.reply({ type: 'layout', id: 'g1', view: 'optimized', step: null, svg: '<svg/>' });
+    comm.reply({ type: 'dot', id: 'g1', view: 'original', step: null, dot: 'digraph wrong {}' });
+    comm.reply({ type: 'dot', id: 'g2', view: 'original', step: null, dot: 'digraph g2 {}' });
+    expect((await layout).svg).toBe('<svg/>');
+    expect((await dot).dot).toBe('digraph g2 {}');
+  });
+
+  it('ignores messages the panel does not define', () => {
+    const { model, comm } = linked();
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    comm.reply({ type: 'execute', code: 'import os' });
+    comm.reply({ type: 'entries', entries: [{ id: 3 }], dropped: 0 });
+    expect(warn).toHaveBeenCalledTimes(2);
+    expect(model.status).toBe('connecting');
+    warn.mockRestore();
+  });
+
+  it('says the extension is not loaded when the kernel closes the comm', async () => {
+    const { model, link, comm } = linked();
+    comm.onClose({} as KernelMessage.ICommCloseMsg);
+    expect(model.status).toBe('not-loaded');
+    await expect(link.request({ type: 'get', id: 'g1' }, 'graph')).rejects.toThrow(
+      'tgraph is not loaded in this kernel'
+    );
+  });
+
+  it('clears on restart and asks again once code ran and the kernel is idle', () => {
+    const { model, kernel, comm } = linked();
+    comm.reply({ type: 'entries', entries: [entry('g1', 'f')], dropped: 0 });
+    kernel.statusChanged.emit('restarting');
+    expect(model.entries).toHaveLength(0);
+    expect(model.status).toBe('connecting');
+    kernel.statusChanged.emit('idle');
+    expect(kernel.comms).toHaveLength(2);
+    expect(kernel.comms[1].opened).toEqual([{ type: 'list' }]);
+  });
+
+  it('follows another kernel and closes the old comm', () => {
+    const { model, link, comm } = linked();
+    const other = new FakeKernel('k2');
+    link.attach(other);
+    expect(comm.closed).toBe(true);
+    expect(model.kernelId).toBe('k2');
+    expect(other.comms).toHaveLength(1);
+    link.attach(null);
+    expect(model.status).toBe('no-kernel');
+  });
+});
