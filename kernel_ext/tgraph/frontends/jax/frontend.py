@@ -4,9 +4,9 @@ Targets are the cell's functions that JAX traced while the cell ran
 (``capture``). A target is traced again on the recorded abstract
 arguments, through the same transformation the cell used (``jax.vmap(f)``
 over the batch, ``jax.grad(f)``...), so what is drawn and timed is what
-ran. In the cell only the jaxpr is drawn, which jit's own trace cache
-makes cheap; XLA's compiled program and the gradient are built later,
-unless the function is small.
+ran. In the cell the jaxpr is drawn, which jit's own trace cache makes
+cheap, and for small functions XLA's compiled program (a compile-cache
+hit); the gradient, which compiles and checks new programs, comes later.
 """
 
 from __future__ import annotations
@@ -42,8 +42,11 @@ from .gradient import Differentiable, cost_note, costs, first_lines, gradient
 from .hlo import hlo_graph
 from .jaxpr import JaxprConverter, linker, short
 
-#: Functions up to this many drawn equations get every view inside the cell.
-SMALL = 300
+#: Functions up to this many drawn equations get their optimized view in the cell:
+#: its executable is the one the cell's call compiled, so it costs a cache lookup.
+#: The gradient is always built later: differentiating and checking it compiles
+#: two programs, a quarter of a second even for ten equations.
+SMALL = 200
 
 _TITLES = {
     "vmap": "jax.vmap",
@@ -480,7 +483,7 @@ class JaxFrontend:
             lambda: self._gradient(target, program, traced_run, args, kwargs, options, cell),
         )
         if equations <= SMALL:
-            traced.build_all()
+            traced.build("optimized")
         return traced
 
     def _optimized(

@@ -205,7 +205,7 @@ def _check(
     ] + jax.tree_util.tree_leaves(kwargs)
     try:
         used = [x for x, u in zip(flat, used_inputs, strict=False) if u]
-        mine = jax.block_until_ready(jcore.jaxpr_as_fun(drawn)(*used))
+        mine = jax.block_until_ready(jax.jit(jcore.jaxpr_as_fun(drawn))(*used))
     except Exception as error:
         why = f"{type(error).__name__}: {first_lines(error, 2)}"
         return f"{REFUSED}: evaluating the drawn gradient failed: {why}"
@@ -223,7 +223,7 @@ def _check(
     against = "jax.grad"
     for name, transform in (("jax.grad", jax.grad), ("jax.jacfwd", jax.jacfwd)):
         try:
-            reference = transform(dynamic, argnums=dyn_argnums)(*dyn_args, **kwargs)
+            reference = jax.jit(transform(dynamic, argnums=dyn_argnums))(*dyn_args, **kwargs)
         except Exception as error:
             refused = refused or error
             continue

@@ -14,6 +14,7 @@ import pytest
 from jax_cells import build, build_one, line_of, run_cell, targets
 
 from tgraph.frontends import Options, Target, TraceError
+from tgraph.frontends.jax import JaxFrontend
 
 LOGISTIC = """
 import jax
@@ -384,3 +385,49 @@ def test_missing_device_is_a_trace_error() -> None:
     (target,) = [t for t in targets(ns, cell) if t.name == "logistic"]
     with pytest.raises(TraceError, match="cpu:7"):
         build(target, Options(device="cpu:7"), cell)
+
+
+def test_the_cell_gets_the_jaxpr_and_a_small_functions_compiled_program() -> None:
+    ns, cell = run_cell(LOGISTIC)
+    (target,) = targets(ns, cell)
+    traced = JaxFrontend().trace(target, Options(), cell)
+    assert traced.pending() == ["gradient"]
+    assert traced.later["gradient"].task == "differentiating"
+    assert traced.bundle.views["optimized"].notes[1] == (
+        "the executable the cell's own call compiled (found in JAX's compile cache)"
+    )
+    offers = traced.offers.to_json()
+    assert offers["views"] == [
+        {"name": "original", "title": "Original"},
+        {"name": "optimized", "title": "Optimized (XLA)"},
+        {"name": "gradient", "title": "Gradient"},
+    ]
+    assert (offers["rewrites"], offers["stepper"], offers["timing"]) == (False, False, True)
+    assert offers["texts"] == [{"key": "stablehlo", "title": "StableHLO"}]
+    assert offers["backend_label"] == "XLA"
+
+
+def test_a_big_function_leaves_compiling_and_differentiating_for_later() -> None:
+    src = """
+    import jax
+    import jax.numpy as jnp
+
+    @jax.jit
+    def big(x):
+        for _ in range(70):
+            x = jnp.sin(x) * 1.01 + 0.5
+        return x.sum()
+
+    big(jnp.ones(8))
+    """
+    ns, cell = run_cell(src)
+    (target,) = targets(ns, cell)
+    traced = JaxFrontend().trace(target, Options(), cell)
+    assert traced.bundle.info["equations"] == 211
+    assert list(traced.bundle.views) == ["original"]
+    assert {v: lazy.task for v, lazy in traced.later.items()} == {
+        "optimized": "compiling with XLA",
+        "gradient": "differentiating",
+    }
+    assert traced.build("optimized") and "stablehlo" in traced.bundle.info
+    assert traced.pending() == ["gradient"]
