@@ -76,4 +76,4 @@ $(STAMP)/chromium:
 	touch $@
 
 clean:
-	rm -rf $(STAMP) labextension/lib kernel_ext/tgraph/labextension kernel_ext/tgraph/static/widget.js tsconfig.tsbuildinfo
+	rm -rf $(STAMP) labextension/lib kernel_ext/tgraph/labextension kernel_ext/tgraph/static/widget.js kernel_ext/tgraph/static/widget.css tsconfig.tsbuildinfo

@@ -108,7 +108,7 @@ class Entry:
         except LayoutError as error:
             picture: PictureJSON = {"error": str(error)}
         else:
-            picture = {"svg": result.svg, "meta": result.meta()}  # type: ignore[typeddict-item]
+            picture = {"svg": result.svg, "meta": result.meta()}
         self._pictures[key] = picture
         while len(self._pictures) > MAX_PICTURES:
             self._pictures.popitem(last=False)

@@ -326,7 +326,7 @@ class _AfterImport(importlib.abc.MetaPathFinder):
             run_module(module)
             callback()
 
-        spec.loader.exec_module = exec_module
+        spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
 
 
