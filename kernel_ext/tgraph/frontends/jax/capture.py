@@ -134,6 +134,12 @@ def _nesting(frame: FrameType, values: Any) -> tuple[bool, Any]:
     return parent is not None or _has_tracer(values), parent
 
 
+def _jax_own(fun: Any) -> bool:
+    """JAX's own jitted helpers (every ``jnp`` op): never a target, and called often."""
+    module = getattr(fun, "__module__", None) or ""
+    return module == "jax" or module.startswith(("jax.", "jaxlib."))
+
+
 def _safely(record: Callable[..., None]) -> Callable[..., None]:
     """A recorder that can never break the user's call."""
 
@@ -148,6 +154,8 @@ def _safely(record: Callable[..., None]) -> Callable[..., None]:
 def _record_jit(
     frame: FrameType, fun: Any, info: Any, args: Any, kwargs: Any, *_: Any, **__: Any
 ) -> None:
+    if _jax_own(fun):
+        return
     static = set(info.static_argnums)
     names = set(info.static_argnames)
     nested, parent = _nesting(frame, (args, kwargs))
