@@ -317,3 +317,10 @@ def test_the_same_target_on_cpu_and_gpu(devices: Devices) -> None:
     assert gpu.on_device and set(gpu.output_devices) == {"gpu:0"}
     profile = JaxFrontend().profile(target, Options(device="gpu", budget=0.3), devices)
     assert profile.device == "gpu:0" and profile.entries
+
+
+def test_the_host_cpu_is_always_there(devices: Devices) -> None:
+    assert [d.name for d in devices.cpus] == ["cpu:0"]
+    assert devices.resolve("CPU:0") is devices.cpus[0]
+    assert devices.cpus[0].handle is jax.devices("cpu")[0]
+    assert devices.backends == {}
