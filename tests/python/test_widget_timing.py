@@ -1,7 +1,9 @@
-"""The timing panel end to end: the magic's automatic run, and the widget's messages.
+"""The timing panel end to end: nothing timed in the cell, then the widget's messages.
 
 Real PyTensor and JAX functions in a real IPython shell; the front end is
-played by the custom messages anywidget's ``model.send`` delivers.
+played by the custom messages anywidget's ``model.send`` delivers. The
+widget asks for devices and a timing run once it is on screen; ``--sync``
+times inside the cell for batch runs.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from IPython.core.interactiveshell import InteractiveShell
 from ipywidgets.widgets.widget import _instances
 
 from conftest import Ran, run
-from tgraph.devices import discover
+from tgraph.entry import Entry
+from tgraph.frontends import Offers, Traced, ViewOffer
+from tgraph.frontends.jax import JaxFrontend
+from tgraph.frontends.pytensor_devices import discover as pytensor_devices
 from tgraph.graph import Graph, GraphBundle, Node
 from tgraph.widget import GraphWidget
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 EXAMPLE = Path(__file__).parents[2] / "examples" / "autoencoder.ipynb"
 FAST = "--budget 0.1"
-HAS_GPU = bool(discover().gpus)
+HAS_GPU = bool(JaxFrontend().devices().gpus)
 no_gpu_only = pytest.mark.skipif(HAS_GPU, reason="this machine has a GPU")
 
 PYTENSOR_CELL = f"""%%tgraph {FAST}
@@ -69,8 +74,10 @@ def jax_shell(shell: InteractiveShell) -> InteractiveShell:
 
 
 @no_gpu_only
-def test_the_widget_knows_the_devices_and_why_there_is_no_gpu(pt_shell: InteractiveShell) -> None:
+def test_the_widget_learns_the_devices_when_it_asks(pt_shell: InteractiveShell) -> None:
     (widget,) = widgets(run(pt_shell, PYTENSOR_CELL))
+    assert widget.devices == {}  # discovery is slow: never in the cell
+    send(widget, {"type": "devices"})
     assert widget.devices["devices"][0]["name"] == "cpu:0"
     gpu = widget.devices["gpu"]
     assert gpu["available"] is False
@@ -78,16 +85,26 @@ def test_the_widget_knows_the_devices_and_why_there_is_no_gpu(pt_shell: Interact
     assert {b["name"] for b in widget.devices["backends"]} == {"numba", "cvm", "jax"}
 
 
-def test_the_magic_times_once_and_records_the_row(pt_shell: InteractiveShell) -> None:
+def test_nothing_is_timed_in_the_cell_and_the_widget_asks_once(pt_shell: InteractiveShell) -> None:
     (widget,) = widgets(run(pt_shell, PYTENSOR_CELL))
+    assert (widget.timings, widget.autorun) == ([], True)
+    send(widget, {"type": "time"})  # what the widget sends once it is on screen
     (row,) = widget.timings
     assert (row["target"], row["device"], row["backend"]) == ("f", "cpu:0", "numba")
     assert row["error"] is None and row["calls"] > 0 and row["median_s"] > 0
-    assert row["signature"] == "x: float64[100]"  # made up: the default size
+    assert row["signature"] == "x: float64[3]"  # the cell's own call f(np.ones(3))
+    assert "timed with the arguments of the cell's last call" in row["notes"]
     assert widget.busy is False and widget.timing_error == ""
     (entry,) = registry(pt_shell).entries
     assert entry.timings == [row]
-    assert entry.summary()["timing"] == row
+    assert registry(pt_shell).listing()["entries"][0]["timing"] == row
+
+
+def test_sync_times_in_the_cell(pt_shell: InteractiveShell) -> None:
+    (widget,) = widgets(run(pt_shell, PYTENSOR_CELL.replace(FAST, f"{FAST} --sync")))
+    assert widget.autorun is False and widget.pending == {}
+    (row,) = widget.timings
+    assert (row["device"], row["error"]) == ("cpu:0", None)
 
 
 def test_timing_leaves_shared_values_as_the_cell_left_them(pt_shell: InteractiveShell) -> None:
@@ -95,6 +112,7 @@ def test_timing_leaves_shared_values_as_the_cell_left_them(pt_shell: Interactive
     assert plain.error is None
     without = pt_shell.user_ns["w"].get_value()
     traced = run(pt_shell, PYTENSOR_CELL)
+    send(widgets(traced)[0], {"type": "time"})
     assert widgets(traced)[0].timings[0]["calls"] > 1  # the update ran many times
     with_magic = pt_shell.user_ns["w"].get_value()
     np.testing.assert_array_equal(with_magic, without)
@@ -102,11 +120,12 @@ def test_timing_leaves_shared_values_as_the_cell_left_them(pt_shell: Interactive
     assert type(with_magic) is type(without) is np.ndarray
 
 
-def test_no_run_times_nothing(pt_shell: InteractiveShell) -> None:
+def test_no_run_does_not_time_by_itself(pt_shell: InteractiveShell) -> None:
     (widget,) = widgets(run(pt_shell, PYTENSOR_CELL.replace(FAST, "--no-run")))
-    assert widget.timings == []
-    assert widget.devices["devices"]  # the panel can still run on request
+    assert (widget.timings, widget.autorun) == ([], False)
     assert registry(pt_shell).entries[0].timings == []
+    send(widget, {"type": "time"})  # Run still times it
+    assert len(widget.timings) == 1
 
 
 def test_a_run_message_appends_a_row_that_says_where_it_ran(pt_shell: InteractiveShell) -> None:
@@ -145,8 +164,10 @@ def test_device_gpu_without_one_is_a_clear_error_and_the_graphs_show(
     assert "no GPU: Unknown backend: 'gpu' requested" in line
     assert "the graphs shown are the CPU's" in line
     (widget,) = widgets(ran)
-    assert set(widget.svg) >= {"original", "optimized", "gradient"}
-    assert all(widget.svg[v] for v in ("original", "optimized"))
+    send(widget, {"type": "view", "view": "gradient"})
+    assert set(widget.svg) == {"original", "optimized", "gradient"}
+    assert all(widget.svg[v].startswith("<svg") for v in widget.svg)
+    send(widget, {"type": "time"})
     assert widget.timings == []
     assert widget.timing_error.startswith("no GPU: Unknown backend")
     send(widget, {"type": "time", "device": "cpu"})
@@ -156,20 +177,20 @@ def test_device_gpu_without_one_is_a_clear_error_and_the_graphs_show(
 
 def test_a_jax_function_is_timed_on_the_shapes_of_its_call(jax_shell: InteractiveShell) -> None:
     (widget,) = widgets(run(jax_shell, f"%%tgraph {FAST}" + JAX_CELL))
+    send(widget, {"type": "time"})
     (row,) = widget.timings
     assert (row["device"], row["backend"], row["error"]) == ("cpu:0", "xla", None)
     assert row["signature"] == "float32[32, 32]"
     assert row["calls"] > 0
 
 
-def optimized_keys(widget: GraphWidget, field: str) -> set[str]:
-    nodes = widget.bundle["views"]["optimized"]["nodes"]
-    subgraphs = widget.bundle["views"]["optimized"]["subgraphs"]
-    keys = {n[field] for n in nodes if n["kind"] == "op"}
-    return keys | ({s["label"] for s in subgraphs} if field == "name" else set())
+def optimized_ids(widget: GraphWidget) -> set[str]:
+    send(widget, {"type": "view", "view": "optimized"})
+    view = widget.bundle["views"]["optimized"]
+    return {n["id"] for n in view["nodes"]} | {s["id"] for s in view["subgraphs"]}
 
 
-def test_jax_profile_keys_are_instructions_of_the_optimized_view(
+def test_jax_profile_keys_are_node_ids_of_the_optimized_view(
     jax_shell: InteractiveShell,
 ) -> None:
     (widget,) = widgets(run(jax_shell, "%%tgraph --no-run" + JAX_CELL))
@@ -178,15 +199,16 @@ def test_jax_profile_keys_are_instructions_of_the_optimized_view(
     profile = widget.profile
     assert profile["backend"] == "xla" and profile["calls"] > 0
     assert profile["colours"], profile["notes"]
-    assert set(profile["colours"]) <= optimized_keys(widget, "name")
-    assert profile["top"][0]["fraction"] == max(profile["colours"].values())
+    assert profile["view"] == "optimized"
+    assert set(profile["colours"]) <= optimized_ids(widget)
+    top = profile["top"][0]
+    assert top["fraction"] == max(profile["colours"].values()) == profile["colours"][top["key"]]
 
 
-def test_pytensor_profile_keys_are_op_texts_of_the_optimized_view(
+def test_pytensor_profile_keys_are_node_ids_of_the_optimized_view(
     pt_shell: InteractiveShell,
 ) -> None:
-    if not discover().backends["cvm"].available:
-        pytest.skip(discover().backends["cvm"].reason)
+    assert pytensor_devices().backends["cvm"].available, "this test needs PyTensor's C VM"
     cell = PYTENSOR_CELL.replace(FAST, "--no-run").replace("})", '}, mode="CVM")')
     (widget,) = widgets(run(pt_shell, cell))
     send(widget, {"type": "profile"})
@@ -194,16 +216,21 @@ def test_pytensor_profile_keys_are_op_texts_of_the_optimized_view(
     profile = widget.profile
     assert profile["backend"] == profile["timed_backend"] == "cvm"
     assert profile["colours"]
-    assert set(profile["colours"]) <= optimized_keys(widget, "op")
+    assert set(profile["colours"]) <= optimized_ids(widget)
     np.testing.assert_array_equal(pt_shell.user_ns["w"].get_value(), np.full(3, 2.0))
+
+
+def small_entry() -> Entry:
+    graph = Graph([Node("x", "input", "x")])
+    offers = Offers([ViewOffer("original", "Original")])
+    return Entry("g1", Traced(GraphBundle("f", "any", {"original": graph}), offers))
 
 
 def test_an_interrupt_before_any_measurement_is_one_line_and_not_busy() -> None:
     def interrupted(request: dict[str, Any]) -> dict[str, Any]:
         raise KeyboardInterrupt
 
-    graph = Graph([Node("x", "input", "x")])
-    widget = GraphWidget(GraphBundle("f", "jax", {"original": graph}), timer=interrupted)
+    widget = GraphWidget(small_entry(), timer=interrupted)
     widget.run_timing({})
     assert widget.timing_error == "interrupted before anything was measured"
     assert widget.timings == [] and widget.busy is False
@@ -217,8 +244,7 @@ def test_options_and_target_reach_the_timer_unchanged() -> None:
         seen.append(request)
         return {"device": "cpu:0"}
 
-    graph = Graph([Node("x", "input", "x")])
-    widget = GraphWidget(GraphBundle("f", "jax", {"original": graph}), timer=timer)
+    widget = GraphWidget(small_entry(), timer=timer)
     send(widget, {"type": "time", "device": "cpu", "backend": None, "size": 4})
     send(widget, {"type": "profile"})  # no profiler: ignored
     assert seen == [{"type": "time", "device": "cpu", "backend": None, "size": 4}]
@@ -236,6 +262,7 @@ def test_the_autoencoder_example_trains_and_times_both_steps(shell: InteractiveS
         printed += ran.stdout
     assert [w.bundle["target"] for w in shown] == ["train", "train_step"]
     for widget in shown:
+        send(widget, {"type": "time"})
         (row,) = widget.timings
         assert row["error"] is None and row["calls"] > 0, widget.timing_error
     losses = [float(v) for v in re.findall(r"(\d+\.\d+) (?:at|after)", printed)]
