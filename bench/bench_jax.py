@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel_ext"))
 
 import jax
 import jax.numpy as jnp
-from benchutil import median
+from benchutil import build_all, median
 
 from tgraph import layout as _layout
 from tgraph.frontends import CellInfo, Options
@@ -115,8 +115,8 @@ def main(runs: int = 3) -> None:
         fun_name = call.split("(", 1)[0]
         (target,) = frontend.targets({fun_name: namespace[fun_name]}, cell)
         fun, args = namespace[fun_name], target.args
-        bundle = frontend.build(target, Options(), cell)
-        t_build = median(lambda t=target, c=cell: frontend.build(t, Options(), c), runs)
+        bundle = build_all(frontend, target, Options(), cell)
+        t_build = median(lambda t=target, c=cell: build_all(frontend, t, Options(), c), runs)
         t_jaxpr = median(lambda f=fun._fun, a=args: jax.make_jaxpr(lambda *v: f(*v))(*a), runs)
         t_compile = median(lambda f=fun, a=args: f.lower(*a).compile().as_text(), runs)
         graph = bundle.views["original"]

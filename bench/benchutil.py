@@ -28,3 +28,10 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+def build_all(frontend: Any, target: Any, options: Any, cell: Any) -> Any:
+    """Every view of ``target``, as ``--sync`` builds them: the cell's and the later ones."""
+    traced = frontend.trace(target, options, cell)
+    traced.build_all()
+    return traced.bundle
