@@ -25,7 +25,7 @@ import numpy as np
 from ...devices import Device, DeviceError, Devices
 from ...profile import ProfileResult, ranked, run_for
 from ...quiet import quiet
-from ...timing import Clock, Measurement, TimingError, TimingResult, measure
+from ...timing import Clock, TimingError, TimingResult, measure
 from .._jaxconfig import jax_flags_kept, placed_on, put_on
 
 # Profiling runs are short: enough calls to average, not a timing run.
@@ -181,15 +181,6 @@ class Fresh:
         return args, kwargs
 
 
-def _fill(result: TimingResult, measured: Measurement) -> None:
-    result.first_call_s = measured.first_call_s
-    result.samples = measured.samples
-    result.number = measured.number
-    result.calls = measured.calls
-    result.interrupted = result.interrupted or measured.interrupted
-    result.budget_exhausted = measured.budget_exhausted
-
-
 def time_program(
     name: str,
     jitted: Any,
@@ -238,7 +229,7 @@ def time_program(
                 return jitted(*a, **k)
 
             measured = measure(call, budget, sync=jax.block_until_ready, clock=fresh.clock)
-            _fill(result, measured)
+            result.fill(measured)
             result.output_devices = placed_on(measured.last, names)
     except KeyboardInterrupt:
         result.interrupted = True
