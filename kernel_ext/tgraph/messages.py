@@ -141,13 +141,71 @@ class ProfileJSON(TypedDict):
     notes: list[str]
 
 
+# -- values on the graph -----------------------------------------------------------
+
+
+class ValueJSON(TypedDict):
+    """One node's value, summarised: min/max/mean over its finite elements."""
+
+    shape: list[int]
+    dtype: str
+    min: float | None
+    max: float | None
+    mean: float | None
+    nan: int
+    inf: int
+    preview: str
+    error: str
+
+
+class NonFiniteJSON(TypedDict):
+    """The earliest node in topological order whose value has a NaN or an inf."""
+
+    node: str
+    label: str
+    finite_inputs: list[str]
+    nonfinite_inputs: list[str]
+    inner: str
+    inner_label: str
+    reading: str
+
+
+class DifferenceJSON(TypedDict):
+    """One output as written against as optimized, on the same inputs."""
+
+    output: str
+    original: ValueJSON
+    optimized: ValueJSON
+    abs_diff: float | None
+    rel_diff: float | None
+    rewrites: list[str]
+    reading: str
+
+
+class ViewValuesJSON(TypedDict):
+    """Every node's value in one view (``nodes`` by node id), and what stands out."""
+
+    view: str
+    inputs: str
+    made_up: bool
+    nodes: dict[str, ValueJSON]
+    first_nonfinite: NonFiniteJSON | None
+    differences: list[DifferenceJSON]
+    notes: list[str]
+    error: str
+    seconds: float
+
+
 # -- the inline widget -----------------------------------------------------------
 
 
 class WidgetState(TypedDict):
-    """The synced traits of ``GraphWidget`` (besides anywidget's own)."""
+    """The synced traits of ``GraphWidget`` (besides anywidget's own).
 
-    bundle: dict[str, Any]
+    ``bundle`` and each ``svg`` travel packed (``static.pack``: base64 of gzip);
+    the kernel holds them unpacked, and an unpacked SVG starts with ``<``."""
+
+    bundle: str | dict[str, Any]
     offers: OffersJSON
     svg: dict[str, str]
     layouts: dict[str, LayoutMetaJSON]
@@ -161,6 +219,9 @@ class WidgetState(TypedDict):
     timing_error: str
     profile: ProfileJSON | dict[str, Any]
     autorun: bool
+    #: view name -> its values, once the front end asked (``ValuesRequest``).
+    values: dict[str, ViewValuesJSON]
+    static_id: str
 
 
 class TimeRequest(TypedDict):
@@ -190,7 +251,36 @@ class DevicesRequest(TypedDict):
     type: Literal["devices"]
 
 
-WidgetRequest = TimeRequest | ProfileRequest | ViewRequest | DevicesRequest
+class ValuesRequest(TypedDict):
+    """Compute the values of one view (the widget's "values" toggle); the
+    answer lands in the widget's ``values`` trait under the view's name."""
+
+    type: Literal["values"]
+    view: str
+
+
+class SourceRequest(TypedDict):
+    """The source of one of the graph's rewrites. It names a rewrite, never a
+    file: the kernel reads only definitions its graph's rewrites point to."""
+
+    type: Literal["source"]
+    name: str
+
+
+class SourceReply(TypedDict):
+    """The widget's answer to ``SourceRequest``, sent as a custom message."""
+
+    type: Literal["source"]
+    name: str
+    module: str
+    line: int
+    source: str
+    error: NotRequired[str]
+
+
+WidgetRequest = (
+    TimeRequest | ProfileRequest | ViewRequest | DevicesRequest | ValuesRequest | SourceRequest
+)
 
 
 # -- the side panel's comm --------------------------------------------------------
@@ -245,7 +335,31 @@ class DotRequest(TypedDict):
     step: NotRequired[int | None]
 
 
-PanelRequest = ListRequest | GetRequest | BuildRequest | LayoutRequest | DotRequest
+class PanelValuesRequest(TypedDict):
+    """The panel's document asks for the values of one view of a graph."""
+
+    type: Literal["values"]
+    id: str
+    view: str
+
+
+class RewriteSourceRequest(TypedDict):
+    """The source of one of graph ``id``'s rewrites (see ``SourceRequest``)."""
+
+    type: Literal["source"]
+    id: str
+    name: str
+
+
+PanelRequest = (
+    ListRequest
+    | GetRequest
+    | BuildRequest
+    | LayoutRequest
+    | DotRequest
+    | PanelValuesRequest
+    | RewriteSourceRequest
+)
 
 
 class EntriesReply(TypedDict):
@@ -282,4 +396,22 @@ class DotReply(TypedDict):
     dot: str
 
 
-PanelReply = EntriesReply | GraphReply | LayoutReply | DotReply
+class ValuesReply(TypedDict):
+    type: Literal["values"]
+    id: str
+    view: str
+    values: ViewValuesJSON
+
+
+class RewriteSourceReply(TypedDict):
+    type: Literal["source"]
+    id: str
+    name: str
+    module: str
+    line: int
+    source: str
+    error: NotRequired[str]
+
+
+PanelReply = EntriesReply | GraphReply | LayoutReply | DotReply | ValuesReply | RewriteSourceReply
+

@@ -10,23 +10,27 @@ Heavy views arrive after the cell: the front end sends ``{type: "view"}``
 once the widget is on screen, and because comm messages queue behind the
 cells already sent, Run All runs every cell first. The same holds for
 ``{type: "devices"}`` and ``{type: "time"}``: nothing is timed in the cell.
-``_repr_mimebundle_`` also carries ``text/html`` with the views that exist
-when the cell ends, for nbconvert, GitHub and frontends without widgets.
+Displayed, the widget comes after a static copy of its own (``static.py``):
+the pictures of the views that exist when the cell ends, for nbconvert,
+GitHub and front ends without widgets. The saved widget state is packed
+(gzip + base64) so a saved output stays small.
 """
 
 from __future__ import annotations
 
 import html
+import uuid
 from collections.abc import Callable
-from importlib import resources
 from typing import Any, cast
 
 import anywidget
 import traitlets as t
+from IPython.display import display, update_display
 
 from .devices import DeviceError
 from .entry import Entry, Event
 from .messages import DevicesJSON, LayoutMetaJSON, ProfileJSON, TimingRowJSON
+from .static import STATIC_BUDGET, captioned, loader, pack_json, pack_svgs
 from .tables import DeclaredTable, declared_table
 from .timing import TimingError
 
@@ -35,34 +39,20 @@ __all__ = ["DeclaredTable", "GraphWidget", "declared_table"]
 #: A front-end request (``device``, ``backend``, ``size``) -> a JSON-ready answer.
 Request = Callable[[dict[str, Any]], Any]
 
-_MISSING_ESM = """
-export default { render({ el }) {
-  el.textContent = "tgraph: widget.js is not built (run npm run build:widget); " +
-    "the pictures are in this output's HTML fallback.";
-} };
-"""
-
-
-def _static(name: str, fallback: str) -> str:
-    """A file of the bundled front end, or ``fallback`` when it was not built."""
-    try:
-        return resources.files("tgraph").joinpath("static", name).read_text("utf-8")
-    except FileNotFoundError:
-        return fallback
-
 
 class GraphWidget(anywidget.AnyWidget):
     """The views of one traced target, laid out in the kernel, built as asked."""
 
-    _esm = _static("widget.js", _MISSING_ESM)
-    _css = _static("widget.css", "")
+    #: The bundled front end, packed: a small module that unpacks and imports it.
+    _esm = loader()
 
-    #: ``GraphBundle.to_json(steps=False)``: node attributes for search and the inspector.
-    bundle = t.Dict().tag(sync=True)
+    #: ``GraphBundle.to_json(steps=False)``: node attributes for search and the
+    #: inspector; sent packed (``static.pack_json``).
+    bundle = t.Dict().tag(sync=True, to_json=pack_json)
     #: ``Offers.to_json()``: the views, tabs and controls this graph has.
     offers = t.Dict().tag(sync=True)
-    #: view name -> SVG from ``layout``.
-    svg = t.Dict().tag(sync=True)
+    #: view name -> SVG from ``layout``; each sent packed (``static.pack_svgs``).
+    svg = t.Dict().tag(sync=True, to_json=pack_svgs)
     #: view name -> ``Layout.meta()`` (visible count, collapsed ids, groups, engine).
     layouts = t.Dict().tag(sync=True)
     #: view name -> ids of expanded subgraphs; written by the front end.
@@ -83,6 +73,8 @@ class GraphWidget(anywidget.AnyWidget):
     profile = t.Dict().tag(sync=True)
     #: Time once by itself when it is on screen (the magic's ``--no-run`` turns it off).
     autorun = t.Bool(False).tag(sync=True)
+    #: Marks this widget's static copy, which the front end hides where the widget renders.
+    static_id = t.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -94,6 +86,7 @@ class GraphWidget(anywidget.AnyWidget):
     ) -> None:
         self._entry = entry
         self._applied: dict[str, frozenset[str]] = {}
+        self._static_shown = False
         svgs, metas, problems = self._pictures(list(entry.bundle.views))
         super().__init__(
             bundle=entry.bundle.to_json(steps=False),
@@ -103,6 +96,7 @@ class GraphWidget(anywidget.AnyWidget):
             expanded={name: [] for name in entry.bundle.views},
             pending=entry.pending(),
             error="\n".join(problems),
+            static_id="tgs" + uuid.uuid4().hex,
             **kwargs,
         )
         self.status = self._summary(metas)
@@ -180,6 +174,7 @@ class GraphWidget(anywidget.AnyWidget):
                 self.pending = self._entry.pending()
                 self.error = "\n".join(problems)
                 self.status = self._summary(self.layouts)
+            self._update_static(view)
 
     # -- layout --------------------------------------------------------------------
 
@@ -236,48 +231,84 @@ class GraphWidget(anywidget.AnyWidget):
     # -- the static copy -----------------------------------------------------------
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The widget view plus ``text/html`` for places without a widget manager."""
+        """The widget view, and a line of text where no widget manager runs."""
         bundle = super()._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
         if data is not None:
-            data["text/html"] = self.static_html()
+            b = self._entry.bundle
+            data["text/plain"] = f"tgraph: {b.target} ({b.framework}); its pictures are above"
         return bundle
 
-    def static_html(self) -> str:
-        """Every built view's SVG under a heading, then rewrites and notes, all text escaped.
+    def _ipython_display_(self) -> None:
+        """The static copy as outputs of their own, then the widget.
 
-        Views still pending are named with the reason they are missing, so
-        the copy never passes for complete.
+        nbconvert's HTML templates show only the widget view of an output
+        once widget state is saved, and that view needs a widget manager from
+        a CDN; pictures in outputs of their own survive offline, in Markdown
+        (one image file each), on GitHub and in nbviewer. The widget hides
+        them where it renders (``static_id``).
         """
-        entry = self._entry
-        b = entry.bundle
-        offers = entry.traced.offers
-        parts = [
-            '<div class="tg-static">',
-            f"<p><b>tgraph</b> {_e(b.target)} ({_e(b.framework)})</p>",
-        ]
+        for key, data in self.static_outputs():
+            display(data, raw=True, display_id=f"{self.static_id}-{key}")
+        self._static_shown = True
+        bundle = self._repr_mimebundle_()
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)
+
+    def static_outputs(self) -> list[tuple[str, dict[str, str]]]:
+        """``(key, mimebundle)`` per static output: the heading, one per view, the rewrites.
+
+        Every view the graph offers has an output: its picture
+        (``image/svg+xml``, titled inside the picture), or why it is not in
+        this copy; a view built later replaces that output while the kernel lives.
+        """
+        b = self._entry.bundle
+        head = [f"<p><b>tgraph</b> {_e(b.target)} ({_e(b.framework)})</p>"]
         if b.notes:
-            parts.append(_list(b.notes))
-        for offer in offers.views:
-            parts.append(f"<h4>{_e(offer.title)}</h4>")
-            graph = b.views.get(offer.name)
-            if graph is None:
-                lazy = entry.traced.later.get(offer.name)
-                task = lazy.task if lazy else "building"
-                parts.append(
-                    f"<p>Not in this copy: this view is built after the cell ({_e(task)}). "
-                    "Run the cell with %%tgraph --sync to keep it.</p>"
-                )
-                continue
-            notes = [n for n in graph.notes if n not in b.notes]
-            if notes:
-                parts.append(_list(notes))
-            if not graph.nodes:
-                parts.append("<p>Nothing in this view.</p>")
-                continue
-            svg = self.svg.get(offer.name, "")
-            error = self.layouts.get(offer.name, {}).get("error", "")
-            parts.append(svg or f"<p>{_e(error)}</p>")
+            head.append(_list(b.notes))
+        outputs = [("head", self._html(head, f"tgraph: {b.target} ({b.framework})"))]
+        budget = STATIC_BUDGET
+        for offer in self._entry.traced.offers.views:
+            data = self._static_view(offer.name, offer.title, budget)
+            budget -= len(data.get("image/svg+xml", ""))
+            outputs.append((f"view-{offer.name}", data))
+        tail = self._tail_html()
+        if tail:
+            outputs.append(("tail", self._html(tail, "")))
+        return outputs
+
+    def _static_view(self, view: str, title: str, budget: int) -> dict[str, str]:
+        entry = self._entry
+        graph = entry.bundle.views.get(view)
+        target = entry.bundle.target
+        if graph is None:
+            lazy = entry.traced.later.get(view)
+            task = lazy.task if lazy else "building"
+            why = (
+                f"{title}: not in this copy: this view is built after the cell ({task}). "
+                "Run the cell with %%tgraph --sync to keep it."
+            )
+            return self._html([f"<p>{_e(why)}</p>"], why)
+        notes = [n for n in graph.notes if n not in entry.bundle.notes]
+        svg = self.svg.get(view, "")
+        error = self.layouts.get(view, {}).get("error", "")
+        if not graph.nodes or not svg:
+            why = f"{title}: nothing in this view." if not graph.nodes else error
+            return self._html([f"<p>{_e(why)}</p>", *([_list(notes)] if notes else [])], why)
+        picture = captioned(svg, f"{title} · {target}", notes, self.static_id)
+        if len(picture) > budget:
+            why = (
+                f"{title}: left out of this copy: its picture takes {len(picture) // 1000} KB, "
+                "more than a saved output keeps. The widget and the side panel show it."
+            )
+            return self._html([f"<p>{_e(why)}</p>"], why)
+        nodes = len(graph.nodes)
+        return {"image/svg+xml": picture, "text/plain": f"{title} of {target}: {nodes} nodes"}
+
+    def _tail_html(self) -> list[str]:
+        b = self._entry.bundle
+        offers = self._entry.traced.offers
+        parts: list[str] = []
         if offers.rewrites:
             parts += _rewrites_html(b, offers.show_noise)
         for text in offers.texts:
@@ -286,8 +317,20 @@ class GraphWidget(anywidget.AnyWidget):
                 parts.append(
                     f"<details><summary>{_e(text.title)}</summary><pre>{_e(value)}</pre></details>"
                 )
-        parts.append("</div>")
-        return "\n".join(parts)
+        return parts
+
+    def _html(self, parts: list[str], plain: str) -> dict[str, str]:
+        body = "\n".join(parts)
+        page = f'<div class="tg-static" data-tg-static="{self.static_id}">\n{body}\n</div>'
+        return {"text/html": page, "text/plain": plain}
+
+    def _update_static(self, view: str) -> None:
+        """Replace a view's "built after the cell" output with its picture."""
+        if not self._static_shown:
+            return
+        for key, data in self.static_outputs():
+            if key == f"view-{view}":
+                update_display(data, raw=True, display_id=f"{self.static_id}-{key}")
 
 
 def _rewrites_html(bundle: Any, show_noise: bool) -> list[str]:

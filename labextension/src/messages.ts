@@ -142,8 +142,12 @@ export interface ProfileJSON {
 
 /** The synced traits of `GraphWidget` (besides anywidget's own). */
 export interface WidgetState {
-  /** The graph model, typed as `BundleJSON` in graphmodel.ts (`isBundle`). */
-  bundle: { [key: string]: unknown };
+  /**
+   * The graph model, typed as `BundleJSON` in graphmodel.ts (`isBundle`).
+   * `bundle` and each `svg` travel packed (base64 of gzip, unpacked by
+   * widgetmodel.ts); an unpacked SVG starts with `<`.
+   */
+  bundle: string | { [key: string]: unknown };
   offers: OffersJSON;
   svg: { [view: string]: string };
   layouts: { [view: string]: LayoutMetaJSON };
@@ -159,6 +163,8 @@ export interface WidgetState {
   /** `{}` until a profile ran. */
   profile: ProfileJSON | { [key: string]: unknown };
   autorun: boolean;
+  /** Marks the output's static copy, hidden where the widget renders. */
+  static_id: string;
 }
 
 export interface TimeRequest {
@@ -186,7 +192,31 @@ export interface DevicesRequest {
   type: 'devices';
 }
 
-export type WidgetRequest = TimeRequest | ProfileRequest | ViewRequest | DevicesRequest;
+/**
+ * The source of one of the graph's rewrites. It names a rewrite, never a
+ * file: the kernel reads only definitions its graph's rewrites point to.
+ */
+export interface SourceRequest {
+  type: 'source';
+  name: string;
+}
+
+/** The widget's answer to `SourceRequest`, sent as a custom message. */
+export interface SourceReply {
+  type: 'source';
+  name: string;
+  module: string;
+  line: number;
+  source: string;
+  error?: string;
+}
+
+export type WidgetRequest =
+  | TimeRequest
+  | ProfileRequest
+  | ViewRequest
+  | DevicesRequest
+  | SourceRequest;
 
 // -- the side panel's comm --------------------------------------------------------
 
@@ -238,7 +268,20 @@ export interface DotRequest {
   step?: number | null;
 }
 
-export type PanelRequest = ListRequest | GetRequest | BuildRequest | LayoutRequest | DotRequest;
+/** The source of one of graph `id`'s rewrites (see `SourceRequest`). */
+export interface RewriteSourceRequest {
+  type: 'source';
+  id: string;
+  name: string;
+}
+
+export type PanelRequest =
+  | ListRequest
+  | GetRequest
+  | BuildRequest
+  | LayoutRequest
+  | DotRequest
+  | RewriteSourceRequest;
 
 export interface EntriesReply {
   type: 'entries';
@@ -274,4 +317,14 @@ export interface DotReply {
   dot: string;
 }
 
-export type PanelReply = EntriesReply | GraphReply | LayoutReply | DotReply;
+export interface RewriteSourceReply {
+  type: 'source';
+  id: string;
+  name: string;
+  module: string;
+  line: number;
+  source: string;
+  error?: string;
+}
+
+export type PanelReply = EntriesReply | GraphReply | LayoutReply | DotReply | RewriteSourceReply;

@@ -1,7 +1,7 @@
 /**
  * anywidget entry of the inline `%%tgraph` output (bundled to
  * kernel_ext/tgraph/static/widget.js by `npm run build:widget`; its CSS goes
- * to static/widget.css, shipped once per widget class through `_css`).
+ * to static/widget.css; the kernel packs both behind a small loader, `_esm`).
  *
  * The tabs come from what the graph offers (`offers`): its views, a rewrites
  * tab, text dumps, timing. A view the kernel has not built yet (`pending`)
@@ -41,7 +41,14 @@ import { groupRewrites, rewritesView } from './rewritesview';
 import { ITab, TabStrip } from './tabs';
 import { textView } from './textview';
 import { TimingView } from './timingview';
-import { IWidgetModel, requestsOf, Traits } from './widgetmodel';
+import {
+  hasPacked,
+  hideStatic,
+  IWidgetModel,
+  requestsOf,
+  Traits,
+  UnpackedModel
+} from './widgetmodel';
 
 export type { IWidgetModel } from './widgetmodel';
 
@@ -69,8 +76,27 @@ export function tabsOf(traits: Traits): ITab[] {
   return tabs;
 }
 
-export function render({ model, el: host }: { model: IWidgetModel; el: HTMLElement }): () => void {
+/**
+ * Draw the widget. The kernel sends `bundle` and `svg` packed; they are
+ * unpacked (asynchronously) before the first drawing and on every change.
+ */
+export function render({
+  model,
+  el: host
+}: {
+  model: IWidgetModel;
+  el: HTMLElement;
+}): (() => void) | Promise<() => void> {
+  if (!hasPacked(model)) {
+    return draw(model, host);
+  }
+  const unpacked = new UnpackedModel(model);
+  return unpacked.ready().then(() => draw(unpacked, host));
+}
+
+function draw(model: IWidgetModel, host: HTMLElement): () => void {
   const traits = new Traits(model);
+  hideStatic(traits.staticId);
   const requests = requestsOf(model);
   const root = el('div', 'tg-root');
   const tabs = new TabStrip(name => activate(name));

@@ -123,6 +123,10 @@ export class Traits {
     return this._model.get('autorun') === true;
   }
 
+  get staticId(): string {
+    return this._string('static_id');
+  }
+
   private _string(name: string): string {
     const value = this._model.get(name);
     return isString(value) ? value : '';
@@ -201,4 +205,152 @@ export function requestsOf(model: IWidgetModel): Requests {
     requests.set(model, found);
   }
   return found;
+}
+
+// -- packed traits ----------------------------------------------------------------
+
+/** Base64 of gzip (the kernel's `static.pack`) back to text. */
+export async function unpack(packed: string): Promise<string> {
+  const bytes = Uint8Array.from(atob(packed), c => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
+  return await new Response(stream).text();
+}
+
+const PACKED = ['bundle', 'svg'];
+
+/** Whether a trait value came packed: a bundle as a string, an SVG not starting with `<`. */
+function isPackedValue(name: string, value: unknown): boolean {
+  if (name === 'bundle') {
+    return typeof value === 'string';
+  }
+  return isRecord(value) && Object.values(value).some(v => isString(v) && v !== '' && v[0] !== '<');
+}
+
+export function hasPacked(model: IWidgetModel): boolean {
+  return PACKED.some(name => isPackedValue(name, model.get(name)));
+}
+
+/**
+ * The model with `bundle` and `svg` unpacked. Unpacking is asynchronous, so
+ * every change event is delivered in the order the kernel sent it, after
+ * the values it may read have been unpacked.
+ */
+export class UnpackedModel implements IWidgetModel {
+  constructor(private readonly _model: IWidgetModel) {}
+
+  /** Unpack the current values; call once before drawing. */
+  async ready(): Promise<void> {
+    await this._refresh();
+  }
+
+  get(name: string): unknown {
+    return this._unpacked.has(name) ? this._unpacked.get(name) : this._model.get(name);
+  }
+
+  set(name: string, value: unknown): void {
+    this._model.set(name, value);
+  }
+
+  save_changes(): void {
+    this._model.save_changes();
+  }
+
+  send(content: WidgetRequest): void {
+    this._model.send(content);
+  }
+
+  on(event: string, callback: () => void): void {
+    const wrapped = () => {
+      this._queue = this._queue.then(() => this._refresh()).then(callback, callback);
+    };
+    this._wrapped.set(callback, wrapped);
+    this._model.on(event, wrapped);
+  }
+
+  off(event: string, callback: () => void): void {
+    const wrapped = this._wrapped.get(callback);
+    if (wrapped) {
+      this._model.off(event, wrapped);
+    }
+  }
+
+  private async _refresh(): Promise<void> {
+    for (const name of PACKED) {
+      const raw = this._model.get(name);
+      if (this._raw.get(name) === raw) {
+        continue;
+      }
+      this._raw.set(name, raw);
+      this._unpacked.set(name, await unpackTrait(name, raw));
+    }
+  }
+
+  private _queue: Promise<void> = Promise.resolve();
+  private _raw = new Map<string, unknown>();
+  private _unpacked = new Map<string, unknown>();
+  private _wrapped = new Map<() => void, () => void>();
+}
+
+async function unpackTrait(name: string, raw: unknown): Promise<unknown> {
+  try {
+    if (name === 'bundle') {
+      return typeof raw === 'string' ? JSON.parse(await unpack(raw)) : raw;
+    }
+    if (!isRecord(raw)) {
+      return {};
+    }
+    const out: Record<string, string> = {};
+    for (const [view, svg] of Object.entries(raw)) {
+      out[view] = isString(svg) && svg !== '' && svg[0] !== '<' ? await unpack(svg) : String(svg);
+    }
+    return out;
+  } catch (error) {
+    console.error(`tgraph: could not unpack ${name}`, error);
+    return name === 'bundle' ? null : {};
+  }
+}
+
+// -- the static copy --------------------------------------------------------------
+
+const hidden = new Set<string>();
+
+/**
+ * Hide the output's static copy (the pictures saved for places without a
+ * widget manager) now that the widget renders. A style rule covers copies
+ * drawn later and pictures shown as `<img>` of a URL-encoded data URL
+ * (JupyterLab); a scan covers base64 data URLs (nbconvert) and blob URLs
+ * (VS Code).
+ */
+export function hideStatic(id: string, doc: Document = document): void {
+  if (!/^tgs[0-9a-f]+$/.test(id) || hidden.has(id)) {
+    return;
+  }
+  hidden.add(id);
+  const marks = `[data-tg-static="${id}"], img[src*="${id}"]`;
+  const style = doc.createElement('style');
+  style.dataset.tgStatic = id;
+  const boxes = `.jp-OutputArea-child:has([data-tg-static="${id}"]), .jp-OutputArea-child:has(img[src*="${id}"])`;
+  style.textContent = `${marks}, ${boxes} { display: none !important; }`;
+  doc.head.append(style);
+  for (const img of Array.from(doc.querySelectorAll('img'))) {
+    const src = img.getAttribute('src') ?? '';
+    const hide = () => {
+      (img.closest('.jp-OutputArea-child, .output_area') ?? img).setAttribute('hidden', '');
+      (img as HTMLElement).style.display = 'none';
+    };
+    if (src.startsWith('data:image/svg+xml;base64,')) {
+      try {
+        if (atob(src.slice(src.indexOf(',') + 1)).includes(id)) {
+          hide();
+        }
+      } catch {
+        // not ours
+      }
+    } else if (src.startsWith('blob:')) {
+      void fetch(src)
+        .then(r => r.text())
+        .then(t => (t.includes(id) ? hide() : undefined))
+        .catch(() => undefined);
+    }
+  }
 }

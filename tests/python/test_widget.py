@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import html
+import json
+import re
 from importlib import resources
 
 import pytest
 
 from tgraph import entry as entry_module
+from tgraph import widget as widget_module
 from tgraph.entry import Entry
 from tgraph.frontends import Declared, LazyView, Offers, TextOffer, Traced, ViewOffer, ViewResult
 from tgraph.graph import Edge, Graph, GraphBundle, Node, Rewrite, Subgraph
 from tgraph.layout import LayoutError
+from tgraph.static import unpack
 from tgraph.widget import GraphWidget, declared_table
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -148,14 +152,36 @@ def test_too_big_expansion_keeps_last_picture_and_says_why() -> None:
     assert w.expanded == {"original": []}
 
 
-def test_mimebundle_has_widget_view_and_static_html() -> None:
+def static_page(w: GraphWidget) -> str:
+    """Every static output's HTML, or its SVG, in order."""
+    return "\n".join(d.get("text/html", d.get("image/svg+xml", "")) for _, d in w.static_outputs())
+
+
+def test_mimebundle_has_widget_view_and_a_line_of_text() -> None:
     w = widget()
     data = w._repr_mimebundle_()
     data = data[0] if isinstance(data, tuple) else data
-    assert WIDGET_MIME in data
-    page = data["text/html"]
-    assert page.count("<svg") == 2
-    assert "<h4>Original</h4>" in page and "<h4>Optimized</h4>" in page
+    assert set(data) == {WIDGET_MIME, "text/plain"}
+    assert data["text/plain"] == f"tgraph: f {NASTY} (pytensor); its pictures are above"
+
+
+def test_the_static_copy_is_one_output_per_view_between_heading_and_rewrites() -> None:
+    w = widget()
+    outputs = w.static_outputs()
+    assert [key for key, _ in outputs] == ["head", "view-original", "view-optimized", "tail"]
+    views = [data for key, data in outputs if key.startswith("view-")]
+    assert all(set(d) == {"image/svg+xml", "text/plain"} for d in views)
+    assert [d["text/plain"] for d in views] == [
+        f"Original of f {NASTY}: 5 nodes",
+        f"Optimized of f {NASTY}: 5 nodes",
+    ]
+    page = static_page(w)
+    assert page.count("<svg") == 4  # each picture nests the layout under its caption
+    assert page.count(f'data-tg-static="{w.static_id}"') == 4
+    assert (
+        '<text x="4" y="14" font-weight="bold">Original · f '
+        f"{html.escape(NASTY, quote=False)}</text>" in page
+    )
     assert "<script>" not in page
     assert html.escape(f"note {NASTY}") in page
     assert "<li>local_log1p: log(1 + x) → log1p(x) &lt;b&gt;</li>" in page
@@ -164,27 +190,42 @@ def test_mimebundle_has_widget_view_and_static_html() -> None:
 
 
 def test_show_noise_lists_the_bookkeeping_rewrites() -> None:
-    page = widget(show_noise=True).static_html()
+    page = static_page(widget(show_noise=True))
     assert "<li>merge: a → b</li>" in page
     assert "bookkeeping" not in page
 
 
 def test_the_static_copy_names_views_it_leaves_out() -> None:
     w = widget(bundle(original=composite_graph()), {"gradient": LazyView("differentiating", Graph)})
-    page = w.static_html()
-    assert page.count("<svg") == 1
+    page = static_page(w)
+    assert page.count("<svg") == 2
     assert (
-        "<h4>Gradient</h4>\n<p>Not in this copy: this view is built after the cell "
+        "<p>Gradient: not in this copy: this view is built after the cell "
         "(differentiating). Run the cell with %%tgraph --sync to keep it.</p>"
     ) in page
 
 
-def test_static_html_shows_view_notes_and_text_info() -> None:
+def test_a_picture_past_the_budget_is_named_not_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(widget_module, "STATIC_BUDGET", 100)
+    page = static_page(widget())
+    assert page.count("<svg") == 0
+    assert "Original: left out of this copy: its picture takes 2 KB" in page
+
+
+def test_static_copy_shows_view_notes_and_text_info() -> None:
     b = bundle(gradient=composite_graph())
     b.info["stablehlo"] = "module @jit_f { <tensor> }"
-    page = widget(b, texts=[TextOffer("stablehlo", "StableHLO")]).static_html()
-    assert "<li>gradient of sum(y)</li>" in page
+    page = static_page(widget(b, texts=[TextOffer("stablehlo", "StableHLO")]))
+    assert ">gradient of sum(y)</text>" in page
     assert "<summary>StableHLO</summary><pre>module @jit_f { &lt;tensor&gt; }</pre>" in page
+
+
+def test_saved_state_is_packed_and_unpacks_to_the_traits() -> None:
+    w = widget()
+    state = w.get_state()
+    assert json.loads(unpack(state["bundle"])) == w.bundle
+    assert {v: unpack(s) for v, s in state["svg"].items()} == w.svg
+    assert state.get("_css", "") == "" and "DecompressionStream" in state["_esm"]
 
 
 def test_layout_error_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -195,13 +236,17 @@ def test_layout_error_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) ->
     w = widget()
     assert w.svg["original"] == ""
     assert w.error == "Original: Graphviz crashed\nOptimized: Graphviz crashed"
-    assert "<p>Original: Graphviz crashed</p>" in w.static_html()
+    assert "<p>Original: Graphviz crashed</p>" in static_page(w)
 
 
-def test_esm_and_css_are_the_built_bundle() -> None:
+def test_esm_unpacks_to_the_built_bundle_and_its_css() -> None:
     static = resources.files("tgraph").joinpath("static")
-    assert GraphWidget._esm == static.joinpath("widget.js").read_text("utf-8")
-    assert "tg-root" in GraphWidget._esm
+    packed = re.findall(r'unpack\("([A-Za-z0-9+/=]+)"\)', GraphWidget._esm)
+    assert [unpack(p) for p in packed] == [
+        static.joinpath("widget.css").read_text("utf-8"),
+        static.joinpath("widget.js").read_text("utf-8"),
+    ]
+    assert len(GraphWidget._esm) < 25_000
 
 
 def test_declared_table_escapes_and_aligns() -> None:
