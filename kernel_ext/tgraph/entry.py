@@ -9,7 +9,11 @@ every listener before (so the browser can show "rewriting… 3.2 s") and after.
 
 from __future__ import annotations
 
+import inspect
+import linecache
+import sys
 import time
+import tokenize
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +22,7 @@ from typing import Literal
 from .frontends import Traced
 from .graph import Graph, GraphBundle
 from .layout import LayoutError, dot_source, layout
-from .messages import PendingJSON, PictureJSON, TimingRowJSON
+from .messages import PendingJSON, PictureJSON, SourceReply, TimingRowJSON
 
 #: Laid-out pictures kept per entry (collapsed views, recent expansions, steps).
 MAX_PICTURES = 48
@@ -76,6 +80,27 @@ class Entry:
     def record_timing(self, row: TimingRowJSON) -> None:
         self.timings.append(row)
         self._emit("timing", "")
+
+    # -- rewrites --------------------------------------------------------------------
+
+    def rewrite_source(self, name: str) -> SourceReply:
+        """The source of rewrite ``name``, read from the file of the module the
+        rewrite says it is defined in. Only this graph's rewrites can be read,
+        so a request cannot name an arbitrary file."""
+        found = next((r for r in self.bundle.rewrites if r.name == name and r.module), None)
+        reply: SourceReply = {"type": "source", "name": name, "module": "", "line": 0, "source": ""}
+        if found is None or found.line < 1:
+            return {**reply, "error": f"where {name} is defined is not known"}
+        reply["module"], reply["line"] = found.module, found.line
+        path = getattr(sys.modules.get(found.module), "__file__", None)
+        lines = linecache.getlines(path) if path else []
+        if len(lines) < found.line:
+            return {**reply, "error": f"the source of {found.module} is not available"}
+        try:
+            block = inspect.getblock(lines[found.line - 1 :])
+        except (SyntaxError, tokenize.TokenError):  # edited since it was imported
+            block = lines[found.line - 1 : found.line]
+        return {**reply, "source": "".join(block)}
 
     # -- pictures ------------------------------------------------------------------
 

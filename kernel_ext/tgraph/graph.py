@@ -142,6 +142,13 @@ class Rewrite:
     # every snapshot of a view, so a highlight can follow a node from step to step.
     removed: list[str] = field(default_factory=list)
     graph: Graph | None = None
+    # What the rewrite is, read from the installed framework: its docstring's
+    # first line, every pass it is registered under, and where it is defined
+    # (module and 1-based line; "" and 0 when unknown).
+    doc: str = ""
+    passes: list[str] = field(default_factory=list)
+    module: str = ""
+    line: int = 0
 
 
 @dataclass

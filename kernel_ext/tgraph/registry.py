@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import itertools
 import logging
-from typing import Any
+from typing import Any, cast
 
 import comm
 
 from .devices import DeviceCache
 from .entry import Entry, Event
 from .frontends import Traced
-from .messages import EntriesReply, EntryJSON, GraphReply, PanelReply
+from .messages import EntriesReply, EntryJSON, GraphReply, PanelReply, RewriteSourceReply
 
 COMM_TARGET = "tgraph"
 MAX_ENTRIES = 200
@@ -132,6 +132,8 @@ class Registry:
         if kind == "build" and isinstance(data.get("view"), str):
             entry.build(data["view"])
             return self._graph_reply(entry)
+        if kind == "source" and isinstance(data.get("name"), str):
+            return cast(RewriteSourceReply, {**entry.rewrite_source(data["name"]), "id": entry.id})
         view, step = data.get("view"), data.get("step")
         if not isinstance(view, str) or not (step is None or isinstance(step, int)):
             return self._ignore(data)

@@ -117,6 +117,8 @@ class GraphWidget(anywidget.AnyWidget):
             self._entry.build(content["view"])
         elif kind == "devices":
             self.find_devices()
+        elif kind == "source" and isinstance(content.get("name"), str):
+            self.send(self._entry.rewrite_source(content["name"]))
 
     def find_devices(self) -> None:
         found = self._serve(lambda _request: self._discover() if self._discover else None, {})

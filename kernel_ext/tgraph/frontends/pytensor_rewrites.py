@@ -19,7 +19,7 @@ import warnings
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytensor
@@ -34,6 +34,9 @@ from pytensor.graph.rewriting.basic import SequentialGraphRewriter, SequentialNo
 from pytensor.tensor.elemwise import Elemwise
 
 from ..graph import Rewrite
+
+if TYPE_CHECKING:
+    from .pytensor_explain import Explained
 
 # Bookkeeping that rewrites every graph without changing what it computes
 # (a revert undoes a rewrite that failed validation).
@@ -101,6 +104,14 @@ def describe(var: Variable, depth: int = 2, constants: bool = True) -> str:
     args = ", ".join(describe(i, depth - 1, constants) for i in var.owner.inputs)
     text = f"{op_label(var.owner.op)}({args})"
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+def explain(name: str) -> Explained:
+    """What the rewrite ``name`` is (imported here: it reads ``optdb``, which
+    imports every rewrite module)."""
+    from .pytensor_explain import explain as read
+
+    return read(name)
 
 
 def is_noise(name: str) -> bool:
@@ -289,6 +300,9 @@ class RewriteRecorder(Feature):
             step = len(self.rewrites)
             self._seen[key] = step
             rw = Rewrite(step, name, replaced, replacement, noise, pass_name=_current_pass())
+            about = explain(name)
+            rw.doc, rw.passes = about.doc, list(about.passes)
+            rw.module, rw.line = about.module, about.line
             self.rewrites.append(rw)
             if isinstance(reason, tuple) and reason[:1] == (_REVERT,):
                 # Undone, as if it never fired.

@@ -1,0 +1,116 @@
+"""What a PyTensor rewrite is, read from the installed PyTensor.
+
+A rewrite's name alone sends users to ``optimizer_verbose`` dumps and a
+search through PyTensor's sources. Its docstring's first line, the passes it
+is registered under and where it is defined answer that in place. All of it
+comes from PyTensor's own rewrite database (``optdb``), so a rewrite added or
+moved in another PyTensor version is described as that version has it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from pytensor.compile.mode import optdb
+from pytensor.graph.rewriting.basic import (
+    FromFunctionNodeRewriter,
+    PatternNodeRewriter,
+    WalkingGraphRewriter,
+)
+from pytensor.graph.rewriting.db import RewriteDatabase
+
+from .pytensor_rewrites import op_label, pass_name
+
+
+@dataclass(frozen=True)
+class Explained:
+    doc: str = ""
+    passes: list[str] = field(default_factory=list)
+    module: str = ""
+    line: int = 0
+
+
+@cache
+def _index() -> dict[str, dict[str, Any]]:
+    """Rewrite name -> {pass: the registered object}, over every database of
+    ``optdb``; a grouped rewriter's members are filed under their own names.
+
+    Built once per kernel (under a millisecond); rewrites registered later by
+    a library imported afterwards are not described.
+    """
+    index: dict[str, dict[str, Any]] = {}
+
+    def file(name: str, top: str, obj: Any) -> None:
+        index.setdefault(name, {}).setdefault(top, obj)
+        if not isinstance(obj, RewriteDatabase):
+            # Graph rewriters are recorded under their class's name.
+            index.setdefault(type(obj).__name__, {}).setdefault(top, obj)
+        inner = getattr(obj, "node_rewriter", None)  # a walker's node rewriter
+        for member in [inner] if inner is not None else getattr(obj, "rewrites", None) or []:
+            file(str(getattr(member, "__name__", "") or member), top, member)
+
+    def walk(db: RewriteDatabase, top: str, seen: set[int]) -> None:
+        if id(db) in seen:
+            return
+        seen.add(id(db))
+        for name in db._names:
+            for obj in db.__db__[name]:
+                file(name, top, obj)
+                if isinstance(obj, RewriteDatabase):
+                    walk(obj, top, seen)
+
+    for top in optdb._names:
+        for obj in optdb.__db__[top]:
+            file(top, pass_name(obj), obj)
+            if isinstance(obj, RewriteDatabase):
+                walk(obj, pass_name(obj), set())
+    return index
+
+
+def _defined(obj: Any) -> Any:
+    """The function or class whose source is the rewrite."""
+    while isinstance(obj, WalkingGraphRewriter):
+        obj = obj.node_rewriter
+    if isinstance(obj, FromFunctionNodeRewriter):
+        return obj.fn
+    return type(obj)
+
+
+def _pattern(pattern: Any) -> str:
+    if isinstance(pattern, Sequence) and not isinstance(pattern, str) and len(pattern):
+        return f"{_pattern(pattern[0])}({', '.join(_pattern(p) for p in pattern[1:])})"
+    if isinstance(pattern, dict):
+        return _pattern(pattern.get("pattern", "?"))
+    if hasattr(pattern, "scalar_op"):
+        return op_label(pattern)
+    return str(getattr(pattern, "name", None) or pattern)
+
+
+@cache
+def explain(name: str) -> Explained:
+    """The first docstring line, passes and definition of the rewrite ``name``."""
+    found = _index().get(name)
+    if not found:
+        return Explained()
+    passes = sorted(found)
+    obj = next(iter(found.values()))
+    if isinstance(obj, PatternNodeRewriter):
+        doc = f"{_pattern(obj.in_pattern)} -> {_pattern(obj.out_pattern)}"
+        return Explained(doc, passes)
+    defined = _defined(obj)
+    doc = inspect.getdoc(defined) or ""
+    first = next((line.strip() for line in doc.splitlines() if line.strip()), "")
+    module = str(getattr(defined, "__module__", "") or "")
+    code = getattr(defined, "__code__", None)
+    if code is not None:
+        line = code.co_firstlineno
+    else:
+        try:
+            line = inspect.getsourcelines(defined)[1]
+        except (OSError, TypeError):
+            line = 0
+    return Explained(first, passes, module, line)
