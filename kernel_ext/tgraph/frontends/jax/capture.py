@@ -56,12 +56,25 @@ def spec(leaf: Any) -> Any:
     """An array or tracer becomes its ShapeDtypeStruct; anything else stays.
 
     Python scalars stay values so a later trace sees them exactly as the
-    user's call did (weakly typed, or static).
+    user's call did (weakly typed, or static). A sharding over several
+    devices is kept: it decides the program XLA partitions.
     """
     if isinstance(leaf, (jax.Array, np.ndarray, np.generic, jax.core.Tracer)):
         aval = jax.typeof(leaf)
-        return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type)
+        kept = _spread(leaf)
+        return jax.ShapeDtypeStruct(aval.shape, aval.dtype, weak_type=aval.weak_type, sharding=kept)
     return leaf
+
+
+def _spread(leaf: Any) -> Any:
+    """An array's sharding when it spans several devices: the program depends on it."""
+    if not isinstance(leaf, jax.Array) or isinstance(leaf, jax.core.Tracer):
+        return None
+    try:
+        sharding = leaf.sharding
+        return sharding if len(sharding.device_set) > 1 else None
+    except Exception:  # a deleted or donated array
+        return None
 
 
 def specs(tree: Any) -> Any:

@@ -36,11 +36,12 @@ from .. import (
     ViewResult,
 )
 from .._jaxconfig import jax_flags_kept
+from . import sharding as sh
 from . import timing as run
 from .capture import LOG, Call, cached_call, chain, is_jitted, observing, spec
 from .gradient import Differentiable, cost_note, costs, first_lines, gradient
 from .hlo import hlo_graph
-from .jaxpr import JaxprConverter, linker, short
+from .jaxpr import JaxprConverter, closed_parts, linker, short
 
 #: Functions up to this many drawn equations get their optimized view in the cell:
 #: its executable is the one the cell's call compiled, so it costs a cache lookup.
@@ -127,6 +128,8 @@ def _program(target: Target) -> Program:
 
 
 def _device(text: str) -> Any:
+    if (text or "").strip().lower() == run.MESH:  # sharded arguments keep their own devices
+        return jax.devices()[0]
     platform, _, index = (text or "cpu").partition(":")
     try:
         devices = jax.devices(platform)
@@ -144,6 +147,8 @@ def _abstract(tree: Any, device: Any) -> Any:
 
     def leaf(x: Any) -> Any:
         found = spec(x)
+        if isinstance(found, jax.ShapeDtypeStruct) and found.sharding is not None:
+            return found  # laid out over a mesh: the program depends on it
         if isinstance(found, jax.ShapeDtypeStruct) and device != default:
             return jax.ShapeDtypeStruct(
                 found.shape,
@@ -427,6 +432,10 @@ class JaxFrontend:
             )
             conv = JaxprConverter(cell)
             original = conv.convert(closed, arg_names, results)
+            layout = _layout(closed, args, kwargs, traced_run.statics)
+            if layout is not None:
+                sh.annotate_boundaries(original, layout.inputs, layout.outputs)
+                original.notes.append(layout.mesh.note())
         described = _describe(args, kwargs, traced_run.statics)
         call_text = f"{target.name}({described})"
         name = _fun_name(program.fun)
@@ -461,22 +470,28 @@ class JaxFrontend:
             views={"original": original},
             info={"call": call_text, "device": str(device), "equations": equations},
         )
+        texts = [TextOffer("stablehlo", "StableHLO")]
+        compiled_title = "Optimized (XLA)"
+        if layout is not None:
+            bundle.info["mesh"] = layout.mesh.to_json()
+            texts.append(TextOffer("communication", "Communication"))
+            compiled_title = "Per device (XLA SPMD)"
         offers = Offers(
             views=[
                 ViewOffer("original", "Original"),
-                ViewOffer("optimized", "Optimized (XLA)"),
+                ViewOffer("optimized", compiled_title),
                 ViewOffer("gradient", "Gradient"),
             ],
             rewrites=False,
             stepper=False,
-            texts=[TextOffer("stablehlo", "StableHLO")],
+            texts=texts,
             timing=True,
             backend_label="XLA",
         )
         traced = Traced(bundle, offers)
         traced.later["optimized"] = LazyView(
             "compiling with XLA",
-            lambda: self._optimized(target.name, traced_run, device, cell, conv),
+            lambda: self._optimized(target.name, traced_run, device, cell, conv, layout),
         )
         traced.later["gradient"] = LazyView(
             "differentiating",
@@ -487,7 +502,13 @@ class JaxFrontend:
         return traced
 
     def _optimized(
-        self, name: str, traced_run: _Run, device: Any, cell: CellInfo, conv: JaxprConverter
+        self,
+        name: str,
+        traced_run: _Run,
+        device: Any,
+        cell: CellInfo,
+        conv: JaxprConverter,
+        layout: _Layout | None = None,
     ) -> ViewResult:
         with jax_flags_kept(), quiet():
             misses = run._compile_cache_misses()
@@ -502,7 +523,15 @@ class JaxFrontend:
             hlo_text = compiled.as_text() or ""
             optimized, module = hlo_graph(hlo_text, cell.filename, cell.code, linker(conv.index))
             fusions = [s for s in optimized.subgraphs if s.kind == "fusion"]
-            optimized.notes.append(f"XLA {device.platform} ({device}): {len(fusions)} fusions.")
+            parts = sh.partitions(hlo_text)
+            if parts > 1 or layout is not None:
+                where = f"{parts} devices" if layout is None else layout.mesh.note()
+                optimized.notes.append(
+                    f"XLA's SPMD program for one device of {parts} ({where}): shapes are "
+                    f"per shard; {len(fusions)} fusions."
+                )
+            else:
+                optimized.notes.append(f"XLA {device.platform} ({device}): {len(fusions)} fusions.")
             if reused:
                 optimized.notes.append(
                     "the executable the cell's own call compiled (found in JAX's compile cache)"
@@ -510,13 +539,21 @@ class JaxFrontend:
             cost, memory = costs(compiled)
             if cost or memory:
                 optimized.notes.append(cost_note(cost, memory))
-            info = {
+            info: dict[str, Any] = {
                 "stablehlo": lowered.as_text(),
                 "hlo": hlo_text,
                 "hlo_module": module.name,
                 "cost": cost,
                 "memory": memory,
             }
+            if parts > 1 or layout is not None:
+                talk = sh.communication(module, hlo_text)
+                optimized.notes.insert(1, talk.note())
+                info["communication"] = talk.text()
+                info["collectives"] = talk.to_json()
+                if layout is not None:
+                    outs = _output_shardings(compiled)
+                    sh.annotate_boundaries(conv.graph, [], [*layout.outputs_or(outs)])
         return ViewResult(optimized, info=info)
 
     def _gradient(
@@ -555,7 +592,14 @@ class JaxFrontend:
                 values=lambda: self._inputs(target, traced_run),
                 at=at,
             )
-            graph = gradient(d, options, cell)
+            layout = _layout_of(target, traced_run)
+            if layout is None:
+                graph = gradient(d, options, cell)
+            else:
+                d.sharded = True
+                d.values = lambda: self._placed_inputs(target, traced_run)
+                with layout.mesh.context():
+                    graph = gradient(d, options, cell)
             if inner:
                 graph.notes.insert(
                     0,
@@ -575,6 +619,16 @@ class JaxFrontend:
             )
         inputs: tuple[tuple[Any, ...], dict[str, Any]] = target.inputs
         return inputs
+
+    def _placed_inputs(
+        self, target: Target, traced_run: _Run
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """The inputs laid out as the cell's arrays were, for a sharded program."""
+        inputs = self._inputs(target, traced_run)
+        placement = self._placement(target, traced_run)
+        if placement is None:
+            return inputs
+        return run.lay_out(inputs, traced_run.statics, None, placement)
 
     def _ready(self, target: Target) -> tuple[Program, _Run]:
         if target.args is None:
@@ -611,6 +665,7 @@ class JaxFrontend:
                 target.name, "jax", device.name, "xla", budget_s=options.budget, error=str(error)
             )
         inputs = self._inputs(target, traced_run)
+        mesh = self._mesh(target, traced_run, device)
         result = run.time_program(
             target.name,
             traced_run.jitted,
@@ -620,7 +675,10 @@ class JaxFrontend:
             device,
             devices,
             clock,
+            mesh,
         )
+        if mesh is None and result.error and _layout_of(target, traced_run) is not None:
+            result.notes.append("this program is laid out over a mesh: time it on the mesh")
         if _has_specs((target.args, target.kwargs)):
             result.notes.append("timed on made-up inputs of the shapes the cell's call had")
         else:
@@ -639,7 +697,112 @@ class JaxFrontend:
             options.budget,
             device,
             _node_ids,
+            self._mesh(target, traced_run, device),
         )
+
+    def _mesh(self, target: Target, traced_run: _Run, device: Any) -> run.Placement | None:
+        """The layout to time a sharded program with, when the mesh was asked for."""
+        if not isinstance(device, run.MeshDevice):
+            return None
+        placement = self._placement(target, traced_run)
+        if placement is None:
+            raise TimingError(
+                f"{target.name} is not laid out over a mesh (its arguments and equations "
+                "name no sharding over several devices): time it on one device"
+            )
+        return placement
+
+    def _placement(self, target: Target, traced_run: _Run) -> run.Placement | None:
+        layout = _layout_of(target, traced_run)
+        if layout is None:
+            return None
+
+        def sharding(leaf: Any) -> Any:
+            found = getattr(leaf, "sharding", None)
+            return found if sh.is_spread(found) else None
+
+        shardings = run.dynamic_map(
+            lambda a: jax.tree_util.tree_map(sharding, a),
+            tuple(target.args or ()),
+            dict(target.kwargs or {}),
+            traced_run.statics,
+        )
+        return run.Placement(shardings, layout.mesh.devices)
+
+
+@dataclass
+class _Layout:
+    """How a sharded program is laid out: its mesh and each boundary's sharding."""
+
+    mesh: sh.MeshInfo
+    inputs: list[Any]
+    outputs: list[Any]
+
+    def outputs_or(self, compiled: list[Any]) -> list[Any]:
+        """The traced output shardings, XLA's choice where the trace left it open."""
+        return [
+            mine if mine is not None else theirs
+            for mine, theirs in zip(self.outputs, compiled, strict=False)
+        ]
+
+
+def _params_of(jaxpr: Any) -> list[dict[str, Any]]:
+    """Every equation's params, nested jaxprs included (shard_map inside a jit...)."""
+    found: list[dict[str, Any]] = []
+    for eqn in closed_parts(jaxpr)[0].eqns:
+        found.append(eqn.params)
+        for value in eqn.params.values():
+            inner = value if isinstance(value, (tuple, list)) else (value,)
+            for item in inner:
+                if hasattr(item, "eqns") or hasattr(item, "jaxpr"):
+                    found += _params_of(item)
+    return found
+
+
+def _placed_sharding(sharding: Any) -> Any:
+    """A sharding whose mesh names axes (explicit axes in the trace), else None."""
+    mesh = getattr(sharding, "mesh", None)
+    return sharding if mesh is not None and getattr(mesh, "shape", None) else None
+
+
+def _layout(
+    closed: Any, args: tuple[Any, ...], kwargs: dict[str, Any], statics: set[Any]
+) -> _Layout | None:
+    """The mesh and boundary shardings of a traced program; None when it uses one device."""
+    dynamic = (
+        [a for i, a in enumerate(args) if i not in statics],
+        {k: v for k, v in kwargs.items() if k not in statics},
+    )
+    leaves = jax.tree_util.tree_leaves(dynamic)
+    recorded = [getattr(x, "sharding", None) for x in leaves]
+    avals_in = list(closed.in_avals)
+    if len(recorded) != len(avals_in):
+        recorded = [None] * len(avals_in)
+    inputs = [
+        r if r is not None else _placed_sharding(getattr(a, "sharding", None))
+        for r, a in zip(recorded, avals_in, strict=True)
+    ]
+    outputs = [_placed_sharding(getattr(a, "sharding", None)) for a in closed.out_avals]
+    mesh = sh.find_mesh([r for r in recorded if r is not None], _params_of(closed))
+    if mesh is None:
+        return None
+    return _Layout(mesh, inputs, outputs)
+
+
+def _layout_of(target: Target, traced_run: _Run) -> _Layout | None:
+    return _layout(
+        traced_run.traced.jaxpr,
+        tuple(target.args or ()),
+        dict(target.kwargs or {}),
+        traced_run.statics,
+    )
+
+
+def _output_shardings(compiled: Any) -> list[Any]:
+    try:
+        return list(jax.tree_util.tree_leaves(compiled.output_shardings))
+    except Exception:  # a backend without shardings
+        return []
 
 
 class _UserError(TimingError):

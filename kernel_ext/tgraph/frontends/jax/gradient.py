@@ -37,6 +37,8 @@ class Differentiable:
     #: Values to check the gradient at, and what they are, in words.
     values: Callable[[], tuple[tuple[Any, ...], dict[str, Any]]]
     at: str = "the cell's inputs"
+    #: Set for a program laid out over a mesh: its collectives are found by compiling.
+    sharded: bool = False
 
 
 def first_lines(error: BaseException, count: int = 4) -> str:
@@ -173,8 +175,11 @@ def gradient(d: Differentiable, options: Options, cell: CellInfo) -> Graph:
     if sum(len(jax.tree_util.tree_leaves(args[i])) for i in argnums) != len(jaxpr.outvars):
         results = []
     notes = graph.notes
-    graph = JaxprConverter(cell, tagger=grad_tag).convert(drawn, names, results)
+    conv = JaxprConverter(cell, tagger=grad_tag)
+    graph = conv.convert(drawn, names, results)
     _mark_residuals(graph)
+    if d.sharded:
+        notes.append(_collectives(d, objective, argnums, graph, conv, cell))
     wrt_text = ", ".join(f"{i} ({params[i]})" for i in argnums)
     graph.notes = [
         f"gradient with respect to argument {wrt_text}; "
@@ -183,6 +188,51 @@ def gradient(d: Differentiable, options: Options, cell: CellInfo) -> Graph:
         check,
     ]
     return graph
+
+
+def _collectives(
+    d: Differentiable,
+    objective: Callable[..., Any],
+    argnums: tuple[int, ...],
+    graph: Graph,
+    conv: JaxprConverter,
+    cell: CellInfo,
+) -> str:
+    """Tag the equations XLA's partitioner gave collectives in the compiled gradient.
+
+    The drawn gradient is a jaxpr, where a mesh's collectives do not exist
+    yet: they appear when XLA partitions the program, and link back to the
+    equations that caused them (the backward all-reduce of data
+    parallelism, on the weight gradient's dot).
+    """
+    from .hlo import hlo_graph
+    from .jaxpr import linker
+    from .sharding import communication
+
+    try:
+        jitted = jax.jit(jax.grad(objective, argnums=argnums), static_argnums=d.static)
+        compiled = jitted.trace(*d.args, **d.kwargs).lower().compile()
+    except Exception as error:
+        return f"collectives not found: XLA could not compile the gradient: {first_lines(error, 1)}"
+    text = compiled.as_text() or ""
+    hlo, module = hlo_graph(text, cell.filename, cell.code, linker(conv.index))
+    nodes = {n.id: n for n in graph.nodes}
+    for node in hlo.nodes:
+        if "collective" not in node.tags or "bytes" not in node.attrs:
+            continue
+        for target in node.attrs.get("jaxpr", "").split(","):
+            drawn = nodes.get(target)
+            if drawn is None:
+                continue
+            kind = node.attrs["collective"]
+            if "collective" not in drawn.tags:
+                drawn.tags.append("collective")
+                drawn.label += f" ⇒ {kind}"
+            said = drawn.attrs.get("collectives", "")
+            one = f"{kind} {node.attrs['bytes']} over {node.attrs.get('replica_groups', '?')}"
+            drawn.attrs["collectives"] = f"{said}; {one}" if said else one
+    talk = communication(module, text)
+    return "compiled for the mesh, the gradient's " + talk.note()
 
 
 def _check(

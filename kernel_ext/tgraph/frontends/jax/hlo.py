@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ...graph import Graph, GraphBuilder, Node, NodeKind, Source, Subgraph
+from . import sharding
 
 # Attributes naming computations that become subgraphs, in display order.
 _INNER = ("calls", "condition", "body", "true_computation", "false_computation")
@@ -246,8 +247,14 @@ Linker = Callable[[HloSource], list[str]]
 
 
 class _Converter:
-    def __init__(self, module: HloModule, filename: str, code: str, link: Linker) -> None:
+    def __init__(
+        self, module: HloModule, filename: str, code: str, link: Linker, partitions: int = 1
+    ) -> None:
         self.module = module
+        self.partitions = partitions
+        #: HLO types of the computation being converted, for collectives' operand sizes.
+        self.types: dict[str, str] = {}
+        self.by_id: dict[str, Node] = {}
         self.filename = filename
         self.lines = code.splitlines()
         self.link = link
@@ -279,8 +286,10 @@ class _Converter:
         Returns the node ids that produce the computation's result.
         """
         produced: dict[str, list[str]] = {}
+        outer, self.types = self.types, {i.name: i.type for i in comp.instructions}
         for inst in comp.instructions:
             produced[inst.name] = self.instruction(inst, prefix, parent, produced, params)
+        self.types = outer
         return produced.get(comp.root.name, [])
 
     def instruction(
@@ -304,6 +313,12 @@ class _Converter:
             if key != "metadata":
                 attrs[key] = value if len(value) <= 80 else value[:77] + "..."
         jaxpr_ids = self.link(where)
+        tags = []
+        if inst.opcode in sharding.KINDS or inst.opcode in sharding.DONE:
+            tags.append("collective")
+            attrs.update(self.collective(inst))
+            if not jaxpr_ids:  # inserted by the partitioner: it serves what feeds it
+                jaxpr_ids = self.inherited(operands)
         if jaxpr_ids:
             attrs["jaxpr"] = ",".join(jaxpr_ids)
         kinds: dict[str, NodeKind] = {"parameter": "input", "constant": "constant"}
@@ -324,8 +339,12 @@ class _Converter:
             parent=parent,
             source=self.node_source(where),
             attrs=attrs,
+            tags=tags,
         )
         self.builder.add(node)
+        self.by_id[node.id] = node
+        if node.source is None and tags:
+            node.source = self.inherited_source(operands)
         if inst.opcode == "parameter":
             index = int(inst.attrs["number"])
             sources = params[index] if index < len(params) else []
@@ -333,6 +352,36 @@ class _Converter:
         for slot, sources in enumerate(operands):
             self.builder.connect(sources, node.id, slot, "")
         return [node.id]
+
+    def collective(self, inst: Instruction) -> dict[str, str]:
+        found = sharding.collective_of(inst, self.types, self.partitions)
+        if found is None:  # a -done half: the bytes are counted at its start
+            return {"collective": inst.opcode.removesuffix("-done")}
+        attrs = {"collective": found.kind, "bytes": f"{found.bytes:,} B per device"}
+        if found.groups_text:
+            key = "source_target_pairs" if found.groups is None else "replica_groups"
+            attrs[key] = found.groups_text
+        if found.devices:
+            attrs["devices"] = str(found.devices)
+        return attrs
+
+    def inherited(self, operands: list[list[str]]) -> list[str]:
+        ids: list[str] = []
+        for sources in operands:
+            for src in sources:
+                node = self.by_id.get(src)
+                for i in (node.attrs.get("jaxpr", "") if node else "").split(","):
+                    if i and i not in ids:
+                        ids.append(i)
+        return ids
+
+    def inherited_source(self, operands: list[list[str]]) -> Source | None:
+        for sources in operands:
+            for src in sources:
+                node = self.by_id.get(src)
+                if node is not None and node.source is not None:
+                    return node.source
+        return None
 
     def inner_computations(self, inst: Instruction) -> list[tuple[str, Computation]]:
         found: list[tuple[str, Computation]] = []
@@ -389,7 +438,7 @@ def hlo_graph(text: str, filename: str, code: str, link: Linker) -> tuple[Graph,
     ``filename`` is the cell's file: only its frames give source lines.
     """
     module = parse_hlo(text)
-    conv = _Converter(module, filename, code, link)
+    conv = _Converter(module, filename, code, link, sharding.partitions(text))
     entry = module.entry
     results = conv.computation(entry, "", None, [])
     root = entry.root

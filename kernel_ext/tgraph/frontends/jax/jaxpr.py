@@ -16,6 +16,7 @@ from jax._src import source_info_util
 
 from ...graph import Graph, GraphBuilder, Node, Source, Subgraph
 from .. import CellInfo
+from . import sharding
 from .hlo import HloSource, inner_holder
 
 
@@ -162,17 +163,18 @@ class JaxprConverter:
     ) -> str:
         source, column = self.where(eqn)
         aval = eqn.outvars[0].aval if eqn.outvars else None
+        suffix, extra, more = sharding.eqn_label(eqn)
         node = Node(
             id=self.builder.new_id(prefix),
             kind="op",
-            label=eqn.primitive.name,
+            label=eqn.primitive.name + suffix,
             op=eqn.primitive.name,
             dtype=str(getattr(aval, "dtype", "")),
             shape=str(tuple(getattr(aval, "shape", ()))),
             parent=parent,
             source=source,
-            attrs=self.attrs(eqn),
-            tags=list(tags),
+            attrs={**self.attrs(eqn), **extra},
+            tags=[*tags, *(t for t in more if t not in tags)],
         )
         if len(eqn.outvars) > 1:
             node.attrs["outputs"] = ", ".join(type_text(v.aval) for v in eqn.outvars)
@@ -197,9 +199,11 @@ class JaxprConverter:
         label = f"{eqn.primitive.name} {name}" if isinstance(name, str) else eqn.primitive.name
         if "length" in eqn.params:
             label += f" (length {eqn.params['length']})"
+        suffix, extra, _ = sharding.eqn_label(eqn)
+        label += suffix
         source, _ = self.where(eqn)
         sub_id = self.builder.new_id(prefix)
-        attrs = self.attrs(eqn)
+        attrs = {**self.attrs(eqn), **extra}
         if source is not None:
             attrs["line"] = str(source.line)
         if tags:

@@ -17,12 +17,14 @@ import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import jax
 import numpy as np
 
 from ...devices import Device, DeviceError, Devices
+from ...messages import DeviceJSON, DevicesJSON
 from ...profile import ProfileResult, ranked, run_for
 from ...quiet import quiet
 from ...timing import Clock, TimingError, TimingResult, measure
@@ -36,18 +38,71 @@ _MODULE = re.compile(r"^HloModule ([\w.\-]+)", re.MULTILINE)
 # -- devices -------------------------------------------------------------------
 
 
-def jax_devices() -> Devices:
+MESH = "mesh"
+
+
+@dataclass(frozen=True)
+class MeshDevice(Device):
+    """Every device of one platform together: a sharded function runs on its own mesh.
+
+    Offered next to the single devices when JAX sees more than one; the
+    browser shows it like any device, by name and description.
+    """
+
+    count: int = 0
+
+    @property
+    def name(self) -> str:
+        return MESH
+
+    def to_json(self) -> DeviceJSON:
+        return {"name": MESH, "kind": self.kind, "description": self.description}
+
+
+@dataclass
+class JaxDevices(Devices):
+    """JAX's devices, and the mesh of them when there are several."""
+
+    mesh: MeshDevice | None = None
+
+    def resolve(self, spec: str) -> Device:
+        if (spec or "").strip().lower() != MESH:
+            return super().resolve(spec)
+        if self.mesh is None:
+            raise DeviceError(
+                "no mesh: JAX sees one device here. Set "
+                "XLA_FLAGS=--xla_force_host_platform_device_count=8 before JAX starts "
+                "for 8 CPU devices"
+            )
+        return self.mesh
+
+    def to_json(self) -> DevicesJSON:
+        found = super().to_json()
+        if self.mesh is not None:
+            found["devices"].append(self.mesh.to_json())
+        return found
+
+
+def jax_devices() -> JaxDevices:
     """The host CPUs and GPUs JAX sees; JAX's own words when it sees no GPU."""
     with quiet():
         cpus = [Device("cpu", i, str(d), d) for i, d in enumerate(jax.devices("cpu"))]
         try:
             found = jax.devices("gpu")
         except RuntimeError as error:
-            return Devices(cpus, [], gpu_reason=str(error))
+            found, reason = [], str(error)
+        else:
+            reason = ""
     gpus = [
         Device("gpu", i, getattr(d, "device_kind", "") or str(d), d) for i, d in enumerate(found)
     ]
-    return Devices(cpus, gpus, gpu_reason="")
+    many = gpus if len(gpus) > 1 else cpus
+    mesh = None
+    if len(many) > 1:
+        kind = many[0].kind
+        text = f"mesh ({len(many)} devices): a sharded function on its own mesh of {kind}s"
+        mesh = MeshDevice(kind, 0, text, None, len(many))
+    return JaxDevices(cpus, gpus, gpu_reason=reason, mesh=mesh)
 
 
 def device_names(devices: Devices) -> dict[Any, str]:
@@ -190,20 +245,24 @@ def time_program(
     device: Device,
     devices: Devices,
     clock: Clock,
+    mesh: Placement | None = None,
 ) -> TimingResult:
-    """One timing row of ``jitted`` on ``inputs`` (statics pass through as given)."""
-    if device.handle is None:
+    """One timing row of ``jitted`` on ``inputs`` (statics pass through as given).
+
+    With ``mesh`` the inputs are laid out with their own shardings instead of
+    put on ``device``, and the row is the mesh's.
+    """
+    if device.handle is None and mesh is None:
         raise DeviceError(f"JAX cannot run on {device.name}")
-    result = TimingResult(name, "jax", device.name, "xla", budget_s=budget)
+    label = device.name if mesh is None else mesh.label
+    result = TimingResult(name, "jax", label, "xla", budget_s=budget)
     result.signature = tree_signature(*inputs, static)
     names = device_names(devices)
     start = clock()
     try:
         with jax_flags_kept(), quiet():
             begin = clock()
-            args, kwargs = dynamic_map(
-                lambda a: jax.block_until_ready(put_on(a, device.handle)), *inputs, static
-            )
+            args, kwargs = lay_out(inputs, static, device, mesh)
             result.transfer_s = clock() - begin
             result.input_devices = placed_on(dynamic_map(lambda a: a, args, kwargs, static), names)
             misses = _compile_cache_misses()
@@ -237,8 +296,53 @@ def time_program(
         result.error = f"{type(error).__name__}: {error}"
     result.elapsed_s = clock() - start
     placed = result.input_devices + result.output_devices
-    result.on_device = bool(placed) and all(p == device.name for p in placed)
+    allowed = {device.name} if mesh is None else set(mesh.devices)
+    result.on_device = bool(placed) and all(p in allowed for p in placed)
+    if mesh is not None:
+        result.notes.append(f"ran on {mesh.label}: {', '.join(mesh.devices)}")
     return result
+
+
+@dataclass
+class Placement:
+    """How a sharded program's inputs are laid out: one sharding per array leaf."""
+
+    #: (args, kwargs) of the same structure as the inputs; a leaf is a sharding or None.
+    shardings: tuple[tuple[Any, ...], dict[str, Any]]
+    devices: list[str]
+
+    @property
+    def label(self) -> str:
+        return f"mesh ({len(self.devices)} devices)"
+
+
+def lay_out(
+    inputs: tuple[tuple[Any, ...], dict[str, Any]],
+    static: set[Any],
+    device: Device | None,
+    mesh: Placement | None,
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Inputs on ``device``, or laid out with their shardings on ``mesh``."""
+    if mesh is None:
+        assert device is not None
+        return dynamic_map(
+            lambda a: jax.block_until_ready(put_on(a, device.handle)), *inputs, static
+        )
+    args, kwargs = inputs
+    shard_args, shard_kwargs = mesh.shardings
+
+    def lay(value: Any, shardings: Any) -> Any:
+        def leaf(x: Any, sharding: Any) -> Any:
+            if sharding is None or not isinstance(x, np.ndarray | np.generic | jax.Array):
+                return x
+            return jax.block_until_ready(jax.device_put(x, sharding))
+
+        return jax.tree_util.tree_map(leaf, value, shardings, is_leaf=lambda x: x is None)
+
+    return (
+        tuple(a if i in static else lay(a, shard_args[i]) for i, a in enumerate(args)),
+        {k: v if k in static else lay(v, shard_kwargs[k]) for k, v in kwargs.items()},
+    )
 
 
 # -- profile -----------------------------------------------------------------------
@@ -279,17 +383,18 @@ def profile_program(
     budget: float,
     device: Device,
     node_ids: Callable[[str], dict[str, str]],
+    mesh: Placement | None = None,
 ) -> ProfileResult:
     """Seconds per node of the optimized view, from XLA's own trace of a few calls.
 
     ``node_ids`` maps the compiled program's HLO text to {instruction: node id}
-    of the optimized view built from that same text.
+    of the optimized view built from that same text. On a mesh every device
+    runs every instruction, collectives included: a node's time is the mean
+    over the devices.
     """
-    result = ProfileResult(name, "jax", "xla", device.name)
+    result = ProfileResult(name, "jax", "xla", device.name if mesh is None else mesh.label)
     with jax_flags_kept(), quiet(), tempfile.TemporaryDirectory(prefix="tgraph-profile-") as folder:
-        args, kwargs = dynamic_map(
-            lambda a: jax.block_until_ready(put_on(a, device.handle)), *inputs, static
-        )
+        args, kwargs = lay_out(inputs, static, device, mesh)
         lowered = jitted.lower(*args, **kwargs)
         text = lowered.compile().as_text() or ""
         found = _MODULE.search(text)
@@ -310,6 +415,9 @@ def profile_program(
         if not files:
             raise TimingError("JAX's profiler wrote no trace")
         times, runs = hlo_op_times(files[0], module)
+    if mesh is not None:
+        times = {op: seconds / len(mesh.devices) for op, seconds in times.items()}
+        result.notes.append(f"seconds per op are the mean over the {len(mesh.devices)} devices")
     ids = node_ids(text)
     by_id: dict[str, float] = defaultdict(float)
     labels: dict[str, str] = {}
