@@ -37,4 +37,4 @@ def test_wheel_from_a_clean_tree_carries_the_front_end(tmp_path: Path) -> None:
     assert f"{shared}install.json" in names
     assert any(n.startswith(f"{shared}static/remoteEntry.") for n in names)
     assert not any(n.endswith(".map") for n in names), "a development build was shipped"
-    assert "tgraph/magic.py" in names and "tgraph/frontends/jax.py" in names
+    assert "tgraph/magic.py" in names and "tgraph/frontends/jax/frontend.py" in names
