@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 
 import pytest
 
@@ -21,6 +23,11 @@ def fused() -> Graph:
     g.nodes += [Node(f"c{i}", "op", f"Mul{i}", op="Mul", parent="f") for i in range(3)]
     g.edges += [Edge("x", "c0"), Edge("c0", "c1"), Edge("c1", "c2")]
     return g
+
+
+def node_ids(svg: str) -> list[str]:
+    """The ids of the node groups drawn, as the browser reads them."""
+    return [html.unescape(i) for i in re.findall(r'<g id="([^"]+)" class="node', svg)]
 
 
 def traced(name: str, framework: str = "pytensor", lazy: bool = False) -> Traced:
@@ -80,7 +87,11 @@ def test_get_sends_the_bundle_offers_and_a_picture_of_every_built_view(
     reply = registry.answer({"type": "get", "id": "g2"})
     assert reply is not None and reply["type"] == "graph"
     assert set(reply["layouts"]) == {"original", "optimized"}
-    assert all(p["svg"].startswith("<svg") for p in reply["layouts"].values())
+    drawn = {view: node_ids(p["svg"]) for view, p in reply["layouts"].items()}
+    assert drawn == {
+        "original": ["tg-n0", "tg-n1", "tg-n2", "tg-n3"],
+        "optimized": ["tg-f", "tg-x"],
+    }
     assert reply["pending"] == {"gradient": {"task": "differentiating", "started": None}}
     assert [v["name"] for v in reply["offers"]["views"]] == ["original", "optimized", "gradient"]
 
@@ -116,8 +127,13 @@ def test_stepper_pictures_run_from_start_to_the_last_step(registry: Registry) ->
 def test_dot_export_is_graphviz_source(registry: Registry) -> None:
     reply = registry.answer({"type": "dot", "id": "g1", "view": "original", "expanded": []})
     assert reply is not None
-    assert reply["dot"].startswith("digraph")
-    assert reply["dot"].count("->") == 3
+    lines = reply["dot"].splitlines()
+    assert (lines[0], lines[-1]) == ("digraph tgraph {", "}")
+    labels = [re.findall(r"^\t(\w+) \[.* label=(\w+) ", line) for line in lines]
+    assert [pair for found in labels for pair in found] == [(f"n{i}", f"Add{i}") for i in range(4)]
+    assert [line for line in lines if "->" in line] == [
+        f'\tn{i} -> n{i + 1} [class="tg-edge" id="tg-e{i}"]' for i in range(3)
+    ]
 
 
 def test_the_registry_is_bounded_and_counts_what_it_let_go() -> None:
