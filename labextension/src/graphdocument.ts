@@ -13,6 +13,7 @@ import { GraphView } from './graphview';
 import { IKernelLink } from './kernellink';
 import { EntryJSON, GraphReply, OffersJSON, PendingJSON, PictureJSON } from './messages';
 import { PendingView } from './pendingview';
+import { explainRewrite } from './rewritesview';
 import { ITab, TabStrip } from './tabs';
 
 /** The graph a view shows and where it comes from in the kernel. */
@@ -355,16 +356,28 @@ export class GraphDocument extends Widget {
     slider.setAttribute('aria-label', 'Rewrite step');
     const label = el('span', 'tg-step-label');
     label.setAttribute('aria-live', 'polite');
+    const about = el('div', 'tg-step-about');
     const go = (k: number) => {
       slider.value = String(Math.max(0, Math.min(steps.length, k)));
       void this._step(view, steps, Number(slider.value), label);
+      const step = steps[Number(slider.value) - 1];
+      about.replaceChildren(
+        ...(step
+          ? [
+              explainRewrite(step, name =>
+                this._link.request({ type: 'source', id: this.entry.id, name }, 'source')
+              )
+            ]
+          : [])
+      );
     };
     slider.addEventListener('input', () => go(Number(slider.value)));
     this._stepper.append(
       button('◀', 'tg-step-prev', 'Previous rewrite', () => go(Number(slider.value) - 1)),
       slider,
       button('▶', 'tg-step-next', 'Next rewrite', () => go(Number(slider.value) + 1)),
-      label
+      label,
+      about
     );
     go(0);
   }

@@ -62,6 +62,13 @@ export interface IRewriteJSON {
   view?: string;
   /** The pass it belongs to (canonicalize, specialize, fusion...); may be empty. */
   pass_name?: string;
+  /** The first line of its docstring, read from the installed framework. */
+  doc?: string;
+  /** Every pass it is registered under. */
+  passes?: string[];
+  /** Where it is defined: module and 1-based line ('' and 0 when unknown). */
+  module?: string;
+  line?: number;
   /** Ids in the previous step's graph that this step removed. */
   removed?: string[];
   /** The graph right after this step (the side panel's stepper only). */

@@ -9,6 +9,7 @@ import {
   PanelReply,
   PendingJSON,
   ProfileJSON,
+  SourceReply,
   TimingRowJSON
 } from './messages';
 
@@ -90,6 +91,19 @@ export function isEntry(value: unknown): value is EntryJSON {
   );
 }
 
+/** A rewrite's source, from the widget or (with an `id`) the panel's comm. */
+export function isSourceReply(value: unknown): value is SourceReply {
+  return (
+    isRecord(value) &&
+    value.type === 'source' &&
+    isString(value.name) &&
+    isString(value.module) &&
+    typeof value.line === 'number' &&
+    isString(value.source) &&
+    (value.error === undefined || isString(value.error))
+  );
+}
+
 /** A message of the panel's comm, by its type; anything else is not one. */
 export function isPanelReply(value: unknown): value is PanelReply {
   if (!isRecord(value)) {
@@ -110,6 +124,8 @@ export function isPanelReply(value: unknown): value is PanelReply {
       return isString(value.id) && isString(value.view);
     case 'dot':
       return isString(value.id) && isString(value.dot);
+    case 'source':
+      return isString(value.id) && isSourceReply(value);
     default:
       return false;
   }

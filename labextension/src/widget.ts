@@ -193,7 +193,8 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
       panel.replaceChildren(
         rewritesView(grouped, building, {
           onShow: showNodes,
-          isDrawn: view => view in traits.bundle.views
+          isDrawn: view => view in traits.bundle.views,
+          source: name => requests.source(name)
         })
       );
     } else if (name.startsWith(TEXT)) {

@@ -11,6 +11,7 @@ import {
   isPending,
   isProfile,
   isRecord,
+  isSourceReply,
   isTimingRow
 } from './guards';
 import {
@@ -19,6 +20,7 @@ import {
   OffersJSON,
   PendingJSON,
   ProfileJSON,
+  SourceReply,
   TimingRowJSON,
   WidgetRequest
 } from './messages';
@@ -29,8 +31,9 @@ export interface IWidgetModel {
   get(name: string): unknown;
   set(name: string, value: unknown): void;
   save_changes(): void;
-  on(event: string, callback: () => void): void;
-  off(event: string, callback: () => void): void;
+  /** Trait changes (`change:NAME`) and, with their content, the kernel's `msg:custom`. */
+  on(event: string, callback: (...args: unknown[]) => void): void;
+  off(event: string, callback: (...args: unknown[]) => void): void;
   /** A custom message to the kernel's widget (anywidget's `model.send`). */
   send(content: WidgetRequest): void;
 }
@@ -190,7 +193,31 @@ export class Requests {
     this._model.send({ type: 'profile', ...choice });
   }
 
+  /** A rewrite's source, asked once per name; the kernel answers with a custom message. */
+  source(name: string): Promise<SourceReply> {
+    const asked = this._sources.get(name);
+    if (asked) {
+      return asked.promise;
+    }
+    if (!this._sources.size) {
+      this._model.on('msg:custom', (content: unknown) => {
+        if (isSourceReply(content)) {
+          this._sources.get(content.name)?.resolve(content);
+        }
+      });
+    }
+    let resolve: (reply: SourceReply) => void = () => undefined;
+    const promise = new Promise<SourceReply>(r => (resolve = r));
+    this._sources.set(name, { promise, resolve });
+    this._model.send({ type: 'source', name });
+    return promise;
+  }
+
   private _views = new Set<string>();
+  private _sources = new Map<
+    string,
+    { promise: Promise<SourceReply>; resolve: (reply: SourceReply) => void }
+  >();
   private _devices = false;
   private _automaticSent = false;
   private _declined = false;
@@ -259,7 +286,11 @@ export class UnpackedModel implements IWidgetModel {
     this._model.send(content);
   }
 
-  on(event: string, callback: () => void): void {
+  on(event: string, callback: (...args: unknown[]) => void): void {
+    if (event === 'msg:custom') {
+      this._model.on(event, callback); // a message, not a packed trait
+      return;
+    }
     const wrapped = () => {
       this._queue = this._queue.then(() => this._refresh()).then(callback, callback);
     };
@@ -267,11 +298,9 @@ export class UnpackedModel implements IWidgetModel {
     this._model.on(event, wrapped);
   }
 
-  off(event: string, callback: () => void): void {
-    const wrapped = this._wrapped.get(callback);
-    if (wrapped) {
-      this._model.off(event, wrapped);
-    }
+  off(event: string, callback: (...args: unknown[]) => void): void {
+    const wrapped = this._wrapped.get(callback) ?? callback;
+    this._model.off(event, wrapped);
   }
 
   private async _refresh(): Promise<void> {
@@ -288,7 +317,7 @@ export class UnpackedModel implements IWidgetModel {
   private _queue: Promise<void> = Promise.resolve();
   private _raw = new Map<string, unknown>();
   private _unpacked = new Map<string, unknown>();
-  private _wrapped = new Map<() => void, () => void>();
+  private _wrapped = new Map<(...args: unknown[]) => void, () => void>();
 }
 
 async function unpackTrait(name: string, raw: unknown): Promise<unknown> {
