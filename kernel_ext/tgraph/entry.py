@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .frontends import Traced
+from .frontends import Traced, values_of
 from .graph import Graph, GraphBundle
 from .layout import LayoutError, dot_source, layout
-from .messages import PendingJSON, PictureJSON, SourceReply, TimingRowJSON
+from .messages import PendingJSON, PictureJSON, SourceReply, TimingRowJSON, ViewValuesJSON
 
 #: Laid-out pictures kept per entry (collapsed views, recent expansions, steps).
 MAX_PICTURES = 48
@@ -44,6 +44,8 @@ class Entry:
         default_factory=OrderedDict, init=False, repr=False
     )
     _listeners: list[Listener] = field(default_factory=list, init=False, repr=False)
+    #: View name -> its values, computed once when first asked.
+    _values: dict[str, ViewValuesJSON] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def bundle(self) -> GraphBundle:
@@ -74,6 +76,22 @@ class Entry:
     def build_all(self) -> None:
         for view in list(self.traced.later):
             self.build(view)
+
+    # -- values -------------------------------------------------------------------
+
+    def values(self, view: str) -> ViewValuesJSON:
+        """Every node's value in ``view`` (built first if pending), computed once.
+
+        Asked for by the widget's values toggle and the panel alike, so the
+        graph is evaluated once however many places show it.
+        """
+        cached = self._values.get(view)
+        if cached is not None:
+            return cached
+        self.build(view)
+        found = values_of(self.traced, view).to_json()
+        self._values[view] = found
+        return found
 
     # -- timing ------------------------------------------------------------------
 

@@ -134,6 +134,11 @@ class Registry:
             return self._graph_reply(entry)
         if kind == "source" and isinstance(data.get("name"), str):
             return cast(RewriteSourceReply, {**entry.rewrite_source(data["name"]), "id": entry.id})
+        if kind == "values" and isinstance(data.get("view"), str):
+            if data["view"] not in entry.bundle.views and data["view"] not in entry.traced.later:
+                return self._ignore(data)
+            view = data["view"]
+            return {"type": "values", "id": entry.id, "view": view, "values": entry.values(view)}
         view, step = data.get("view"), data.get("step")
         if not isinstance(view, str) or not (step is None or isinstance(step, int)):
             return self._ignore(data)

@@ -73,6 +73,8 @@ class GraphWidget(anywidget.AnyWidget):
     profile = t.Dict().tag(sync=True)
     #: Time once by itself when it is on screen (the magic's ``--no-run`` turns it off).
     autorun = t.Bool(False).tag(sync=True)
+    #: view name -> ``ViewValues.to_json()``: filled only when the front end asks.
+    values = t.Dict().tag(sync=True)
     #: Marks this widget's static copy, which the front end hides where the widget renders.
     static_id = t.Unicode("").tag(sync=True)
 
@@ -119,6 +121,14 @@ class GraphWidget(anywidget.AnyWidget):
             self.find_devices()
         elif kind == "source" and isinstance(content.get("name"), str):
             self.send(self._entry.rewrite_source(content["name"]))
+        elif kind == "values" and isinstance(content.get("view"), str):
+            self.find_values(content["view"])
+
+    def find_values(self, view: str) -> None:
+        """Every node's value in ``view``, on the cell's inputs (or made-up ones)."""
+        known = self._entry.bundle.views.keys() | self._entry.traced.later.keys()
+        if view in known:
+            self.values = {**self.values, view: self._entry.values(view)}
 
     def find_devices(self) -> None:
         found = self._serve(lambda _request: self._discover() if self._discover else None, {})

@@ -33,6 +33,7 @@ from pytensor.tensor.type import TensorType
 from ..devices import Devices
 from ..graph import Graph, GraphBundle
 from ..profile import ProfileResult
+from ..quiet import quiet
 from ..timing import TimingError, TimingResult
 from . import (
     CellInfo,
@@ -45,6 +46,7 @@ from . import (
     TraceError,
     ViewOffer,
     ViewResult,
+    ViewValues,
 )
 from .pytensor_capture import (
     Plan,
@@ -58,7 +60,8 @@ from .pytensor_capture import (
     symbolic_outputs,
 )
 from .pytensor_rewrites import Recorded, compiled_record, describe, recording_compiles, rewrite
-from .pytensor_views import MAX_STEP_NODES, credit, fgraph_view, view
+from .pytensor_values import Drawn, view_values
+from .pytensor_views import MAX_STEP_NODES, _ends, credit, fgraph_view, view
 
 _DEFAULTS_REMOVED = "Inputs with default values are deprecated"
 
@@ -186,14 +189,16 @@ class PyTensorFrontend:
             original, ids = view(found.outputs, cell, found.updates, names=user_names)
             _tag_givens(original, ids, found.givens)
             bundle.views["original"] = original
+            drawn = {"original": _drawn_symbolic(original, ids, found)}
+            traced.values = lambda name: _values(name, drawn, found, target, names)
             size = sum(1 for n in original.nodes if n.kind == "op" and n.parent is None)
             recorded = compiled_record(target.obj)
             traced.later["optimized"] = LazyView(
                 "drawing" if recorded is not None else "rewriting",
-                lambda: _optimized(target.name, found, names, cell, recorded),
+                lambda: _optimized(target.name, found, names, cell, recorded, drawn, target),
             )
             traced.later["gradient"] = LazyView(
-                "differentiating", lambda: _gradient(found, target, options, cell)
+                "differentiating", lambda: _gradient(found, target, options, cell, drawn)
             )
             if size <= CHEAP_NODES or (recorded is not None and size <= RECORDED_NODES):
                 traced.build("optimized")
@@ -253,6 +258,59 @@ class PyTensorFrontend:
         return profile_pytensor(target, options, devices, optimized)
 
 
+def _drawn_symbolic(graph: Graph, ids: dict[Any, str], found: Plan) -> Drawn:
+    explicit = found.explicit
+    return Drawn(
+        graph,
+        ids,
+        [v for _, v in found.outputs],
+        [u for _, u in found.updates],
+        list(explicit),
+        list(explicit),
+    )
+
+
+def _drawn_fgraph(
+    graph: Graph,
+    ids: dict[Any, str],
+    fgraph: FunctionGraph,
+    target: Target | None,
+    recorded: Recorded | None,
+) -> Drawn:
+    """A rewritten graph as drawn; a compiled function's inputs stand for its ``In``s."""
+    outputs, updates = _ends(fgraph, fgraph.outputs, [""] * len(fgraph.outputs))
+    sources = list(fgraph.inputs)
+    maker = getattr(target.obj if target is not None else None, "maker", None)
+    if maker is not None and maker.fgraph is fgraph:
+        sources = [i.variable for i in maker.inputs]
+    return Drawn(
+        graph,
+        ids,
+        [v for _, v in outputs],
+        [u for _, u in updates],
+        list(fgraph.inputs),
+        sources,
+        recorded,
+    )
+
+
+def _values(
+    view: str, drawn: dict[str, Drawn], found: Plan, target: Target, names: list[str]
+) -> ViewValues:
+    """Every node's value in ``view``, on the cell's last call or made-up inputs."""
+    if view not in drawn:
+        raise TraceError(f"no values for the {view} view: it has no graph to run")
+    try:
+        values, where = _check_values(found, target)
+    except TimingError as error:
+        raise TraceError(str(error)) from None
+    original = drawn.get("original") if view == "optimized" else None
+    with quiet():
+        return view_values(
+            view, drawn[view], values, where, where == "made-up inputs", original, names
+        )
+
+
 def _user_names(target: Target) -> dict[Variable, str]:
     named = target.named if isinstance(target, PyTensorTarget) else {}
     return {v: n for n, v in named.items() if isinstance(v, Variable)}
@@ -267,7 +325,13 @@ def _fresh(recorded: Recorded) -> Recorded:
 
 
 def _optimized(
-    name: str, found: Plan, names: list[str], cell: CellInfo, recorded: Recorded | None
+    name: str,
+    found: Plan,
+    names: list[str],
+    cell: CellInfo,
+    recorded: Recorded | None,
+    drawn: dict[str, Drawn] | None = None,
+    target: Target | None = None,
 ) -> ViewResult:
     notes: list[str] = []
     if recorded is not None:
@@ -279,6 +343,8 @@ def _optimized(
         except Exception as exc:
             raise TraceError(f"PyTensor could not rewrite {name}: {exc}") from exc
     graph, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
+    if drawn is not None:
+        drawn["optimized"] = _drawn_fgraph(graph, ids, recorded.fgraph, target, recorded)
     steps = credit(recorded, ids, "optimized", names, cell, graph)
     compiled = found.compiled
     if (
@@ -292,7 +358,9 @@ def _optimized(
             "the recorded rewrites end in a different graph than the compiled one: "
             "showing the compiled graph"
         )
-        graph, _ = fgraph_view(compiled, names, cell)
+        graph, ids = fgraph_view(compiled, names, cell)
+        if drawn is not None:
+            drawn["optimized"] = _drawn_fgraph(graph, ids, compiled, target, None)
     return ViewResult(graph, steps.rewrites, steps.start, notes + steps.notes)
 
 
@@ -303,7 +371,13 @@ def _is_float(var: Variable) -> bool:
     return str(var.type.dtype).startswith(("float", "complex"))
 
 
-def _gradient(found: Plan, target: Target, options: Options, cell: CellInfo) -> ViewResult:
+def _gradient(
+    found: Plan,
+    target: Target,
+    options: Options,
+    cell: CellInfo,
+    keep: dict[str, Drawn] | None = None,
+) -> ViewResult:
     graph = Graph()
     notes = graph.notes
     empty = ViewResult(graph)
@@ -368,6 +442,8 @@ def _gradient(found: Plan, target: Target, options: Options, cell: CellInfo) -> 
         notes.append(problem)
         return empty
     drawn.notes = notes + ([checked] if checked else [])
+    if keep is not None:
+        keep["gradient"] = _drawn_fgraph(drawn, ids, recorded.fgraph, None, recorded)
     steps = credit(recorded, ids, "gradient", names, cell, drawn)
     return ViewResult(drawn, steps.rewrites, steps.start, steps.notes)
 

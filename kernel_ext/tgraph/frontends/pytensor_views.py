@@ -274,7 +274,8 @@ class _GraphWriter:
                 node.attrs["subgraph"] = sub.id
                 self.graph.subgraphs.append(sub)
                 inner_outs = [(f"out{i}", v) for i, v in enumerate(inner.inner_outputs)]
-                self.scope(inner_outs, list(inner.inner_inputs), f"{sub.id}.", sub.id)
+                inner_ids = self.scope(inner_outs, list(inner.inner_inputs), f"{sub.id}.", sub.id)
+                ids[("inner", apply)] = inner_ids
         for index, (name, var) in enumerate(outputs):
             node = Node(new_id("n", ("output", index)), "output", name, name=name, parent=parent)
             ids[("output", index)] = node.id

@@ -34,6 +34,7 @@ from .. import (
     TraceError,
     ViewOffer,
     ViewResult,
+    ViewValues,
 )
 from .._jaxconfig import jax_flags_kept
 from . import sharding as sh
@@ -42,6 +43,7 @@ from .capture import LOG, Call, cached_call, chain, is_jitted, observing, spec
 from .gradient import Differentiable, cost_note, costs, first_lines, gradient
 from .hlo import hlo_graph
 from .jaxpr import JaxprConverter, closed_parts, linker, short
+from .values import flat_inputs, jaxpr_values, linked_values
 
 #: Functions up to this many drawn equations get their optimized view in the cell:
 #: its executable is the one the cell's call compiled, so it costs a cache lookup.
@@ -489,6 +491,7 @@ class JaxFrontend:
             backend_label="XLA",
         )
         traced = Traced(bundle, offers)
+        traced.values = lambda view: self._values(view, target, traced_run, conv, traced)
         traced.later["optimized"] = LazyView(
             "compiling with XLA",
             lambda: self._optimized(target.name, traced_run, device, cell, conv, layout),
@@ -608,6 +611,33 @@ class JaxFrontend:
                 )
             jax.effects_barrier()
         return ViewResult(graph)
+
+    def _values(
+        self, view: str, target: Target, traced_run: _Run, conv: JaxprConverter, traced: Traced
+    ) -> ViewValues:
+        """Every node's value on the cell's inputs, or made-up ones of the same shapes."""
+        if view not in ("original", "optimized"):
+            raise TraceError("values are shown for the original and the optimized (XLA) views")
+        made_up = _has_specs((target.args, target.kwargs))
+        with jax_flags_kept(), quiet():
+            try:
+                args, kwargs = self._inputs(target, traced_run)
+            except TimingError as error:
+                raise TraceError(str(error)) from None
+            flat = flat_inputs(args, kwargs, traced_run.statics)
+            graph = traced.bundle.views["original"]
+            found = jaxpr_values(traced_run.traced.jaxpr, conv.atoms, graph, flat, "original")
+        found.made_up = made_up
+        found.inputs = (
+            "made-up inputs of the shapes the cell's call had" if made_up else "the cell's inputs"
+        )
+        if view == "original" or found.error:
+            return found
+        traced.build("optimized")
+        optimized = traced.bundle.views.get("optimized")
+        if optimized is None or not optimized.nodes:
+            raise TraceError("the optimized view could not be built, so it has no values")
+        return linked_values(found, optimized, view)
 
     # -- running ---------------------------------------------------------------
 

@@ -63,6 +63,8 @@ class JaxprConverter:
         self.builder = GraphBuilder()
         self.graph = self.builder.graph
         self.index: dict[tuple[str, int, int], list[str]] = {}
+        #: Node id -> the jaxpr atom whose value it shows (a Var, or a Literal).
+        self.atoms: dict[str, Any] = {}
 
     def convert(self, closed: Any, arg_names: list[str], result_names: list[str]) -> Graph:
         jaxpr, consts = closed_parts(closed)
@@ -71,10 +73,12 @@ class JaxprConverter:
         for i, var in enumerate(jaxpr.invars):
             name = arg_names[i] if i < len(arg_names) else f"arg{i}"
             env[var] = [self.boundary("input", name, var.aval, "", None, name=name)]
+            self.atoms[env[var][0]] = var
         self.equations(jaxpr.eqns, env, "", None, [])
         for i, atom in enumerate(jaxpr.outvars):
             label = result_names[i] if i < len(result_names) else f"out{i}"
             node = self.boundary("output", label, atom.aval, "", None)
+            self.atoms[node] = atom
             self.connect(self.sources(atom, env, "", None), node, 0, atom)
         return self.graph
 
@@ -89,6 +93,7 @@ class JaxprConverter:
         for var, value in zip(constvars, consts, strict=True):
             label = short(value, 24) if np.size(value) <= 4 else f"const {type_text(var.aval)}"
             env[var] = [self.boundary("constant", label, var.aval, prefix, parent)]
+            self.atoms[env[var][0]] = var
 
     def boundary(
         self, kind: Any, label: str, aval: Any, prefix: str, parent: str | None, name: str = ""
@@ -109,7 +114,9 @@ class JaxprConverter:
         self, atom: Any, env: dict[Any, list[str]], prefix: str, parent: str | None
     ) -> list[str]:
         if isinstance(atom, jcore.Literal):
-            return [self.boundary("constant", short(atom.val, 24), atom.aval, prefix, parent)]
+            node = self.boundary("constant", short(atom.val, 24), atom.aval, prefix, parent)
+            self.atoms[node] = atom
+            return [node]
         return env.get(atom, [])
 
     def connect(self, sources: list[str], dst: str, slot: int, atom: Any) -> None:
@@ -179,6 +186,8 @@ class JaxprConverter:
         if len(eqn.outvars) > 1:
             node.attrs["outputs"] = ", ".join(type_text(v.aval) for v in eqn.outvars)
         self.builder.add(node)
+        if eqn.outvars:
+            self.atoms[node.id] = eqn.outvars[0]
         if source is not None:
             self.index.setdefault((node.op, source.line, column), []).append(node.id)
         for slot, atom in enumerate(eqn.invars):
@@ -220,6 +229,7 @@ class JaxprConverter:
             self.constants(jaxpr.constvars, consts, inner_env, holder + "/", holder)
             for i, (var, atom) in enumerate(zip(jaxpr.invars, operands, strict=True)):
                 node = self.boundary("input", f"in{i}", var.aval, holder + "/", holder)
+                self.atoms[node] = var
                 if atom is not None:
                     self.connect(self.sources(atom, env, prefix, parent), node, 0, atom)
                 inner_env[var] = [node]
@@ -227,6 +237,7 @@ class JaxprConverter:
             results: list[str] = []
             for i, atom in enumerate(jaxpr.outvars):
                 node = self.boundary("output", f"out{i}", atom.aval, holder + "/", holder)
+                self.atoms[node] = atom
                 self.connect(self.sources(atom, inner_env, holder + "/", holder), node, 0, atom)
                 results.append(node)
             if key == "cond_jaxpr":  # the loop test: no value leaves the loop
