@@ -1,0 +1,173 @@
+"""Values on a PyTensor graph: PyTensor's own numbers, the first NaN, what rewrites changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+from pytensor.compile.builders import OpFromGraph
+
+from tgraph.frontends import CellInfo, Options, Traced, values_of
+from tgraph.frontends.pytensor import PyTensorFrontend
+
+FRONTEND = PyTensorFrontend()
+
+
+def traced(code: str, name: str) -> Traced:
+    """Run ``code`` as a cell under the frontend's observation and trace ``name``."""
+    namespace: dict[str, Any] = {}
+    cell = CellInfo(code)
+    with FRONTEND.observe():
+        exec(code, namespace)
+    changed = {k: v for k, v in namespace.items() if not k.startswith("__")}
+    target = next(t for t in FRONTEND.targets(changed, cell) if t.name == name)
+    return FRONTEND.trace(target, Options(), cell)
+
+
+def node_id(traced: Traced, view: str, label: str) -> str:
+    return next(n.id for n in traced.bundle.views[view].nodes if n.label == label)
+
+
+LOG1P = """
+import pytensor, pytensor.tensor as T
+u = T.dvector('u')
+w = T.log(1 + u)
+safe_log = pytensor.function([u], w)
+safe_log([1e-20, 1e-10])
+"""
+
+
+def test_log_of_one_plus_x_reads_0_as_written_and_1e_20_optimized() -> None:
+    found = traced(LOG1P, "safe_log")
+    original = values_of(found, "original").to_json()
+    log = original["nodes"][node_id(found, "original", "log")]
+    assert original["inputs"] == "the cell's inputs"
+    assert original["made_up"] is False
+    assert log["preview"] == "[0, 1e-10]"
+    assert log["min"] == 0.0
+    optimized = values_of(found, "optimized").to_json()
+    log1p = optimized["nodes"][node_id(found, "optimized", "log1p")]
+    assert log1p["min"] == 1e-20
+    assert log1p["preview"] == "[1e-20, 1e-10]"
+    (diff,) = optimized["differences"]
+    assert diff["output"] == "w"
+    assert diff["original"]["min"] == 0.0 and diff["optimized"]["min"] == 1e-20
+    assert diff["rel_diff"] == 1.0
+    assert diff["rewrites"] == ["local_log1p"]
+    assert "the rewrites changed the result" in diff["reading"]
+    assert diff["reading"].endswith("The rewrite that changed it: local_log1p")
+
+
+def test_a_rewrite_that_keeps_the_numbers_reads_as_agreeing() -> None:
+    found = traced(
+        """
+import pytensor, pytensor.tensor as T
+x = T.dmatrix('x')
+s = 1 / (1 + T.exp(-x))
+logistic = pytensor.function([x], s)
+logistic([[0, 1], [-1, -2]])
+""",
+        "logistic",
+    )
+    (diff,) = values_of(found, "optimized").to_json()["differences"]
+    assert diff["rewrites"] == []
+    assert diff["rel_diff"] is not None and diff["rel_diff"] <= 1e-6
+    assert "agree within float tolerance" in diff["reading"]
+
+
+NAN = """
+import pytensor, pytensor.tensor as T
+v = T.dvector('v')
+out = T.sum(T.sqrt(v - 1) * T.exp(v))
+f = pytensor.function([v], out)
+f([0.5, 2, 3])
+"""
+
+
+def test_the_first_non_finite_node_is_the_sqrt() -> None:
+    found = traced(NAN, "f")
+    values = values_of(found, "original").to_json()
+    first = values["first_nonfinite"]
+    assert first is not None
+    assert first["node"] == node_id(found, "original", "sqrt")
+    assert first["label"] == "sqrt"
+    assert first["finite_inputs"] == ["sub"]
+    assert values["nodes"][first["node"]]["nan"] == 1
+    assert values["nodes"][node_id(found, "original", "sub")]["preview"] == "[-0.5, 1, 2]"
+    assert first["reading"] == (
+        "sqrt is the first node with a non-finite value (1 NaN); its input sub was finite"
+    )
+
+
+def test_in_the_fused_graph_it_is_the_sqrt_inside_the_composite() -> None:
+    found = traced(NAN, "f")
+    first = values_of(found, "optimized").to_json()["first_nonfinite"]
+    assert first is not None
+    assert first["label"] == "Composite"
+    assert first["inner_label"] == "sqrt"
+    inner = found.bundle.views["optimized"].node(first["inner"])
+    assert (inner.label, inner.parent) == ("sqrt", "s0")
+    assert first["finite_inputs"] == ["v"]
+
+
+def test_a_finite_graph_has_no_first_non_finite_node() -> None:
+    assert values_of(traced(LOG1P, "safe_log"), "original").to_json()["first_nonfinite"] is None
+
+
+def test_values_equal_what_pytensor_computes_for_that_variable() -> None:
+    """A node with several clients, and a node inside an OpFromGraph."""
+    x = pt.dvector("x")
+    shared = pt.exp(x) + 1  # used three times
+    a, b = pt.dvectors("a", "b")
+    inner_mul = a * b
+    ofg = OpFromGraph([a, b], [inner_mul + a])
+    out = ofg(shared, x) * shared + pt.log(shared)
+    f = pytensor.function([x], out)
+    xv = np.array([0.25, -1.5, 2.0])
+    f(xv)
+    namespace = {"x": x, "shared": shared, "out": out, "f": f}
+    cell = CellInfo("")
+    target = next(t for t in FRONTEND.targets(namespace, cell) if t.name == "f")
+    target.args, target.kwargs = (xv,), {}
+    found = FRONTEND.trace(target, Options(), cell)
+    values = values_of(found, "original").to_json()
+    graph = found.bundle.views["original"]
+    add = next(n for n in graph.nodes if n.name == "shared")
+    expected = pytensor.function([x], shared)(xv)
+    got = values["nodes"][add.id]
+    assert got["min"] == expected.min() and got["max"] == expected.max()
+    assert got["mean"] == expected.mean()
+    assert len([e for e in graph.edges if e.src == add.id]) >= 3
+    ofg_node = next(n for n in graph.nodes if "subgraph" in n.attrs)
+    inner = [n for n in graph.nodes if n.parent == ofg_node.attrs["subgraph"] and n.label == "mul"]
+    (mul,) = inner
+    want = pytensor.function([x], inner_mul, givens={a: shared, b: x})(xv)
+    have = values["nodes"][mul.id]
+    assert have["min"] == want.min() and have["max"] == want.max()
+    np.testing.assert_allclose(have["mean"], want.mean(), rtol=1e-15)
+
+
+def test_values_say_when_the_inputs_were_made_up() -> None:
+    found = traced(
+        """
+import pytensor.tensor as T
+y = T.dvector('y')
+z = T.exp(y)
+""",
+        "z",
+    )
+    values = values_of(found, "original").to_json()
+    assert values["inputs"] == "made-up inputs"
+    assert values["made_up"] is True
+    exp = values["nodes"][node_id(found, "original", "exp")]
+    assert exp["shape"] == [3] and 1.0 < exp["min"] <= exp["max"] < np.exp(1.5)
+
+
+def test_a_frontend_without_values_is_reported_as_such() -> None:
+    found = traced(LOG1P, "safe_log")
+    found.values = None
+    assert values_of(found, "original").to_json()["error"] == (
+        "values not available for this framework"
+    )
