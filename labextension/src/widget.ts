@@ -80,18 +80,22 @@ export function tabsOf(traits: Traits): ITab[] {
  * Draw the widget. The kernel sends `bundle` and `svg` packed; they are
  * unpacked (asynchronously) before the first drawing and on every change.
  */
-export function render({
-  model,
-  el: host
-}: {
-  model: IWidgetModel;
-  el: HTMLElement;
-}): (() => void) | Promise<() => void> {
+export function render({ model, el: host }: { model: IWidgetModel; el: HTMLElement }): () => void {
   if (!hasPacked(model)) {
     return draw(model, host);
   }
   const unpacked = new UnpackedModel(model);
-  return unpacked.ready().then(() => draw(unpacked, host));
+  let cleanup: (() => void) | null = null;
+  let gone = false;
+  void unpacked.ready().then(() => {
+    if (!gone) {
+      cleanup = draw(unpacked, host);
+    }
+  });
+  return () => {
+    gone = true;
+    cleanup?.();
+  };
 }
 
 function draw(model: IWidgetModel, host: HTMLElement): () => void {
