@@ -110,6 +110,8 @@ _TAG_STYLE: dict[str, Attrs] = {
     "backward": {"fillcolor": "#fde8e8"},
     "residual": {"fillcolor": "#fff5d6"},
     "update": {"style": "dashed", "color": "#b35c00"},
+    # data crossing devices (all-reduce, all-gather...): the costly boxes of a sharded program
+    "collective": {"fillcolor": "#e5dbff", "color": "#5f3dc4", "penwidth": "2.5"},
 }
 
 

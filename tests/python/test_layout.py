@@ -106,6 +106,27 @@ def test_tags_become_classes() -> None:
     assert [classes(g) for g in edges if "tg-update" in classes(g)]
 
 
+def test_collectives_stand_out_from_other_ops() -> None:
+    g = Graph(
+        nodes=[
+            Node("x", "input", "x"),
+            Node("dot", "op", "dot", op="dot"),
+            Node("ar", "op", "all-reduce", op="all-reduce", tags=["collective"]),
+            Node("out", "output", "out"),
+        ],
+        edges=[Edge("x", "dot"), Edge("dot", "ar"), Edge("ar", "out")],
+    )
+    found = groups(lay.layout(g).svg)
+    assert "tg-collective" in classes(found["tg-ar"])
+
+    def look(node_id: str) -> tuple[str, str, str]:
+        shape = next(iter(found[f"tg-{node_id}"]))
+        return shape.get("fill") or "", shape.get("stroke") or "", shape.get("stroke-width") or ""
+
+    assert look("ar") == ("#e5dbff", "#5f3dc4", "2.5")
+    assert look("ar")[:2] != look("dot")[:2]
+
+
 def test_kinds_differ_in_shape_or_colour() -> None:
     found = groups(lay.layout(small()).svg)
 

@@ -315,6 +315,22 @@ def is_jitted(value: Any) -> bool:
     return callable(value) and hasattr(value, "_fun") and hasattr(value, "lower")
 
 
+def held_jits(value: Any) -> list[Any]:
+    """The jitted functions a library's wrapper object keeps among its attributes.
+
+    ``eqx.filter_jit`` and similar wrappers are objects that split their
+    arguments and call a ``jax.jit`` they hold (Equinox's ``_cached``): the
+    program that ran is that jit's, named after the user's variable.
+    """
+    if is_jitted(value) or isinstance(value, type) or not callable(value):
+        return []
+    try:
+        attrs = list(vars(value).values())
+    except TypeError:  # no __dict__
+        return []
+    return [a for a in attrs if is_jitted(a)]
+
+
 def chain(value: Any) -> Iterator[tuple[Any, Any]]:
     """(function, jitted wrapper or None) down jit ``_fun`` and ``__wrapped__`` links."""
     seen: set[int] = set()

@@ -39,7 +39,7 @@ from .. import (
 from .._jaxconfig import jax_flags_kept
 from . import sharding as sh
 from . import timing as run
-from .capture import LOG, Call, cached_call, chain, is_jitted, observing, spec
+from .capture import LOG, Call, cached_call, chain, held_jits, is_jitted, observing, spec
 from .gradient import Differentiable, cost_note, costs, first_lines, gradient
 from .hlo import hlo_graph
 from .jaxpr import JaxprConverter, closed_parts, linker, short
@@ -343,6 +343,11 @@ class JaxFrontend:
                     call = cached_call(jitted)
                 if call is not None or (jitted is not None and fun is jitted._fun):
                     chosen = (fun, jitted, call)
+                    break
+            for held in [] if chosen is not None else held_jits(value):
+                call = LOG.best(held._fun)
+                if call is not None:
+                    chosen = (held._fun, held, call)
                     break
             if chosen is None:
                 continue

@@ -220,10 +220,11 @@ def _collectives(
     for node in hlo.nodes:
         if "collective" not in node.tags or "bytes" not in node.attrs:
             continue
-        for target in node.attrs.get("jaxpr", "").split(","):
-            drawn = nodes.get(target)
-            if drawn is None:
-                continue
+        linked = [nodes[i] for i in node.attrs.get("jaxpr", "").split(",") if i in nodes]
+        # the same line holds forward and backward equations: the name stack tells them apart
+        scope = node.attrs.get("op_name", "").partition("/")[2].rpartition("/")[0]
+        same = [n for n in linked if n.attrs.get("scope", "") == scope]
+        for drawn in same or linked:
             kind = node.attrs["collective"]
             if "collective" not in drawn.tags:
                 drawn.tags.append("collective")

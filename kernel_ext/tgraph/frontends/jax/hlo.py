@@ -133,6 +133,9 @@ def _split_attrs(text: str) -> dict[str, str]:
         j = eq + 1
         if j < len(text) and text[j] in "{([":
             end = _closing(text, j)
+            if end < len(text) and text[end] != ",":  # iota groups: [2,4]<=[8]T(1,0)
+                end = text.find(", ", end)
+                end = len(text) if end < 0 else end
         elif j < len(text) and text[j] == '"':
             end = text.find('"', j + 1) + 1 or len(text)
         else:
@@ -223,7 +226,8 @@ def parse_hlo(text: str) -> HloModule:
 
 def _metadata(attrs: dict[str, str]) -> dict[str, str]:
     text = attrs.get("metadata", "").strip("{}")
-    return {k: v.strip('"') for k, v in re.findall(r'(\w+)=("[^"]*"|\S+)', text)}
+    found = re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)', text)
+    return {k: v.strip('"').replace("\\'", "'").replace('\\"', '"') for k, v in found}
 
 
 def _dtype_shape(type_text: str) -> tuple[str, str]:

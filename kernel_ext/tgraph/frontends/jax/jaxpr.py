@@ -7,6 +7,7 @@ also how the optimized (HLO) view links its instructions back here.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -65,6 +66,11 @@ class JaxprConverter:
         self.index: dict[tuple[str, int, int], list[str]] = {}
         #: Node id -> the jaxpr atom whose value it shows (a Var, or a Literal).
         self.atoms: dict[str, Any] = {}
+        #: Parent id -> the library box still open in it (its key and id).
+        self._open: dict[str | None, tuple[Any, str] | None] = {}
+        #: The library path of the container being converted (its inner
+        #: equations repeat it in their own paths).
+        self._outer: list[tuple[Any, str]] = []
 
     def convert(self, closed: Any, arg_names: list[str], result_names: list[str]) -> Graph:
         jaxpr, consts = closed_parts(closed)
@@ -152,13 +158,62 @@ class JaxprConverter:
             tags = self.tagger(eqn) if self.tagger else []
             tags = tags or list(inherited)
             inner = _inner_jaxprs(eqn)
+            path = self.library_path(eqn)
+            home = self.library_box(path, prefix, parent)
             if inner:
-                outs = self.container(eqn, inner, env, prefix, parent, tags)
+                outer, self._outer = self._outer, [*self._outer, *path]
+                outs = self.container(eqn, inner, env, prefix, home, tags)
+                self._outer = outer
             else:
-                outs = [[self.operation(eqn, env, prefix, parent, tags)]] * len(eqn.outvars)
+                outs = [[self.operation(eqn, env, prefix, home, tags)]] * len(eqn.outvars)
             for var, producers in zip(eqn.outvars, outs, strict=True):
                 if not isinstance(var, jcore.DropVar):
                     env[var] = producers
+
+    def library_path(self, eqn: Any) -> list[tuple[Any, str]]:
+        """The installed libraries' functions between the cell and this equation.
+
+        Outermost first, at most ``LIBRARY_DEPTH`` of them, each as (key,
+        label): Flax's ``Optimizer.update`` called from the cell, then the
+        Optax transform it calls. Only code under site-packages counts, so the
+        user's own modules are never boxed; JAX's own frames are not listed.
+        """
+        if not self.cell.filename:
+            return []
+        frames = list(source_info_util.user_frames(eqn.source_info.traceback))
+        at = next((i for i, f in enumerate(frames) if f.file_name == self.cell.filename), None)
+        if not at:  # no cell frame, or the equation is the cell's own
+            return []
+        calls = frames[at::-1]  # the cell's frame, then what it called, outermost first
+        path: list[tuple[Any, str]] = []
+        for caller, frame in itertools.pairwise(calls):
+            package = library_of(frame.file_name)
+            if package:
+                key = (frame.file_name, frame.function_name, caller.file_name, caller.start_line)
+                path.append((key, f"{frame.function_name} ({package})"))
+        depth = len(self._outer)
+        path = path[depth:] if path[:depth] == self._outer else path
+        return path[:LIBRARY_DEPTH]
+
+    def library_box(
+        self, path: list[tuple[Any, str]], prefix: str, parent: str | None
+    ) -> str | None:
+        """The box of ``path`` under ``parent``: the open one when the previous
+        equation was in the same call, else a new one (a layer called three
+        times in a loop gives three boxes)."""
+        home = parent
+        for key, label in path:
+            opened = self._open.get(home)
+            if opened is not None and opened[0] == key:
+                home = opened[1]
+                continue
+            box = self.builder.new_id(prefix)
+            attrs = {"library": label.rsplit(" (", 1)[-1].rstrip(")"), "line": str(key[3])}
+            self.builder.add_subgraph(Subgraph(box, label, "library", home, attrs))
+            self._open[home] = (key, box)
+            home = box
+        self._open[home] = None
+        return home
 
     def operation(
         self,
@@ -247,6 +302,19 @@ class JaxprConverter:
                 if 0 <= offset + i < len(outs):
                     outs[offset + i].append(node)
         return outs
+
+
+#: Nested library boxes at most (a layer inside a model, a transform inside an optimizer).
+LIBRARY_DEPTH = 2
+
+
+def library_of(file_name: str) -> str:
+    """The installed package a file belongs to ("flax", "optax"), or ""."""
+    for marker in ("site-packages/", "dist-packages/"):
+        at = file_name.rfind(marker)
+        if at >= 0:
+            return file_name[at + len(marker) :].split("/", 1)[0]
+    return ""
 
 
 def _inner_jaxprs_value(value: Any) -> bool:
