@@ -16,6 +16,8 @@ export interface IGraphViewOptions {
   onSelect?: (id: string | null) => void;
   /** The user panned or zoomed (not called for setViewBox). */
   onViewChange?: (box: IViewBox) => void;
+  /** More for the inspector of node `id` (its value...), after its attributes. */
+  inspectorExtra?: (id: string) => HTMLElement | null;
 }
 
 export interface IViewBox {
@@ -203,6 +205,24 @@ export class GraphView {
     return this._selected;
   }
 
+  /** Redraw the inspector (what `inspectorExtra` shows has changed). */
+  refreshInspector(): void {
+    this._showInspector();
+  }
+
+  /** Centre the view on a node, or on the collapsed subgraph holding it. */
+  reveal(id: string): void {
+    const shown = this.elementFor(id);
+    if (shown) {
+      this._centerOn(shown.id.slice(3));
+    }
+  }
+
+  /** Put a control (the values toggle...) above the picture. */
+  addBar(bar: HTMLElement): void {
+    this.element.insertBefore(bar, this.element.children[1] ?? null);
+  }
+
   /** Add ``cls`` to the elements standing for ``ids`` (e.g. a rewrite's nodes). */
   highlight(ids: Iterable<string>, cls: string): void {
     for (const id of ids) {
@@ -256,6 +276,10 @@ export class GraphView {
       dl.append(text('dt', '', k), text('dd', '', v));
     }
     box.append(dl);
+    const extra = this._options.inspectorExtra?.(id);
+    if (extra) {
+      box.append(extra);
+    }
     const shown = this._elements.get(id);
     if (shown?.classList.contains('tg-subgraph')) {
       box.append(button('Expand', 'tg-expand', 'Expand this subgraph', () => this._expand(id)));

@@ -138,6 +138,56 @@ export interface ProfileJSON {
   notes: string[];
 }
 
+// -- values on the graph -----------------------------------------------------------
+
+/** One node's value, summarised: min/max/mean over its finite elements. */
+export interface ValueJSON {
+  shape: number[];
+  dtype: string;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  nan: number;
+  inf: number;
+  preview: string;
+  error: string;
+}
+
+/** The earliest node in topological order whose value has a NaN or an inf. */
+export interface NonFiniteJSON {
+  node: string;
+  label: string;
+  finite_inputs: string[];
+  nonfinite_inputs: string[];
+  inner: string;
+  inner_label: string;
+  reading: string;
+}
+
+/** One output as written against as optimized, on the same inputs. */
+export interface DifferenceJSON {
+  output: string;
+  original: ValueJSON;
+  optimized: ValueJSON;
+  abs_diff: number | null;
+  rel_diff: number | null;
+  rewrites: string[];
+  reading: string;
+}
+
+/** Every node's value in one view (`nodes` by node id), and what stands out. */
+export interface ViewValuesJSON {
+  view: string;
+  inputs: string;
+  made_up: boolean;
+  nodes: { [nodeId: string]: ValueJSON };
+  first_nonfinite: NonFiniteJSON | null;
+  differences: DifferenceJSON[];
+  notes: string[];
+  error: string;
+  seconds: number;
+}
+
 // -- the inline widget -----------------------------------------------------------
 
 /** The synced traits of `GraphWidget` (besides anywidget's own). */
@@ -163,6 +213,8 @@ export interface WidgetState {
   /** `{}` until a profile ran. */
   profile: ProfileJSON | { [key: string]: unknown };
   autorun: boolean;
+  /** view name -> its values, once the front end asked (`ValuesRequest`). */
+  values: { [view: string]: ViewValuesJSON };
   /** Marks the output's static copy, hidden where the widget renders. */
   static_id: string;
 }
@@ -211,12 +263,17 @@ export interface SourceReply {
   error?: string;
 }
 
+/**
+ * Compute the values of one view (the widget's "values" toggle); the answer
+ * lands in the widget's `values` trait under the view's name.
+ */
+export interface ValuesRequest {
+  type: 'values';
+  view: string;
+}
+
 export type WidgetRequest =
-  | TimeRequest
-  | ProfileRequest
-  | ViewRequest
-  | DevicesRequest
-  | SourceRequest;
+  TimeRequest | ProfileRequest | ViewRequest | DevicesRequest | ValuesRequest | SourceRequest;
 
 // -- the side panel's comm --------------------------------------------------------
 
@@ -275,12 +332,20 @@ export interface RewriteSourceRequest {
   name: string;
 }
 
+/** The panel's document asks for the values of one view of a graph. */
+export interface PanelValuesRequest {
+  type: 'values';
+  id: string;
+  view: string;
+}
+
 export type PanelRequest =
   | ListRequest
   | GetRequest
   | BuildRequest
   | LayoutRequest
   | DotRequest
+  | PanelValuesRequest
   | RewriteSourceRequest;
 
 export interface EntriesReply {
@@ -327,4 +392,12 @@ export interface RewriteSourceReply {
   error?: string;
 }
 
-export type PanelReply = EntriesReply | GraphReply | LayoutReply | DotReply | RewriteSourceReply;
+export interface ValuesReply {
+  type: 'values';
+  id: string;
+  view: string;
+  values: ViewValuesJSON;
+}
+
+export type PanelReply =
+  EntriesReply | GraphReply | LayoutReply | DotReply | ValuesReply | RewriteSourceReply;

@@ -39,6 +39,7 @@ import { PendingView } from './pendingview';
 import { applyHeat, ProfileView } from './profileview';
 import { groupRewrites, rewritesView } from './rewritesview';
 import { ITab, TabStrip } from './tabs';
+import { numbersView, ValuesBar, valuesInspector, valuesOf } from './valuesview';
 import { textView } from './textview';
 import { TimingView } from './timingview';
 import {
@@ -55,6 +56,8 @@ export type { IWidgetModel } from './widgetmodel';
 const REWRITES = 'rewrites';
 const TEXT = 'text:';
 const TICK_MS = 100;
+/** The view the Rewrites tab compares with the graph as written. */
+const NUMBERS_VIEW = 'optimized';
 
 /** The tabs a graph offers, in order; a pending view's tab is marked. */
 export function tabsOf(traits: Traits): ITab[] {
@@ -115,6 +118,16 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
   host.replaceChildren(root);
 
   const views = new Map<string, GraphView>();
+  const valueBars = new Map<string, ValuesBar>();
+  const valuesAsked = new Set<string>();
+  const values = () => valuesOf(model.get('values'));
+  /** Values are computed in the kernel once per view, when first asked. */
+  const askValues = (view: string) => {
+    if (!valuesAsked.has(view) && !(view in values())) {
+      valuesAsked.add(view);
+      model.send({ type: 'values', view });
+    }
+  };
   const waiting = new Map<string, PendingView>();
   const shownSvg = new Map<string, string>();
   let ticker: ReturnType<typeof setInterval> | null = null;
@@ -134,9 +147,28 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
     if (!v) {
       v = new GraphView({
         onExpand: id => setExpanded(view, ids => ids.add(id)),
-        onCollapse: id => setExpanded(view, ids => ids.delete(id))
+        onCollapse: id => setExpanded(view, ids => ids.delete(id)),
+        inspectorExtra: id => (valueBars.get(view)?.on ? valuesInspector(values()[view], id) : null)
       });
       views.set(view, v);
+      const shown = v;
+      const bar = new ValuesBar({
+        onToggle: on => {
+          if (on) {
+            askValues(view);
+          }
+          shown.refreshInspector();
+        },
+        onFirst: node => {
+          shown.clearHighlight('tg-nonfinite-node');
+          shown.select(node);
+          shown.highlight([node], 'tg-nonfinite-node');
+          shown.reveal(node);
+        }
+      });
+      bar.setValues(values()[view]);
+      shown.addBar(bar.node);
+      valueBars.set(view, bar);
     }
     return v;
   };
@@ -201,6 +233,14 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
           source: name => requests.source(name)
         })
       );
+      if (traits.bundle.rewrites.some(r => r.view === NUMBERS_VIEW)) {
+        panel.append(
+          numbersView(values()[NUMBERS_VIEW], valuesAsked.has(NUMBERS_VIEW), () => {
+            askValues(NUMBERS_VIEW);
+            fill(REWRITES, panel);
+          })
+        );
+      }
     } else if (name.startsWith(TEXT)) {
       const content = traits.bundle.info[name.slice(TEXT.length)];
       panel.replaceChildren(textView(typeof content === 'string' ? content : ''));
@@ -287,6 +327,18 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
     }
     activate(active);
     syncTicker();
+  };
+
+  const onValues = () => {
+    const found = values();
+    for (const [view, bar] of valueBars) {
+      bar.setValues(found[view]);
+      views.get(view)?.refreshInspector();
+    }
+    const rewrites = panelOf(REWRITES);
+    if (rewrites?.hasChildNodes()) {
+      fill(REWRITES, rewrites);
+    }
   };
 
   const onStatus = () => {
@@ -389,7 +441,8 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
       `change:${k}`,
       onTimings
     ]),
-    ['change:profile', onProfile]
+    ['change:profile', onProfile],
+    ['change:values', onValues]
   ];
   for (const [event, cb] of listeners) {
     model.on(event, cb);
