@@ -11,7 +11,7 @@ hit); the gradient, which compiles and checks new programs, comes later.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -270,6 +270,12 @@ def _describe(args: tuple[Any, ...], kwargs: dict[str, Any], statics: set[Any]) 
                 return _Shown(jax.typeof(x).str_short(short_dtypes=True))
             return x
 
+        plain = tuple | list | dict | jax.ShapeDtypeStruct | jax.Array
+        if not isinstance(value, plain) and _has_specs(value):
+            # a library's state object (NNX's graph state): its arrays, not its repr
+            leaves = jax.tree_util.tree_leaves(value)
+            count = sum(isinstance(x, jax.ShapeDtypeStruct) for x in leaves)
+            return f"{type(value).__name__}({count} arrays)"
         return short(repr(jax.tree_util.tree_map(leaf, value)), 80)
 
     parts = [one(i, a) for i, a in enumerate(args)]
@@ -306,6 +312,22 @@ def _fun_name(fun: Any) -> str:
     if is_jitted(fun):
         return f"jax.jit({_fun_name(fun._fun)})"
     return getattr(fun, "__name__", None) or type(fun).__name__
+
+
+def _gradient_inside(closed: Any) -> bool:
+    """Whether the program already differentiates: JAX names the equations of
+    a backward pass ``transpose(jvp(...))`` in their name stack, at any depth."""
+    return any("transpose(" in str(e.source_info.name_stack) for e in _all_equations(closed))
+
+
+def _all_equations(closed: Any) -> Iterator[Any]:
+    jaxpr = closed.jaxpr if hasattr(closed, "jaxpr") else closed
+    for eqn in jaxpr.eqns:
+        yield eqn
+        for value in eqn.params.values():
+            for inner in value if isinstance(value, tuple | list) else [value]:
+                if hasattr(inner, "eqns") or hasattr(getattr(inner, "jaxpr", None), "eqns"):
+                    yield from _all_equations(inner)
 
 
 def _has_specs(tree: Any) -> bool:
@@ -501,10 +523,21 @@ class JaxFrontend:
             "compiling with XLA",
             lambda: self._optimized(target.name, traced_run, device, cell, conv, layout),
         )
-        traced.later["gradient"] = LazyView(
-            "differentiating",
-            lambda: self._gradient(target, program, traced_run, args, kwargs, options, cell),
-        )
+        # grad(f) run directly shows f's gradient: that is its gradient view
+        inside = program.api == "jit" and _gradient_inside(closed)
+        if inside and not options.wrt:
+            # A training step: its gradient is part of it; a second one is asked for by name.
+            offers.views = [v for v in offers.views if v.name != "gradient"]
+            original.notes.insert(
+                0,
+                f"{target.name} computes a gradient inside (its backward pass is drawn here), "
+                "so tgraph does not differentiate it again: %%tgraph --wrt 0 asks for that",
+            )
+        else:
+            traced.later["gradient"] = LazyView(
+                "differentiating",
+                lambda: self._gradient(target, program, traced_run, args, kwargs, options, cell),
+            )
         if equations <= SMALL:
             traced.build("optimized")
         return traced

@@ -188,8 +188,11 @@ class JaxprConverter:
         path: list[tuple[Any, str]] = []
         for caller, frame in itertools.pairwise(calls):
             package = library_of(frame.file_name)
-            if package:
+            name = frame.function_name
+            # decorators' wrappers and anonymous functions name nothing a user wrote
+            if package and "wrapper" not in name.lower() and not name.endswith("<lambda>"):
                 key = (frame.file_name, frame.function_name, caller.file_name, caller.start_line)
+                key += (calls[0].start_line,)  # the cell's line, where the box is shown
                 path.append((key, f"{frame.function_name} ({package})"))
         depth = len(self._outer)
         path = path[depth:] if path[:depth] == self._outer else path
@@ -208,7 +211,7 @@ class JaxprConverter:
                 home = opened[1]
                 continue
             box = self.builder.new_id(prefix)
-            attrs = {"library": label.rsplit(" (", 1)[-1].rstrip(")"), "line": str(key[3])}
+            attrs = {"library": label.rsplit(" (", 1)[-1].rstrip(")"), "line": str(key[-1])}
             self.builder.add_subgraph(Subgraph(box, label, "library", home, attrs))
             self._open[home] = (key, box)
             home = box
