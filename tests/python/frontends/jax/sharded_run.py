@@ -52,6 +52,14 @@ y = jax.device_put(jnp.ones((64, 4)), batch)
 new = step(params, x, y)
 """
 
+SHARDED_LOSS = (
+    DATA_PARALLEL
+    + """
+loss_on_mesh = jax.jit(loss)
+value = loss_on_mesh(params, x, y)
+"""
+)
+
 TENSOR_PARALLEL = """
 import jax
 import jax.numpy as jnp
@@ -173,6 +181,7 @@ if __name__ == "__main__":
         json.dumps(
             {
                 "data_parallel": views(DATA_PARALLEL, "step", timed=True),
+                "sharded_loss": views(SHARDED_LOSS, "loss_on_mesh"),
                 "tensor_parallel": views(TENSOR_PARALLEL, "matmul"),
                 "shard_map": views(SHARD_MAP, "total"),
                 "fidelity": fidelity(),
