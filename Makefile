@@ -38,9 +38,19 @@ screenshots: test-ui
 	cp tests/ui/test-results/screenshots/*.png docs/
 
 # Mutation testing of the modules whose numbers users trust (slow: not in CI).
+# Not in CI: slow on two cores. Settings in pyproject's [tool.mutmut]; the
+# mutants are rebuilt from the current sources each run. A subset, for example:
+# make mutation MUTANTS='tgraph.timing.* tgraph.layout.x__text*'
+MUTANTS ?=
 mutation: $(STAMP)/extension
 	$(BIN)/python -m pip install --quiet "mutmut>=3,<4"
-	$(BIN)/mutmut run; $(BIN)/mutmut results
+	rm -rf build/mutation && mkdir -p build/mutation
+	ln -s ../../kernel_ext build/mutation/src
+	ln -s ../../tests build/mutation/tests
+	ln -s ../../examples build/mutation/examples
+	ln -s ../../pyproject.toml build/mutation/pyproject.toml
+	cd build/mutation && $(CURDIR)/$(BIN)/mutmut run --max-children 2 $(MUTANTS); \
+		$(CURDIR)/$(BIN)/mutmut results
 
 $(STAMP)/venv: pyproject.toml
 	@mkdir -p $(STAMP)

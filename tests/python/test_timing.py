@@ -7,6 +7,7 @@ and counts. Framework timing is tested with each frontend.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 
 import pytest
@@ -19,8 +20,8 @@ from tgraph.timing import TimingResult, measure, options_for, repeat_seconds
 class Ticks:
     """A clock that moves only when the measured function runs, by given costs."""
 
-    def __init__(self, costs: Iterable[float]) -> None:
-        self.now = 0.0
+    def __init__(self, costs: Iterable[float], start: float = 0.0) -> None:
+        self.now = start
         self.costs = iter(costs)
         self.calls = 0
 
@@ -45,8 +46,11 @@ def test_samples_are_seconds_per_call_and_the_median_is_the_middle_one() -> None
     assert row.median_s == pytest.approx(0.03)
     assert row.min_s == pytest.approx(0.01)
     assert row.iqr_s == pytest.approx(0.05 - 0.02)
+    assert (row.first_call_s, row.number, row.calls) == (pytest.approx(0.01), 1, 5)
+    assert (row.interrupted, row.budget_exhausted) == (False, False)
     data = row.row()
     assert (data["median_s"], data["calls"]) == (pytest.approx(0.03), 5)
+    assert (data["min_s"], data["iqr_s"]) == (pytest.approx(0.01), pytest.approx(0.03))
 
 
 def test_fast_calls_are_grouped_and_reported_per_call() -> None:
@@ -99,3 +103,95 @@ def test_front_end_requests_are_checked() -> None:
         options_for(base, {"size": -3})
     with pytest.raises(DeviceError, match="bad timing request"):
         options_for(base, {"device": ["gpu"]})
+
+
+# Costs in units of C = 2**-10 s and budgets of 25 * 8 C make the repeat target
+# exactly 8 C, so the budget arithmetic below has no rounding.
+C = 2.0**-10
+BUDGET = 200 * C
+
+
+def test_a_repeat_that_would_end_after_the_deadline_does_not_start() -> None:
+    # first call C, a probe of C (8 calls wanted), then 8 calls of 4 C per repeat:
+    # repeats end at 34 C, 66 C, ... 194 C; one more would end at 226 C > 201 C
+    ticks = Ticks([C, C] + [4 * C] * 1000)
+    measured = measure(ticks.call, BUDGET, clock=ticks.clock)
+    assert measured.samples == [4 * C] * 6
+    assert (measured.number, measured.calls, measured.budget_exhausted) == (8, 48, True)
+    assert ticks.calls == 2 + 48
+
+
+def test_a_repeat_that_ends_exactly_at_the_deadline_runs() -> None:
+    # first call C, a probe of 4 C (2 calls wanted), then repeats of 2 calls of
+    # 7 C: 14 repeats end exactly at the deadline, 1 + 200 C
+    ticks = Ticks([C, 4 * C] + [7 * C] * 1000)
+    measured = measure(ticks.call, BUDGET, clock=ticks.clock)
+    assert measured.samples == [7 * C] * 14
+    assert (measured.number, measured.calls, measured.budget_exhausted) == (2, 28, True)
+
+
+def test_a_budget_of_zero_makes_only_the_first_call() -> None:
+    ticks = Ticks([C] * 10, start=64.0)
+    measured = measure(ticks.call, 0.0, clock=ticks.clock)
+    assert (measured.first_call_s, measured.samples, ticks.calls) == (C, [], 1)
+    assert measured.budget_exhausted
+
+
+def test_the_calls_per_repeat_at_least_double_while_probing() -> None:
+    # probe 1: 2 C per call, 4 wanted; probe 2: 4 calls of 1.75 C take 7 C < 8 C,
+    # 5 wanted, but the number doubles to 8, and 8 calls fill a repeat
+    ticks = Ticks([C, 2 * C] + [1.75 * C] * 4 + [C] * 1000)
+    measured = measure(ticks.call, BUDGET, clock=ticks.clock, max_repeats=2)
+    assert (measured.number, measured.samples) == (8, [C, C])
+    assert ticks.calls == 1 + 1 + 4 + 16
+
+
+def test_the_calls_per_repeat_grow_at_most_a_hundredfold_per_probe() -> None:
+    # C / 128 per call would want 1024 calls at once: the probe is capped at 100
+    ticks = Ticks([C / 128] * 10_000)
+    measured = measure(ticks.call, BUDGET, clock=ticks.clock, max_repeats=1)
+    assert (measured.number, measured.calls) == (1024, 1024)
+    assert ticks.calls == 1 + 1 + 100 + 1024
+
+
+def test_measuring_pauses_the_garbage_collector_and_restores_it() -> None:
+    seen = []
+
+    def call() -> None:
+        seen.append(gc.isenabled())
+
+    ticks = Ticks([C] * 100)
+    measure(lambda: (call(), ticks.call()), BUDGET, clock=ticks.clock, max_repeats=1)
+    assert gc.isenabled()
+    assert seen[0] and not any(seen[1:])
+    gc.disable()
+    try:
+        measure(lambda: ticks.call(), BUDGET, clock=ticks.clock, max_repeats=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_ctrl_c_wrapped_by_a_framework_stops_like_ctrl_c() -> None:
+    # XLA re-raises a KeyboardInterrupt from a host callback inside its own error
+    ticks = Ticks([0.01] * 4)
+
+    def call() -> int:
+        if ticks.calls == 4:
+            raise RuntimeError("INTERNAL: CpuCallback error: KeyboardInterrupt")
+        return ticks.call()
+
+    measured = measure(call, 0.25, clock=ticks.clock)
+    assert measured.interrupted and not measured.budget_exhausted
+    assert measured.samples == pytest.approx([0.01, 0.01, 0.01])
+    row = TimingResult("f", "test", "cpu:0", "none")
+    row.fill(measured)
+    assert row.interrupted
+
+
+def test_a_size_of_one_is_allowed_and_true_is_not() -> None:
+    base = Options(device="cpu", backend="cvm", size=None, budget=1.0)
+    assert options_for(base, {"size": 1}).size == 1
+    for bad in (True, 0, "3", 2.5):
+        with pytest.raises(DeviceError, match="positive whole number"):
+            options_for(base, {"size": bad})
