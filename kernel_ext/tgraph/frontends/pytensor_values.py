@@ -25,8 +25,8 @@ from pytensor.graph.basic import Apply, Constant, Variable
 from pytensor.graph.fg import Output
 from pytensor.graph.traversal import toposort
 from pytensor.scalar.basic import Composite
-from pytensor.tensor.basic import as_tensor_variable
 from pytensor.tensor.elemwise import Elemwise
+from pytensor.tensor.type import tensor
 
 from ..graph import Graph
 from . import (
@@ -119,17 +119,31 @@ def evaluate(
         if missing is not None:
             run.errors[apply] = f"no value for its input {missing.name or missing.type}"
             continue
+        found = _inner(apply, values) if inner else None
+        if found is not None:
+            run.inner[apply] = found
         try:
-            outs = perform(apply, values)
+            outs = _fused_outputs(apply, found) if found is not None else None
+            outs = outs if outs is not None else perform(apply, values)
         except Exception as error:  # an op without a Python implementation...
             run.errors[apply] = f"{type(error).__name__}: {error}"
             continue
         run.values.update(zip(apply.outputs, outs, strict=True))
-        if inner:
-            found = _inner(apply, values)
-            if found is not None:
-                run.inner[apply] = found
     return run
+
+
+def _fused_outputs(apply: Apply, found: Run) -> list[Any] | None:
+    """A fused Composite's outputs from its inner run: each scalar op applied by
+    ``Elemwise``, vectorised, where the Composite's own ``perform`` loops in Python."""
+    scalar = getattr(apply.op, "scalar_op", None)
+    if not isinstance(apply.op, Elemwise) or not isinstance(scalar, Composite):
+        return None
+    outs = []
+    for inner_out, out in zip(scalar.inner_outputs, apply.outputs, strict=True):
+        if inner_out not in found.values:
+            return None
+        outs.append(np.asarray(found.values[inner_out], dtype=out.type.dtype))
+    return outs
 
 
 def perform(apply: Apply, values: list[Any]) -> list[Any]:
@@ -154,16 +168,33 @@ def _inner(apply: Apply, values: list[Any]) -> Run | None:
         for node in toposort(list(scalar.inner_outputs), blockers=list(scalar.inner_inputs)):
             try:
                 args = [v.data if isinstance(v, Constant) else run.values[v] for v in node.inputs]
-                tensor = Elemwise(node.op).make_node(
-                    *[as_tensor_variable(np.asarray(a)) for a in args]
-                )
-                outs = perform(tensor, args)
+                outs = perform(_elementwise(node.op, args), args)
             except Exception as error:
                 run.errors[node] = f"{type(error).__name__}: {error}"
                 continue
             run.values.update(zip(node.outputs, outs, strict=True))
         return run
     return None
+
+
+_ELEMENTWISE: dict[tuple[Any, ...], Apply] = {}
+
+
+def _elementwise(scalar_op: Any, args: list[Any]) -> Apply:
+    """A tensor node applying ``scalar_op`` elementwise to arrays like ``args``
+    (made once per op and input types: building one costs milliseconds)."""
+    arrays = [np.asarray(a) for a in args]
+    kinds = tuple((a.dtype.str, tuple(s == 1 for s in a.shape)) for a in arrays)
+    key = (scalar_op, kinds)
+    node = _ELEMENTWISE.get(key)
+    if node is None:
+        inputs = [tensor(dtype=a.dtype, shape=tuple(1 if s == 1 else None for s in a.shape))
+                  for a in arrays]  # fmt: skip
+        node = Elemwise(scalar_op).make_node(*inputs)
+        if len(_ELEMENTWISE) > 4096:
+            _ELEMENTWISE.clear()
+        _ELEMENTWISE[key] = node
+    return node
 
 
 def summaries(drawn: Drawn, run: Run, view: str) -> ViewValues:
