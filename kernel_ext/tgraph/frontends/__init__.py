@@ -269,7 +269,9 @@ class Frontend(Protocol):
         """Devices and backends this framework can run on here (may be slow)."""
         ...
 
-    def time(self, target: Target, options: Options, devices: Devices, clock: Clock) -> TimingResult:
+    def time(
+        self, target: Target, options: Options, devices: Devices, clock: Clock
+    ) -> TimingResult:
         """One timing row; raises ``TimingError`` or ``DeviceError`` with a reason."""
         ...
 
