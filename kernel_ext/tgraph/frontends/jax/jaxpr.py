@@ -191,9 +191,10 @@ class JaxprConverter:
             name = frame.function_name
             # decorators' wrappers and anonymous functions name nothing a user wrote
             if package and "wrapper" not in name.lower() and not name.endswith("<lambda>"):
-                key = (frame.file_name, frame.function_name, caller.file_name, caller.start_line)
-                key += (calls[0].start_line,)  # the cell's line, where the box is shown
-                path.append((key, f"{frame.function_name} ({package})"))
+                # the call, and last the cell's line, where the box is shown
+                cell_line = calls[0].start_line
+                key = (name, frame.file_name, caller.file_name, caller.start_line, cell_line)
+                path.append((key, f"{name} ({package})"))
         depth = len(self._outer)
         path = path[depth:] if path[:depth] == self._outer else path
         return path[:LIBRARY_DEPTH]
