@@ -7,7 +7,6 @@ so the two cannot drift apart. The graph model itself (``bundle``) is
 documented in ``docs/graph-format.md`` and typed in ``graphmodel.ts``.
 """
 
-
 from typing import Any, Literal, NotRequired, TypedDict
 
 # -- shared pieces -------------------------------------------------------------
@@ -414,4 +413,3 @@ class RewriteSourceReply(TypedDict):
 
 
 PanelReply = EntriesReply | GraphReply | LayoutReply | DotReply | ValuesReply | RewriteSourceReply
-
