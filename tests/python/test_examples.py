@@ -25,7 +25,7 @@ def tgraph_outputs(cell: Any) -> tuple[list[dict[str, Any]], str, list[dict[str,
 
 @pytest.mark.parametrize(
     ("name", "expected_graphs"),
-    [("pytensor_basics", 7), ("jax_basics", 6), ("autoencoder", 2)],
+    [("pytensor_basics", 8), ("jax_basics", 7), ("autoencoder", 2)],
 )
 def test_example_runs_and_every_graph_carries_its_three_views(
     name: str, expected_graphs: int, monkeypatch: pytest.MonkeyPatch

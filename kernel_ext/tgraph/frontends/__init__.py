@@ -665,7 +665,8 @@ def arrange(values: ViewValues, graph: Graph) -> ViewValues:
     after the op that owns it, so the view's own node order is a
     topological order for any framework.
     """
-    values.order = [n.id for n in graph.nodes if n.id in values.nodes]
+    # A constant is not computed: an intended -inf (a max's start) is no fault.
+    values.order = [n.id for n in graph.nodes if n.id in values.nodes and n.kind != "constant"]
     values.labels = {n.id: n.name or n.label for n in graph.nodes}
     for edge in graph.edges:
         sources = values.inputs_of.setdefault(edge.dst, [])
