@@ -435,3 +435,40 @@ def test_wasm_engine_compiles_once_and_later_kernels_load_it(tmp_path: Path) -> 
     later = kernel()
     assert later["warm_up"] < 0.3 < first["warm_up"]
     assert later["first"] < 0.1  # warm_up left nothing for the first layout to pay
+
+
+def test_labels_show_the_inputs_type_once_and_lines_as_written() -> None:
+    g = Graph(
+        nodes=[
+            Node("x", "input", "x", dtype="float64", shape="(3,)"),
+            Node("y", "input", "y float64", dtype="float64"),
+            Node("w", "input", "a\r\nb"),
+            Node("m", "op", "Mul", op="Mul", dtype="float64"),
+            Node("k", "weird", "k", tags=["Odd Tag!", "update"]),
+            Node("e", "input", "e" * lay.MAX_LABEL),
+            Node("f", "input", "f" * (lay.MAX_LABEL + 1)),
+        ]
+    )
+    drawn = groups(lay.layout(g).svg)
+    assert texts(drawn["tg-x"]) == ["x", "float64 (3,)"]
+    assert texts(drawn["tg-y"]) == ["y float64"]
+    assert texts(drawn["tg-w"]) == ["a", "b"]
+    assert texts(drawn["tg-m"]) == ["Mul"]
+    assert texts(drawn["tg-e"]) == ["e" * lay.MAX_LABEL]
+    assert texts(drawn["tg-f"]) == ["f" * (lay.MAX_LABEL - 1) + "…"]
+    # an unknown kind is drawn as an op; tags become CSS classes
+    assert classes(drawn["tg-k"]) == {"node", "tg-weird", "tg-odd-tag", "tg-update"}
+    fills = {n: {e.get("fill") for e in drawn[n] if e.get("fill")} for n in ("tg-k", "tg-m")}
+    assert fills["tg-k"] == fills["tg-m"] == {"#eef2f7"}
+
+
+def test_css_classes_are_lowercase_tokens_without_edge_dashes() -> None:
+    assert lay._css("Elemwise{add,no_inplace}") == "tg-elemwise-add-no_inplace"
+    assert lay._css("-a  b-") == "tg-a-b"
+
+
+def test_the_svg_has_no_prolog_comments_or_titles() -> None:
+    svg = lay.layout(small()).svg
+    assert svg.startswith("<svg ")
+    assert svg.count("<svg") == 1
+    assert "<!--" not in svg and "<title>" not in svg and "<?xml" not in svg
