@@ -465,6 +465,19 @@ def test_labels_show_the_inputs_type_once_and_lines_as_written() -> None:
 def test_css_classes_are_lowercase_tokens_without_edge_dashes() -> None:
     assert lay._css("Elemwise{add,no_inplace}") == "tg-elemwise-add-no_inplace"
     assert lay._css("-a  b-") == "tg-a-b"
+    assert lay._css("XLA") == "tg-xla"
+
+
+def test_an_empty_label_falls_back_to_the_name_then_the_op_then_the_id() -> None:
+    g = Graph(
+        nodes=[
+            Node("a", "input", "", name="named"),
+            Node("b", "op", "", op="Dot"),
+            Node("c", "op", ""),
+        ]
+    )
+    drawn = groups(lay.layout(g).svg)
+    assert [texts(drawn[f"tg-{n}"]) for n in "abc"] == [["named"], ["Dot"], ["c"]]
 
 
 def test_the_svg_has_no_prolog_comments_or_titles() -> None:
@@ -472,3 +485,10 @@ def test_the_svg_has_no_prolog_comments_or_titles() -> None:
     assert svg.startswith("<svg ")
     assert svg.count("<svg") == 1
     assert "<!--" not in svg and "<title>" not in svg and "<?xml" not in svg
+    stray = [
+        text
+        for e in parse(svg).iter()
+        for text in ((e.text if e.tag != f"{SVG}text" else None), e.tail)
+        if text and text.strip()
+    ]
+    assert stray == []
