@@ -68,12 +68,11 @@ def without_state(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def saved_size(nb: nbformat.NotebookNode, cell: int) -> int:
-    """Bytes the cell's tgraph output costs: its outputs plus its widget's saved state."""
-    outputs = nb.cells[cell].outputs
+    """Bytes the cell's tgraph output costs: its displays plus its widget's saved state."""
+    outputs = [o for o in nb.cells[cell].outputs if o.output_type == "display_data"]
     state = nb.metadata.widgets[STATE]["state"]
-    models = [o.data[VIEW]["model_id"] for o in outputs if VIEW in o.get("data", {})]
-    size = sum(len(json.dumps(o)) for o in outputs if "tgraph" in json.dumps(o))
-    return size + sum(len(json.dumps(state[m])) for m in models)
+    models = [o.data[VIEW]["model_id"] for o in outputs if VIEW in o.data]
+    return sum(len(json.dumps(o)) for o in outputs) + sum(len(json.dumps(state[m])) for m in models)
 
 
 def test_the_tutorial_cell_saves_one_picture_per_view(executed: nbformat.NotebookNode) -> None:
@@ -124,7 +123,8 @@ def test_a_3000_equation_graph_saves_at_most_1_mb() -> None:
     assert saved_size(nb, 1) <= 1_000_000
     outputs: list[dict[str, Any]] = nb.cells[1].outputs
     assert not [o for o in outputs if o.output_type == "error"]
-    assert any("image/svg+xml" in o.get("data", {}) for o in outputs)
+    pictures = [o for o in outputs if "image/svg+xml" in o.get("data", {})]
+    assert len(pictures) >= 1  # PyTensor's rewriter and grad give up on a chain this deep
 
 
 def test_svg_to_pdf_and_png(tmp_path: Path, executed: nbformat.NotebookNode) -> None:
