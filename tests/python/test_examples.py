@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,10 +54,19 @@ def test_example_runs_and_every_graph_carries_its_three_views(
             assert "tgraph: " in stderr and "default" in stderr, cell.source
         assert "internal error" not in stderr and "could not trace" not in stderr, stderr
         assert "Error in callback" not in stderr, stderr
-        for output in widgets:
-            html = output["data"]["text/html"]
-            for heading in ("Original", "Optimized", "Gradient"):
-                assert f"<h4>{heading}</h4>" in html, cell.source
-            assert html.count("<svg") >= 3
+        # the static copy: one captioned picture per view, nothing left for later
+        pictures = [
+            o["data"]["image/svg+xml"]
+            for o in cell.outputs
+            if "data-tg-static=" in o.get("data", {}).get("image/svg+xml", "")
+        ]
+        texts = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+        assert "not in this copy" not in texts, cell.source
+        captions = [re.search(r'font-weight="bold">([^<]*) · ', p) for p in pictures]
+        titles = [c.group(1) for c in captions if c]
+        assert len(titles) == len(pictures), cell.source
+        for title in ("Original", "Gradient"):
+            assert titles.count(title) <= len(widgets), cell.source
+        assert titles.count("Original") == len(widgets), cell.source
         graphs += len(widgets)
     assert graphs == expected_graphs

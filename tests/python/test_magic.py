@@ -25,7 +25,9 @@ def entries(shell: InteractiveShell) -> list[Any]:
 
 
 def tgraph_output(data: dict[str, Any]) -> bool:
-    return WIDGET_MIME in data or 'class="tg-' in data.get("text/html", "")
+    """The widget, one of the static copy's outputs shown before it, or the declared table."""
+    static = data.get("text/html", "") + data.get("image/svg+xml", "")
+    return WIDGET_MIME in data or "data-tg-static=" in static or 'class="tg-declared"' in static
 
 
 def tutorial_cells(name: str = "pytensor_basics") -> list[str]:
@@ -37,7 +39,7 @@ def summarize(value: Any) -> Any:
     """What a user can observe of a value, without object addresses."""
     if isinstance(value, np.ndarray) or (hasattr(value, "__array__") and hasattr(value, "dtype")):
         array = np.asarray(value)
-        return (type(value).__name__, array.dtype.str, array.tolist())
+        return (type(value).__name__, array.dtype.str, repr(array.tolist()))  # NaN == NaN
     if isinstance(value, int | float | str | bool | np.generic):
         return value
     if isinstance(value, tuple | list):
