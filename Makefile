@@ -29,8 +29,12 @@ test-python: $(STAMP)/extension
 test-js: $(STAMP)/node
 	npx jest
 
+# The browser tests, then the same front end with its kernels on a Jupyter Kernel
+# Gateway (its own config: a gateway plus a JupyterLab started with --gateway-url).
 test-ui: $(STAMP)/extension $(STAMP)/ui $(STAMP)/chromium
-	cd tests/ui && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test
+	cd tests/ui && export PATH="$(CURDIR)/$(BIN):$$PATH"; \
+	  npx playwright test; local=$$?; \
+	  npx playwright test -c playwright.gateway.config.ts && exit $$local
 
 # The README's pictures come from the browser tests; refreshing them is a
 # deliberate step, so a test run never changes tracked files.

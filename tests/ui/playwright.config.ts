@@ -37,7 +37,7 @@ export default defineConfig({
   projects: [
     {
       name: 'lab',
-      testIgnore: /without-extension/,
+      testIgnore: /without-extension|gateway/,
       use: { baseURL: 'http://localhost:8899' }
     },
     {
