@@ -10,12 +10,12 @@
  * Prints one JSON object: {opens: {name: [ms...]}, expands: {label: [ms...]}, ...}.
  * A "paint" is the frame after the new `.tg-document .tg-graph svg` is in the
  * DOM: two requestAnimationFrame callbacks after the mutation that added it.
+ * bench/gateway_paint.js reuses its helpers.
  */
 'use strict';
 
 const { chromium } = require('playwright-core');
 
-const job = JSON.parse(process.argv[2]);
 const log = (...args) => process.stderr.write(args.join(' ') + '\n');
 
 /** In the page: click `selector`, resolve with ms until the new svg is painted. */
@@ -85,7 +85,35 @@ async function rowSelector(page, name) {
   return `.tg-panel-row[data-id="${id}"]`;
 }
 
+/** Open the notebook in `page`, run every cell, wait until the panel lists `rowCount` graphs. */
+async function runNotebook(page, job) {
+  await page.goto(`${job.url}/lab/tree/${job.notebook}`);
+  await page.waitForFunction(() => window.jupyterapp && window.jupyterapp.started, null, {
+    timeout: 120000
+  });
+  await page.locator('.jp-Notebook').first().waitFor({ timeout: 120000 });
+  // Wait for the kernel, then run every cell (the big graphs take a while).
+  const kernelIdle = () => {
+    const widget = window.jupyterapp.shell.currentWidget;
+    const kernel = widget && widget.sessionContext && widget.sessionContext.session?.kernel;
+    return !!kernel && kernel.status === 'idle';
+  };
+  await page.waitForFunction(kernelIdle, null, { timeout: 120000 });
+  log('running the notebook');
+  const begun = Date.now();
+  await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
+  await page.evaluate(() => window.jupyterapp.shell.activateById('jupyter-tgraph-panel'));
+  await page.waitForFunction(
+    count => document.querySelectorAll('.tg-panel-row').length >= count,
+    job.rowCount,
+    { timeout: job.runTimeoutMs, polling: 500 }
+  );
+  await page.waitForFunction(kernelIdle, null, { timeout: job.runTimeoutMs, polling: 500 });
+  log(`notebook ran in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
+}
+
 async function main() {
+  const job = JSON.parse(process.argv[2]);
   const browser = await chromium.launch({
     executablePath: job.chromium,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage']
@@ -93,29 +121,7 @@ async function main() {
   const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
   const result = { opens: {}, expands: {}, rows: [] };
   try {
-    await page.goto(`${job.url}/lab/tree/${job.notebook}`);
-    await page.waitForFunction(() => window.jupyterapp && window.jupyterapp.started, null, {
-      timeout: 120000
-    });
-    await page.locator('.jp-Notebook').first().waitFor({ timeout: 120000 });
-    // Wait for the kernel, then run every cell (the big graphs take a while).
-    const kernelIdle = () => {
-      const widget = window.jupyterapp.shell.currentWidget;
-      const kernel = widget && widget.sessionContext && widget.sessionContext.session?.kernel;
-      return !!kernel && kernel.status === 'idle';
-    };
-    await page.waitForFunction(kernelIdle, null, { timeout: 120000 });
-    log('running the notebook');
-    const begun = Date.now();
-    await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-cells'));
-    await page.evaluate(() => window.jupyterapp.shell.activateById('jupyter-tgraph-panel'));
-    await page.waitForFunction(
-      count => document.querySelectorAll('.tg-panel-row').length >= count,
-      job.rowCount,
-      { timeout: job.runTimeoutMs, polling: 500 }
-    );
-    await page.waitForFunction(kernelIdle, null, { timeout: job.runTimeoutMs, polling: 500 });
-    log(`notebook ran in ${((Date.now() - begun) / 1000).toFixed(1)} s`);
+    await runNotebook(page, job);
     result.rows = await page.evaluate(() =>
       Array.from(document.querySelectorAll('.tg-panel-row')).map(r =>
         Array.from(r.cells)
@@ -170,7 +176,11 @@ async function main() {
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
-main().catch(error => {
-  log(String(error && error.stack ? error.stack : error));
-  process.exit(1);
-});
+module.exports = { clickToPaint, closeDocuments, rowSelector, runNotebook };
+
+if (require.main === module) {
+  main().catch(error => {
+    log(String(error && error.stack ? error.stack : error));
+    process.exit(1);
+  });
+}
