@@ -194,6 +194,7 @@ class TgraphMagics(Magics):
         self.registry.close()
 
     def pre_run_cell(self, info: ExecutionInfo) -> None:
+        self.registry.idle.cell_started()
         raw = info.raw_cell or ""
         self._pending = None
         if not _is_tgraph_cell(raw):
@@ -221,8 +222,13 @@ class TgraphMagics(Magics):
 
     def post_run_cell(self, result: ExecutionResult) -> None:
         pending, self._pending = self._pending, None
-        if pending is None:
-            return
+        try:
+            if pending is not None:
+                self._after_cell(pending, result)
+        finally:
+            self.registry.idle.cell_ended()
+
+    def _after_cell(self, pending: _Pending, result: ExecutionResult) -> None:
         pending.observing.close()
         error = result.error_before_exec or result.error_in_exec
         if error is not None:
@@ -336,6 +342,7 @@ class TgraphMagics(Magics):
                 runner.time if traced.offers.timing else None,
                 runner.profile if traced.offers.timing else None,
                 runner.devices,
+                submit=self.registry.idle.submit,
                 autorun=timed and not options.sync,
             )
             display(widget)

@@ -22,9 +22,12 @@ import comm
 from .devices import DeviceCache
 from .entry import Entry, Event
 from .frontends import Traced
+from .idle import IdleQueue
 from .messages import EntriesReply, EntryJSON, GraphReply, PanelReply, RewriteSourceReply
 
 COMM_TARGET = "tgraph"
+#: Panel requests that may run a frontend's builders: they wait until the kernel is idle.
+HEAVY_REQUESTS = frozenset({"build", "values"})
 MAX_ENTRIES = 200
 #: Nodes plus edges over every entry's views and stepper snapshots.
 MAX_SIZE = 2_000_000
@@ -59,6 +62,8 @@ class Registry:
         self._comms: list[Any] = []
         #: Each frontend's devices and backends, discovered once, for timing.
         self.devices = DeviceCache()
+        #: Where requests from the browser wait for the kernel's main thread.
+        self.idle = IdleQueue()
 
     def open(self) -> None:
         comm.get_comm_manager().register_target(COMM_TARGET, self._on_open)
@@ -113,9 +118,16 @@ class Registry:
         channel.send(self.listing())
 
     def _on_msg(self, channel: Any, message: dict[str, Any]) -> None:
-        reply = self.answer(message.get("content", {}).get("data", {}))
-        if reply is not None:
-            channel.send(reply)
+        """Answer on the kernel's main thread: the message may land on a subshell's."""
+        data = message.get("content", {}).get("data", {})
+
+        def reply() -> None:
+            answer = self.answer(data)
+            if answer is not None:
+                channel.send(answer)
+
+        heavy = isinstance(data, dict) and data.get("type") in HEAVY_REQUESTS
+        self.idle.submit(reply, heavy)
 
     def answer(self, data: Any) -> PanelReply | None:
         """The reply to one panel request, or None for anything undefined."""

@@ -36,6 +36,14 @@ from .timing import TimingError
 
 __all__ = ["DeclaredTable", "GraphWidget", "declared_table"]
 
+#: Queues a job for the kernel's main thread; the flag says it is heavy (``idle.IdleQueue``).
+Submit = Callable[[Callable[[], None], bool], None]
+
+
+def _now(job: Callable[[], None], heavy: bool = True) -> None:
+    job()
+
+
 #: A front-end request (``device``, ``backend``, ``size``) -> a JSON-ready answer.
 Request = Callable[[dict[str, Any]], Any]
 
@@ -84,9 +92,11 @@ class GraphWidget(anywidget.AnyWidget):
         timer: Request | None = None,
         profiler: Request | None = None,
         discover: Callable[[], DevicesJSON] | None = None,
+        submit: Submit | None = None,
         **kwargs: Any,
     ) -> None:
         self._entry = entry
+        self._submit: Submit = submit or _now
         self._applied: dict[str, frozenset[str]] = {}
         self._static_shown = False
         svgs, metas, problems = self._pictures(list(entry.bundle.views))
@@ -109,8 +119,15 @@ class GraphWidget(anywidget.AnyWidget):
     # -- requests from the front end ---------------------------------------------
 
     def _on_request(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        """Serve the requests ``messages.WidgetRequest`` declares; ignore anything else."""
+        """Queue the requests ``messages.WidgetRequest`` declares; ignore anything else.
+
+        The request may arrive on a kernel subshell's thread while a cell
+        runs: the work itself waits for the main thread (``idle.IdleQueue``).
+        """
         kind = content.get("type") if isinstance(content, dict) else None
+        self._submit(lambda: self._serve_request(kind, content), kind != "source")
+
+    def _serve_request(self, kind: Any, content: Any) -> None:
         if kind == "time":
             self.run_timing(content)
         elif kind == "profile":
@@ -213,8 +230,11 @@ class GraphWidget(anywidget.AnyWidget):
     @t.observe("expanded")
     def _on_expanded(self, change: dict[str, Any]) -> None:
         """Lay out again each view whose expanded set the front end changed."""
+        self._submit(lambda: self._expand(change["new"]), False)
+
+    def _expand(self, asked: dict[str, Any]) -> None:
         views = self._entry.bundle.views
-        wanted = {v: frozenset(ids) for v, ids in change["new"].items() if v in views}
+        wanted = {v: frozenset(ids) for v, ids in asked.items() if v in views}
         changed = [v for v, ids in wanted.items() if ids != self._applied.get(v)]
         if not changed:
             return

@@ -7,6 +7,7 @@ the cells already queued. ``--sync`` puts everything in the cell instead.
 
 from __future__ import annotations
 
+import json
 import queue
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ from typing import Any
 import pytest
 from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import KernelManager
+
+from tgraph.static import unpack
 
 BIG = """%%tgraph {flags}
 import pytensor.tensor as pt
@@ -54,13 +57,23 @@ def execute(client: BlockingKernelClient, code: str) -> list[dict[str, Any]]:
     return [*seen, reply]
 
 
+def unpacked(state: dict[str, Any]) -> dict[str, Any]:
+    """A widget state as the browser reads it: bundle and SVGs travel packed."""
+    state = dict(state)
+    if isinstance(state.get("bundle"), str):
+        state["bundle"] = json.loads(unpack(state["bundle"]))
+    if "svg" in state:
+        state["svg"] = {view: unpack(svg) for view, svg in state["svg"].items()}
+    return state
+
+
 def widget_state(messages: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
     (opened,) = [
         m
         for m in messages
         if m["msg_type"] == "comm_open" and "pending" in m["content"]["data"]["state"]
     ]
-    return opened["content"]["comm_id"], opened["content"]["data"]["state"]
+    return opened["content"]["comm_id"], unpacked(opened["content"]["data"]["state"])
 
 
 def test_the_cell_replies_before_the_heavy_view_then_the_widget_gets_it(
@@ -87,7 +100,7 @@ def test_the_cell_replies_before_the_heavy_view_then_the_widget_gets_it(
         except queue.Empty:
             pytest.fail("the optimized view never arrived")
         if msg["msg_type"] == "comm_msg" and msg["content"]["comm_id"] == comm_id:
-            updates.append(msg["content"]["data"].get("state", {}))
+            updates.append(unpacked(msg["content"]["data"].get("state", {})))
     started = [
         u["pending"]["optimized"]["started"] for u in updates if "optimized" in u.get("pending", {})
     ]
@@ -105,7 +118,7 @@ def test_sync_builds_every_view_and_times_in_the_cell(kernel: BlockingKernelClie
     assert state["autorun"] is False
     # the timing row arrives as an update of the same model, before the reply
     rows = [
-        m["content"]["data"]["state"]["timings"]
+        unpacked(m["content"]["data"]["state"])["timings"]
         for m in messages
         if m["msg_type"] == "comm_msg" and "timings" in m["content"]["data"].get("state", {})
     ]

@@ -215,7 +215,7 @@ class _GraphWriter:
     ) -> dict[Any, str]:
         """Add one (inner) graph; returns the node id of each apply and leaf."""
         updates = updates or []
-        ids: dict[Any, str] = {}
+        ids: dict[Any, Any] = {}  # node -> id; ("inner", node) -> the inner graph's ids
         counts = {"n": 0, "s": 0}
         inner_index = {v: i for i, v in enumerate(inputs or [])}
 

@@ -1,0 +1,118 @@
+"""Run tgraph's work on the kernel's main thread, after the user's cells.
+
+Requests from the browser (build a view, find devices, time, profile) do
+not arrive in order with the cells: JupyterLab 4.6 with ipykernel 7 sends
+comm messages over kernel subshells, each on a thread of its own, and even
+on the main shell ipykernel dispatches a comm message while a cell awaits.
+Doing the work where the message lands would race the user's cells (and
+each other) inside PyTensor and JAX, which are not thread-safe, and would
+take time from cells the user has queued.
+
+So every request becomes a job on this queue. Jobs run on the thread of the
+kernel's event loop, one at a time, when no cell is running; heavy jobs
+also wait until no cell has ended for ``settle`` seconds, so Run All runs
+every cell before the first view is built or the first timing starts.
+Without a kernel event loop (a plain IPython shell, tests) a job runs at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+#: Seconds without a cell before heavy work starts: longer than the gap
+#: between two queued cells, short enough not to be noticed.
+SETTLE_S = 0.3
+
+Job = Callable[[], None]
+
+
+class IdleQueue:
+    """Jobs for the main thread, light ones as soon as it is free, heavy ones when idle."""
+
+    def __init__(self, settle: float = SETTLE_S, clock: Callable[[], float] = time.monotonic):
+        self.settle = settle
+        self._clock = clock
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._jobs: deque[tuple[Job, bool]] = deque()
+        self._lock = threading.Lock()
+        self._in_cell = False
+        self._last_cell_end = -float("inf")
+        self._waiting = False
+
+    # -- the kernel's cells (IPython events, on the main thread) -----------------
+
+    def cell_started(self) -> None:
+        self._in_cell = True
+        if self._loop is None:
+            try:
+                self._loop = asyncio.get_running_loop()
+                self._thread = threading.current_thread()
+            except RuntimeError:  # a plain IPython shell runs cells without a loop
+                pass
+
+    def cell_ended(self) -> None:
+        self._in_cell = False
+        self._last_cell_end = self._clock()
+        if self._jobs and self._loop is not None:
+            self._loop.call_soon(self._pump)
+
+    # -- jobs ------------------------------------------------------------------------
+
+    def submit(self, job: Job, heavy: bool = True) -> None:
+        """Run ``job`` on the main thread when it is free (and idle, if ``heavy``)."""
+        if self._loop is None or self._loop.is_closed():
+            self._run(job)
+            return
+        with self._lock:
+            self._jobs.append((job, heavy))
+        if threading.current_thread() is self._thread:
+            self._loop.call_soon(self._pump)
+        else:
+            self._loop.call_soon_threadsafe(self._pump)
+
+    def pending(self) -> int:
+        return len(self._jobs)
+
+    def _pump(self) -> None:
+        """Run what may run now; come back later for heavy jobs while cells are recent."""
+        while True:
+            if self._in_cell:
+                return  # cell_ended pumps again
+            with self._lock:
+                if not self._jobs:
+                    return
+                job, heavy = self._jobs[0]
+                quiet_for = self._clock() - self._last_cell_end
+                if heavy and quiet_for < self.settle:
+                    self._later(self.settle - quiet_for)
+                    return
+                self._jobs.popleft()
+            self._run(job)
+
+    def _later(self, delay: float) -> None:
+        if self._waiting or self._loop is None:
+            return
+        self._waiting = True
+
+        def again() -> None:
+            self._waiting = False
+            self._pump()
+
+        self._loop.call_later(delay, again)
+
+    @staticmethod
+    def _run(job: Job) -> None:
+        try:
+            job()
+        except KeyboardInterrupt:
+            log.info("tgraph: a job was interrupted")
+        except Exception:  # a tgraph bug must never reach the kernel's loop
+            log.exception("tgraph: a job failed")
