@@ -278,7 +278,8 @@ def _drawn_fgraph(
     recorded: Recorded | None,
 ) -> Drawn:
     """A rewritten graph as drawn; a compiled function's inputs stand for its ``In``s."""
-    outputs, updates = _ends(fgraph, fgraph.outputs, [""] * len(fgraph.outputs))
+    own = len(fgraph.outputs) - len(fgraph.update_mapping or {})  # the rest are updates
+    outputs, updates = _ends(fgraph, fgraph.outputs, [""] * own)
     sources = list(fgraph.inputs)
     maker = getattr(target.obj if target is not None else None, "maker", None)
     if maker is not None and maker.fgraph is fgraph:
