@@ -7,7 +7,8 @@ documented in ``docs/graph-format.md`` and versioned by ``FORMAT_VERSION``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field, is_dataclass
 from typing import Any, Literal
 
 FORMAT_VERSION = 1
@@ -174,10 +175,33 @@ class GraphBundle:
         The inline widget is saved with the notebook and has no stepper, so it
         takes the smaller form; the side panel asks for the whole bundle.
         """
-        data = asdict(self)
+        data: dict[str, Any] = _plain(self, skip_steps=not steps)
         data["version"] = FORMAT_VERSION
-        if not steps:
-            data["rewrite_start"] = {}
-            for rewrite in data["rewrites"]:
-                rewrite["graph"] = None
         return data
+
+
+def _plain(value: Any, skip_steps: bool = False) -> Any:
+    """``dataclasses.asdict`` without its deep copies, several times faster on big graphs.
+
+    With ``skip_steps`` the stepper's snapshots are left out before they are
+    converted, not after.
+    """
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        if skip_steps and isinstance(value, GraphBundle):
+            steps = {"rewrites", "rewrite_start"}
+            data = {k: _plain(v) for k, v in vars(value).items() if k not in steps}
+            data["rewrites"] = [{**_plain_rewrite(r), "graph": None} for r in value.rewrites]
+            data["rewrite_start"] = {}
+            return data
+        return {k: _plain(v) for k, v in vars(value).items()}
+    return copy.deepcopy(value)
+
+
+def _plain_rewrite(rewrite: Rewrite) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in vars(rewrite).items() if k != "graph"}

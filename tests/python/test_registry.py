@@ -9,7 +9,7 @@ import re
 import pytest
 
 from tgraph.frontends import LazyView, Offers, Traced, ViewOffer, ViewResult
-from tgraph.graph import Edge, Graph, GraphBundle, Node, Rewrite, Subgraph
+from tgraph.graph import Edge, Graph, GraphBundle, Node, Rewrite, Source, Subgraph
 from tgraph.registry import Registry
 
 
@@ -170,3 +170,19 @@ def test_undefined_messages_are_ignored_and_logged(
     with caplog.at_level(logging.WARNING, logger="tgraph.registry"):
         assert registry.answer(message) is None
     assert "ignored" in caplog.text
+
+
+def test_bundle_json_is_what_asdict_gives() -> None:
+    from dataclasses import asdict
+
+    bundle = traced("logistic").bundle
+    bundle.views["original"].nodes[0].source = Source(3, "y = x + 1", "cell")
+    bundle.info["hlo"] = {"ops": [1, 2]}
+    expected = {**asdict(bundle), "version": 1}
+    assert bundle.to_json() == expected
+    small = bundle.to_json(steps=False)
+    assert small["rewrite_start"] == {}
+    assert [r["graph"] for r in small["rewrites"]] == [None, None]
+    assert {k: v for k, v in small.items() if k not in ("rewrites", "rewrite_start")} == {
+        k: v for k, v in expected.items() if k not in ("rewrites", "rewrite_start")
+    }

@@ -66,13 +66,15 @@ from .pytensor_views import MAX_STEP_NODES, _ends, credit, fgraph_view, view
 _DEFAULTS_REMOVED = "Inputs with default values are deprecated"
 
 #: Graphs of at most this many nodes (as written) get their optimized view
-#: in the cell, and their gradient up to the second number: differentiating
-#: means rewriting a second graph, about 80 ms for the logistic function.
-CHEAP_NODES = 300
-CHEAP_GRADIENT_NODES = 50
+#: in the cell, and their gradient up to the second number. Rewriting costs
+#: about 1 ms a node (a 100-node graph added 0.4 s to its cell), and
+#: differentiating means rewriting and checking a second graph (80 ms for
+#: the logistic function), so the gradient always waits for the kernel to be idle.
+CHEAP_NODES = 40
+CHEAP_GRADIENT_NODES = 0
 #: A function the cell compiled has its rewrites recorded: drawing them is
 #: cheap up to this many nodes.
-RECORDED_NODES = 2000
+RECORDED_NODES = 1000
 #: Made-up inputs of the gradient check: unknown dimensions get this size.
 CHECK_SIZE = 3
 
