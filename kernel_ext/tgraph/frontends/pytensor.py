@@ -72,9 +72,9 @@ _DEFAULTS_REMOVED = "Inputs with default values are deprecated"
 #: the logistic function), so the gradient always waits for the kernel to be idle.
 CHEAP_NODES = 40
 CHEAP_GRADIENT_NODES = 0
-#: A function the cell compiled has its rewrites recorded: drawing them is
-#: cheap up to this many nodes.
-RECORDED_NODES = 1000
+#: A function compiled outside %%tgraph is drawn from its compiled graph
+#: (no steps to replay) in the cell up to this many nodes.
+RECORDED_NODES = 100
 #: Made-up inputs of the gradient check: unknown dimensions get this size.
 CHECK_SIZE = 3
 
@@ -202,7 +202,7 @@ class PyTensorFrontend:
             traced.later["gradient"] = LazyView(
                 "differentiating", lambda: _gradient(found, target, options, cell, drawn)
             )
-            if size <= CHEAP_NODES or (recorded is not None and size <= RECORDED_NODES):
+            if size <= CHEAP_NODES:  # recorded or not, drawing its steps is not cheap
                 traced.build("optimized")
             if size <= CHEAP_GRADIENT_NODES:
                 traced.build("gradient")
