@@ -132,9 +132,9 @@ def start_lab(root: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"JupyterLab did not start on port {PORT}; see {root / 'lab.log'}")
 
 
-def stop_lab(lab: subprocess.Popen[bytes]) -> None:
-    """Shut the kernels down through the API, then the server."""
-    base = f"http://localhost:{PORT}/api/kernels"
+def shut_kernels(port: int) -> None:
+    """Shut down every kernel of the server on ``port`` through its API."""
+    base = f"http://localhost:{port}/api/kernels"
     try:
         with urllib.request.urlopen(base, timeout=10) as reply:
             kernels = json.load(reply)
@@ -143,6 +143,11 @@ def stop_lab(lab: subprocess.Popen[bytes]) -> None:
             urllib.request.urlopen(request, timeout=30).close()
     except OSError:
         pass
+
+
+def stop_lab(lab: subprocess.Popen[bytes]) -> None:
+    """Shut the kernels down through the API, then the server."""
+    shut_kernels(PORT)
     lab.send_signal(signal.SIGTERM)
     try:
         lab.wait(timeout=30)

@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_panel import GRAPHS, chromium_version, notebook  # noqa: E402
+from bench_panel import GRAPHS, chromium_version, notebook, shut_kernels  # noqa: E402
 
 LOCAL_PORT = 8886
 GATEWAY_LAB_PORT = 8885
@@ -101,18 +101,6 @@ def gateway_args() -> list[str]:
         # JupyterLab polls the list of kernels; the gateway refuses it by default.
         "--JupyterWebsocketPersonality.list_kernels=True",
     ]
-
-
-def shut_kernels(port: int) -> None:
-    base = f"http://localhost:{port}/api/kernels"
-    try:
-        with urllib.request.urlopen(base, timeout=10) as reply:
-            kernels = json.load(reply)
-        for kernel in kernels:
-            request = urllib.request.Request(f"{base}/{kernel['id']}", method="DELETE")
-            urllib.request.urlopen(request, timeout=30).close()
-    except OSError:
-        pass
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
