@@ -39,7 +39,7 @@ test-ui: $(STAMP)/extension $(STAMP)/ui $(STAMP)/chromium
 # The README's pictures come from the browser tests; refreshing them is a
 # deliberate step, so a test run never changes tracked files.
 screenshots: test-ui
-	cp tests/ui/test-results/screenshots/*.png docs/
+	cp tests/ui/screenshots/*.png docs/
 
 # Mutation testing of the modules whose numbers users trust (slow: not in CI).
 # Not in CI: slow on two cores. Settings in pyproject's [tool.mutmut]; the

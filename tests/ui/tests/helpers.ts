@@ -37,11 +37,12 @@ export function widgetOf(page: IJupyterLabPageFixture, index: number) {
 }
 
 /**
- * Where a screenshot goes: test-results/screenshots/, under the name it has
+ * Where a screenshot goes: tests/ui/screenshots/ (outside Playwright's output
+ * folder, which every run empties), under the name it has
  * in docs/ (`make screenshots` copies them there). Tests never write docs/.
  */
 export function screenshotPath(name: string): string {
-  return path.resolve(__dirname, '..', 'test-results', 'screenshots', name);
+  return path.resolve(__dirname, '..', 'screenshots', name);
 }
 
 /** Rows of results in a timing table (not the "timing…" line while it runs). */

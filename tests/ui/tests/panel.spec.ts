@@ -1,7 +1,7 @@
 /**
  * The side panel: every graph of the kernel, opened at full size, stepped
  * through and compared; emptied by a kernel restart and refilled after it.
- * Screenshots of the panel land in test-results/screenshots/.
+ * Screenshots of the panel land in tests/ui/screenshots/.
  */
 import { expect, test as base } from '@jupyterlab/galata';
 import type { Download } from '@playwright/test';
