@@ -1,7 +1,8 @@
 /**
  * One traced graph at full size in the main area: every view with the shared
  * GraphView, a rewrite stepper, a side-by-side comparison with any other
- * graph of the kernel, and export. Pictures come from the kernel over the
+ * graph of the kernel, values on the nodes (with the first non-finite one)
+ * and export. Pictures and values come from the kernel over the
  * panel's comm; nothing here runs code in the kernel.
  */
 import { Widget } from '@lumino/widgets';
@@ -11,10 +12,18 @@ import { button, el, save, text } from './dom';
 import { IBundleJSON, IGraphJSON, IRewriteJSON, isBundle, viewTitle } from './graphmodel';
 import { GraphView } from './graphview';
 import { IKernelLink } from './kernellink';
-import { EntryJSON, GraphReply, OffersJSON, PendingJSON, PictureJSON } from './messages';
+import {
+  EntryJSON,
+  GraphReply,
+  OffersJSON,
+  PendingJSON,
+  PictureJSON,
+  ViewValuesJSON
+} from './messages';
 import { PendingView } from './pendingview';
 import { explainRewrite } from './rewritesview';
 import { ITab, TabStrip } from './tabs';
+import { GraphValues } from './valuesview';
 
 /** The graph a view shows and where it comes from in the kernel. */
 interface ISource {
@@ -85,7 +94,10 @@ export class GraphDocument extends Widget {
     this._message = el('p', 'tg-document-message');
     this._stepper = el('div', 'tg-stepper');
     this._main = el('div', 'tg-document-main');
-    this._view = this._makeView(this._main);
+    this._graphValues = new GraphValues(view => void this._askValues(view));
+    this._view = this._makeView(this._main, this._graphValues);
+    this._graphValues.attach(this._view);
+    this._graphValues.show(null);
     this.node.append(this._tabs.node, this._tools, this._message, this._stepper, this._main);
     this._message.textContent = 'Loading…';
     this._loaded = this._load();
@@ -106,12 +118,13 @@ export class GraphDocument extends Widget {
     return this._mode;
   }
 
-  private _makeView(host: HTMLElement): GraphView {
+  private _makeView(host: HTMLElement, values?: GraphValues): GraphView {
     const view: GraphView = new GraphView({
       onExpand: id => this._toggle(view, id, true),
       onCollapse: id => this._toggle(view, id, false),
       onSelect: id => this._onSelect(view, id),
-      onViewChange: box => this._partnerOf(view)?.setViewBox(box)
+      onViewChange: box => this._partnerOf(view)?.setViewBox(box),
+      inspectorExtra: values ? id => values.inspector(id) : undefined
     });
     host.append(view.element);
     return view;
@@ -213,6 +226,9 @@ export class GraphDocument extends Widget {
     this._pairing = null;
     this._sources.clear();
     this._showPending(mode in this._pending ? mode : null);
+    // A stepper's snapshot has no values; the comparison's left side gets its own.
+    const plain = mode !== 'steps' && mode !== 'compare' && !(mode in this._pending);
+    this._graphValues.show(plain ? mode : null);
     if (mode === 'steps') {
       this._showSteps();
     } else if (mode === 'compare') {
@@ -272,6 +288,23 @@ export class GraphDocument extends Widget {
     const keep = this._mode;
     this._buildTabs();
     this._tabs.select(keep); // redraws the view on screen, built now or still waiting
+  }
+
+  /** Ask the kernel for the values of ``view`` (once; again only after a failure). */
+  private async _askValues(view: string): Promise<void> {
+    if (this._valuesAsked.has(view)) {
+      return;
+    }
+    this._valuesAsked.add(view);
+    try {
+      const reply = await this._link.request({ type: 'values', id: this.entry.id, view }, 'values');
+      // Filed under the view the reply names: two views' replies may cross.
+      this._valuesFound = { ...this._valuesFound, [reply.view]: reply.values };
+      this._graphValues.setValues(this._valuesFound);
+    } catch (error) {
+      this._valuesAsked.delete(view);
+      this._message.textContent = `Could not compute the values of ${view}: ${String(error)}`;
+    }
   }
 
   private _graphOf(mode: string): IGraphJSON | undefined {
@@ -472,6 +505,7 @@ export class GraphDocument extends Widget {
       return;
     }
     this._paint(this._view, leftView, this._layouts[leftView]);
+    this._graphValues.show(leftView);
     right.setGraph(graph, layout.svg ?? '', layout.meta ?? {});
     this._showing(right, otherId, otherView, graph);
     const pairs = pairNodes(leftGraph, graph);
@@ -527,6 +561,10 @@ export class GraphDocument extends Widget {
   private _expanded: Record<string, string[]> = {};
   private _mode = 'original';
   private _view: GraphView;
+  /** The main view's values: its bar, inspector rows and the first non-finite node. */
+  private _graphValues: GraphValues;
+  private _valuesAsked = new Set<string>();
+  private _valuesFound: Record<string, ViewValuesJSON> = {};
   private _other: GraphView | null = null;
   private _tabs: TabStrip;
   private _tools: HTMLDivElement;

@@ -10,7 +10,8 @@ import {
   PendingJSON,
   ProfileJSON,
   SourceReply,
-  TimingRowJSON
+  TimingRowJSON,
+  ViewValuesJSON
 } from './messages';
 
 export function isRecord(value: unknown): value is { [key: string]: unknown } {
@@ -91,6 +92,18 @@ export function isEntry(value: unknown): value is EntryJSON {
   );
 }
 
+export function isViewValues(value: unknown): value is ViewValuesJSON {
+  return (
+    isRecord(value) &&
+    isString(value.view) &&
+    isString(value.inputs) &&
+    isRecord(value.nodes) &&
+    Array.isArray(value.differences) &&
+    Array.isArray(value.notes) &&
+    isString(value.error)
+  );
+}
+
 /** A rewrite's source, from the widget or (with an `id`) the panel's comm. */
 export function isSourceReply(value: unknown): value is SourceReply {
   return (
@@ -126,6 +139,8 @@ export function isPanelReply(value: unknown): value is PanelReply {
       return isString(value.id) && isString(value.dot);
     case 'source':
       return isString(value.id) && isSourceReply(value);
+    case 'values':
+      return isString(value.id) && isString(value.view) && isViewValues(value.values);
     default:
       return false;
   }

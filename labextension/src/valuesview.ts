@@ -20,23 +20,9 @@
  *   .tg-numbers li.tg-difference     one reading per output
  */
 import { button, el, text } from './dom';
+import { GraphView } from './graphview';
+import { isRecord, isViewValues } from './guards';
 import { DifferenceJSON, ValueJSON, ViewValuesJSON } from './messages';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-export function isViewValues(value: unknown): value is ViewValuesJSON {
-  return (
-    isRecord(value) &&
-    typeof value.view === 'string' &&
-    typeof value.inputs === 'string' &&
-    isRecord(value.nodes) &&
-    Array.isArray(value.differences) &&
-    Array.isArray(value.notes) &&
-    typeof value.error === 'string'
-  );
-}
 
 /** The `values` trait, each view checked; a malformed one is left out. */
 export function valuesOf(raw: unknown): Record<string, ViewValuesJSON> {
@@ -193,6 +179,86 @@ export class ValuesBar {
       this._status.textContent = parts.concat(v.notes).join('; ');
     }
   }
+}
+
+/**
+ * Values on one GraphView: its bar above the picture, the value rows of its
+ * inspector, and the first-non-finite selection. The widget keeps one per
+ * view; the panel's document one for its main view, pointed at whichever
+ * view it shows. The owner asks the kernel (`ask`, at most once per view is
+ * its business) and hands over what arrives (`setValues`).
+ */
+export class GraphValues {
+  readonly bar: ValuesBar;
+
+  constructor(
+    private readonly _ask: (view: string) => void,
+    view: string | null = null
+  ) {
+    this._view = view;
+    this.bar = new ValuesBar({
+      onToggle: on => {
+        if (on) {
+          this._askShown();
+        }
+        this._graph?.refreshInspector();
+      },
+      onFirst: node => {
+        const graph = this._graph;
+        if (!graph) {
+          return;
+        }
+        graph.clearHighlight('tg-nonfinite-node');
+        graph.select(node);
+        graph.highlight([node], 'tg-nonfinite-node');
+        graph.reveal(node);
+      }
+    });
+  }
+
+  /** For the GraphView's `inspectorExtra`: the value rows of node `id`, while on. */
+  inspector(id: string): HTMLElement | null {
+    return this.bar.on && this._view !== null
+      ? valuesInspector(this._values[this._view], id)
+      : null;
+  }
+
+  /** Put the bar above ``graph``'s picture. */
+  attach(graph: GraphView): void {
+    this._graph = graph;
+    graph.addBar(this.bar.node);
+  }
+
+  /** The view the graph shows now; null (the stepper...): no values, no bar. */
+  show(view: string | null): void {
+    this._view = view;
+    this.bar.node.hidden = view === null;
+    if (this.bar.on) {
+      this._askShown();
+    }
+    this._update();
+  }
+
+  /** Every view's values the kernel has sent so far. */
+  setValues(values: Record<string, ViewValuesJSON>): void {
+    this._values = values;
+    this._update();
+  }
+
+  private _update(): void {
+    this.bar.setValues(this._view === null ? undefined : this._values[this._view]);
+    this._graph?.refreshInspector();
+  }
+
+  private _askShown(): void {
+    if (this._view !== null && !(this._view in this._values)) {
+      this._ask(this._view);
+    }
+  }
+
+  private _view: string | null;
+  private _values: Record<string, ViewValuesJSON> = {};
+  private _graph: GraphView | null = null;
 }
 
 /** One output's comparison, in words. */

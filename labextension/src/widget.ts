@@ -39,7 +39,7 @@ import { PendingView } from './pendingview';
 import { applyHeat, ProfileView } from './profileview';
 import { groupRewrites, rewritesView } from './rewritesview';
 import { ITab, TabStrip } from './tabs';
-import { numbersView, ValuesBar, valuesInspector, valuesOf } from './valuesview';
+import { GraphValues, numbersView, valuesOf } from './valuesview';
 import { textView } from './textview';
 import { TimingView } from './timingview';
 import {
@@ -118,7 +118,7 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
   host.replaceChildren(root);
 
   const views = new Map<string, GraphView>();
-  const valueBars = new Map<string, ValuesBar>();
+  const graphValues = new Map<string, GraphValues>();
   const valuesAsked = new Set<string>();
   const values = () => valuesOf(model.get('values'));
   /** Values are computed in the kernel once per view, when first asked. */
@@ -148,27 +148,13 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
       v = new GraphView({
         onExpand: id => setExpanded(view, ids => ids.add(id)),
         onCollapse: id => setExpanded(view, ids => ids.delete(id)),
-        inspectorExtra: id => (valueBars.get(view)?.on ? valuesInspector(values()[view], id) : null)
+        inspectorExtra: id => graphValues.get(view)?.inspector(id) ?? null
       });
       views.set(view, v);
-      const shown = v;
-      const bar = new ValuesBar({
-        onToggle: on => {
-          if (on) {
-            askValues(view);
-          }
-          shown.refreshInspector();
-        },
-        onFirst: node => {
-          shown.clearHighlight('tg-nonfinite-node');
-          shown.select(node);
-          shown.highlight([node], 'tg-nonfinite-node');
-          shown.reveal(node);
-        }
-      });
-      bar.setValues(values()[view]);
-      shown.addBar(bar.node);
-      valueBars.set(view, bar);
+      const shown = new GraphValues(askValues, view);
+      shown.setValues(values());
+      shown.attach(v);
+      graphValues.set(view, shown);
     }
     return v;
   };
@@ -331,9 +317,8 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
 
   const onValues = () => {
     const found = values();
-    for (const [view, bar] of valueBars) {
-      bar.setValues(found[view]);
-      views.get(view)?.refreshInspector();
+    for (const shown of graphValues.values()) {
+      shown.setValues(found);
     }
     const rewrites = panelOf(REWRITES);
     if (rewrites?.hasChildNodes()) {

@@ -5,7 +5,14 @@ import {
   INodeJSON,
   IRewriteJSON
 } from '../../labextension/src/graphmodel';
-import { DevicesJSON, EntryJSON, OffersJSON, TimingRowJSON } from '../../labextension/src/messages';
+import {
+  DevicesJSON,
+  EntryJSON,
+  OffersJSON,
+  TimingRowJSON,
+  ValueJSON,
+  ViewValuesJSON
+} from '../../labextension/src/messages';
 
 export function node(id: string, over: Partial<INodeJSON> = {}): INodeJSON {
   return {
@@ -230,3 +237,47 @@ export const entry = (id: string, name: string, over: Partial<EntryJSON> = {}): 
   timing: null,
   ...over
 });
+
+/** One node's value as the kernel summarises it. */
+export function value(over: Partial<ValueJSON> = {}): ValueJSON {
+  return {
+    shape: [3],
+    dtype: 'float64',
+    min: -0.5,
+    max: 2,
+    mean: 0.8333333333333334,
+    nan: 0,
+    inf: 0,
+    preview: '[-0.5, 1, 2]',
+    error: '',
+    ...over
+  };
+}
+
+/** A view's values: `mul` is the first node with a NaN. */
+export function viewValues(over: Partial<ViewValuesJSON> = {}): ViewValuesJSON {
+  return {
+    view: 'original',
+    inputs: "the cell's inputs",
+    made_up: false,
+    nodes: {
+      x: value({ min: 0.5, max: 3, preview: '[0.5, 2, 3]', mean: 1.8333333333333333 }),
+      mul: value(),
+      exp: value({ nan: 1, min: 1, max: 1.414, preview: '[nan, 1, 1.414]', mean: 1.207 })
+    },
+    first_nonfinite: {
+      node: 'mul',
+      label: 'Mul',
+      finite_inputs: ['x'],
+      nonfinite_inputs: [],
+      inner: '',
+      inner_label: '',
+      reading: 'Mul is the first node with a non-finite value (1 NaN); its input x was finite'
+    },
+    differences: [],
+    notes: [],
+    error: '',
+    seconds: 0.001,
+    ...over
+  };
+}

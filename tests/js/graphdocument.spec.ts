@@ -7,7 +7,7 @@ import { IGraphJSON } from '../../labextension/src/graphmodel';
 import { IKernelLink, ReplyOf } from '../../labextension/src/kernellink';
 import { GraphReply, PanelReply, PanelRequest } from '../../labextension/src/messages';
 import { PanelModel } from '../../labextension/src/panelmodel';
-import { SVG_COLLAPSED, bundle, entry, graph, offers } from './fixtures';
+import { SVG_COLLAPSED, bundle, entry, graph, offers, viewValues } from './fixtures';
 
 /** The optimized graph: `mul` became a sigmoid, the rest is as written. */
 function optimizedGraph(): IGraphJSON {
@@ -49,6 +49,8 @@ class FakeLink implements IKernelLink {
   pending: GraphReply['pending'] = {};
   /** Replies to `build` wait here until the test lets them go. */
   builds: (() => void)[] = [];
+  /** Replies to `values` wait here too, as the kernel computes them after the cell. */
+  values: (() => void)[] = [];
 
   request<T extends PanelReply['type']>(data: PanelRequest, replyType: T): Promise<ReplyOf<T>> {
     this.requests.push(data);
@@ -65,6 +67,15 @@ class FakeLink implements IKernelLink {
           delete this.pending[data.view];
           answer(graphReply(data.id, this.pending));
         });
+      } else if (data.type === 'values') {
+        this.values.push(() =>
+          answer({
+            type: 'values',
+            id: data.id,
+            view: data.view,
+            values: viewValues({ view: data.view })
+          })
+        );
       } else if (data.type === 'layout') {
         answer({
           type: 'layout',
@@ -229,6 +240,73 @@ describe('GraphDocument', () => {
     expect(go.textContent).toBe('Go to cell [3], line 3');
     go.click();
     expect(goTo).toEqual([[3, 3]]);
+  });
+});
+
+describe('values on the graph', () => {
+  const inspectorValues = (node: Element) =>
+    Array.from(node.querySelectorAll('.tg-inspector .tg-values dt')).map(dt => [
+      dt.textContent,
+      dt.nextElementSibling?.textContent
+    ]);
+
+  it('asks the kernel once for the view shown, then shows a node’s min and max', async () => {
+    const { node, link } = await open();
+    const toggle = node.querySelector<HTMLButtonElement>('.tg-values-toggle')!;
+    toggle.click();
+    expect(toggle.getAttribute('aria-pressed')).toBe('true');
+    expect(link.requests.filter(r => r.type === 'values')).toEqual([
+      { type: 'values', id: 'g1', view: 'original' }
+    ]);
+    expect(node.querySelector('.tg-values-status')!.textContent).toBe('computing values…');
+    link.values.shift()!();
+    await flush();
+    node.querySelector('#tg-x ellipse')!.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    expect(inspectorValues(node)).toEqual([
+      ['value', '[0.5, 2, 3]'],
+      ['shape', '(3,)'],
+      ['dtype', 'float64'],
+      ['min', '0.5'],
+      ['max', '3'],
+      ['mean', '1.833']
+    ]);
+    toggle.click();
+    toggle.click();
+    expect(link.requests.filter(r => r.type === 'values')).toHaveLength(1);
+    // Another view has values of its own, asked for when it is shown.
+    tab(node, 'optimized').click();
+    expect(link.requests.filter(r => r.type === 'values').pop()).toEqual({
+      type: 'values',
+      id: 'g1',
+      view: 'optimized'
+    });
+    expect(inspectorValues(node)).toEqual([]);
+  });
+
+  it('selects and outlines the first non-finite node, asked before the values came', async () => {
+    const { node, link } = await open();
+    node.querySelector<HTMLButtonElement>('.tg-nonfinite')!.click();
+    expect(link.requests.filter(r => r.type === 'values')).toEqual([
+      { type: 'values', id: 'g1', view: 'original' }
+    ]);
+    link.values.shift()!();
+    await flush();
+    const mul = node.querySelector('#tg-mul')!;
+    expect(mul.classList.contains('tg-selected')).toBe(true);
+    expect(mul.classList.contains('tg-nonfinite-node')).toBe(true);
+    expect(node.querySelector('.tg-inspector-title')!.textContent).toBe('Mul');
+    expect(node.querySelector('.tg-values-status')!.textContent).toBe(
+      "values on the cell's inputs; Mul is the first node with a non-finite value (1 NaN); " +
+        'its input x was finite'
+    );
+    expect(node.querySelector('.tg-goto')!.textContent).toBe('Go to cell [3], line 3');
+  });
+
+  it('has no values bar on the rewrite stepper', async () => {
+    const { node } = await open();
+    expect(node.querySelector<HTMLElement>('.tg-values-bar')!.hidden).toBe(false);
+    tab(node, 'steps').click();
+    expect(node.querySelector<HTMLElement>('.tg-values-bar')!.hidden).toBe(true);
   });
 });
 

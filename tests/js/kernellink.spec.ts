@@ -3,7 +3,7 @@ import { Kernel, KernelMessage } from '@jupyterlab/services';
 
 import { ICommLike, IKernelLike, KernelLink } from '../../labextension/src/kernellink';
 import { PanelModel } from '../../labextension/src/panelmodel';
-import { entry } from './fixtures';
+import { entry, viewValues } from './fixtures';
 
 class FakeComm implements ICommLike {
   opened: unknown[] = [];
@@ -79,6 +79,17 @@ describe('KernelLink', () => {
     comm.reply({ type: 'dot', id: 'g2', view: 'original', step: null, dot: 'digraph g2 {}' });
     expect((await layout).svg).toBe('<svg/>');
     expect((await dot).dot).toBe('digraph g2 {}');
+  });
+
+  it('passes a view’s values on, and drops a malformed values reply', async () => {
+    const { link, comm } = linked();
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const asked = link.request({ type: 'values', id: 'g1', view: 'original' }, 'values');
+    comm.reply({ type: 'values', id: 'g1', view: 'original', values: { view: 'original' } });
+    expect(warn).toHaveBeenCalledTimes(1);
+    comm.reply({ type: 'values', id: 'g1', view: 'original', values: viewValues() });
+    expect((await asked).values.first_nonfinite?.node).toBe('mul');
+    warn.mockRestore();
   });
 
   it('ignores messages the panel does not define', () => {

@@ -1,7 +1,7 @@
-import { ViewValuesJSON, ValueJSON, WidgetRequest } from '../../labextension/src/messages';
+import { WidgetRequest } from '../../labextension/src/messages';
 import { formatNumber, numbersView, valueRows, valuesOf } from '../../labextension/src/valuesview';
 import widget, { IWidgetModel } from '../../labextension/src/widget';
-import { NASTY, SVG_COLLAPSED, bundle, devices, offers } from './fixtures';
+import { NASTY, SVG_COLLAPSED, bundle, devices, offers, value, viewValues } from './fixtures';
 
 class MemoryModel implements IWidgetModel {
   sent: WidgetRequest[] = [];
@@ -24,48 +24,6 @@ class MemoryModel implements IWidgetModel {
     this.sent.push(content);
   }
   private _handlers: Record<string, Set<() => void>> = {};
-}
-
-function value(over: Partial<ValueJSON> = {}): ValueJSON {
-  return {
-    shape: [3],
-    dtype: 'float64',
-    min: -0.5,
-    max: 2,
-    mean: 0.8333333333333334,
-    nan: 0,
-    inf: 0,
-    preview: '[-0.5, 1, 2]',
-    error: '',
-    ...over
-  };
-}
-
-function viewValues(over: Partial<ViewValuesJSON> = {}): ViewValuesJSON {
-  return {
-    view: 'original',
-    inputs: "the cell's inputs",
-    made_up: false,
-    nodes: {
-      x: value({ min: 0.5, max: 3, preview: '[0.5, 2, 3]', mean: 1.8333333333333333 }),
-      mul: value(),
-      exp: value({ nan: 1, min: 1, max: 1.414, preview: '[nan, 1, 1.414]', mean: 1.207 })
-    },
-    first_nonfinite: {
-      node: 'mul',
-      label: 'Mul',
-      finite_inputs: ['x'],
-      nonfinite_inputs: [],
-      inner: '',
-      inner_label: '',
-      reading: 'Mul is the first node with a non-finite value (1 NaN); its input x was finite'
-    },
-    differences: [],
-    notes: [],
-    error: '',
-    seconds: 0.001,
-    ...over
-  };
 }
 
 function setup() {

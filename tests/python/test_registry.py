@@ -6,9 +6,19 @@ import html
 import logging
 import re
 
+import numpy as np
 import pytest
 
-from tgraph.frontends import LazyView, Offers, Traced, ViewOffer, ViewResult
+from tgraph.frontends import (
+    LazyView,
+    Offers,
+    Traced,
+    ViewOffer,
+    ViewResult,
+    ViewValues,
+    arrange,
+    summarize,
+)
 from tgraph.graph import Edge, Graph, GraphBundle, Node, Rewrite, Source, Subgraph
 from tgraph.registry import Registry
 
@@ -151,6 +161,69 @@ def test_the_registry_is_bounded_and_counts_what_it_let_go() -> None:
     assert ([e.bundle.target for e in by_size.entries], by_size.dropped) == (["t2"], 2)
 
 
+def sqrt_graph() -> Graph:
+    """``sum(sqrt(v - 1) * exp(v))``, the issue's example, as a frontend would draw it."""
+    names = ["v", "sub", "sqrt", "exp", "mul", "sum"]
+    nodes = [Node("v", "input", "v")] + [Node(n, "op", n.capitalize(), op=n) for n in names[1:]]
+    pairs = [("v", "sub"), ("sub", "sqrt"), ("v", "exp"), ("sqrt", "mul"), ("exp", "mul")]
+    return Graph(nodes, [Edge(a, b) for a, b in [*pairs, ("mul", "sum")]])
+
+
+def test_values_are_computed_once_per_view_and_find_the_first_nan() -> None:
+    calls: list[str] = []
+
+    def values(view: str) -> ViewValues:
+        calls.append(view)
+        with np.errstate(invalid="ignore"):
+            v = np.array([0.5, 2.0, 3.0])
+            sub = v - 1
+            sqrt = np.sqrt(sub)
+            found = {"v": v, "sub": sub, "sqrt": sqrt, "exp": np.exp(v), "mul": sqrt * np.exp(v)}
+            found["sum"] = found["mul"].sum()
+        computed = ViewValues(
+            view, "the cell's inputs", nodes={k: summarize(x) for k, x in found.items()}
+        )
+        return arrange(computed, sqrt_graph())
+
+    bundle = GraphBundle("s", "numpy", {"original": sqrt_graph()})
+    registry = Registry()
+    registry.add(Traced(bundle, Offers([ViewOffer("original", "Original")]), values=values))
+    ask = {"type": "values", "id": "g1", "view": "original"}
+    reply = registry.answer(ask)
+    assert reply is not None and reply["type"] == "values"
+    assert (reply["id"], reply["view"], reply["values"]["inputs"]) == (
+        "g1",
+        "original",
+        "the cell's inputs",
+    )
+    sub = reply["values"]["nodes"]["sub"]
+    assert (sub["min"], sub["max"], sub["nan"]) == (-0.5, 2.0, 0)
+    assert reply["values"]["first_nonfinite"] == {
+        "node": "sqrt",
+        "label": "Sqrt",
+        "finite_inputs": ["Sub"],
+        "nonfinite_inputs": [],
+        "inner": "",
+        "inner_label": "",
+        "reading": (
+            "Sqrt is the first node with a non-finite value (1 NaN); its input Sub was finite"
+        ),
+    }
+    assert registry.answer(ask) == reply
+    assert calls == ["original"]
+
+
+def test_values_of_a_pending_view_build_it_and_a_frontend_without_values_says_so(
+    registry: Registry,
+) -> None:
+    reply = registry.answer({"type": "values", "id": "g2", "view": "gradient"})
+    assert reply is not None and reply["type"] == "values"
+    assert reply["values"]["error"] == "values not available for this framework"
+    assert reply["values"]["nodes"] == {}
+    listing = registry.answer({"type": "list"})
+    assert listing is not None and listing["entries"][0]["pending"] == []
+
+
 @pytest.mark.parametrize(
     "message",
     [
@@ -159,6 +232,8 @@ def test_the_registry_is_bounded_and_counts_what_it_let_go() -> None:
         {"type": "layout", "id": "g1", "view": "not-a-view"},
         {"type": "layout", "id": "g1", "view": "original", "step": "1"},
         {"type": "build", "id": "g1"},
+        {"type": "values", "id": "g1", "view": "not-a-view"},
+        {"type": "values", "id": "g1"},
         ["list"],
         "list",
         None,
