@@ -23,7 +23,7 @@ lint: $(STAMP)/extension
 	npx eslint labextension/src tests/js tests/ui/tests
 	npx prettier --check "labextension/**/*.{ts,css}" "tests/js/**/*.ts" "tests/ui/tests/**/*.ts"
 
-test-python: $(STAMP)/extension
+test-python: $(STAMP)/extension $(STAMP)/ui $(STAMP)/chromium
 	$(BIN)/pytest
 
 test-js: $(STAMP)/node
