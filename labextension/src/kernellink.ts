@@ -11,6 +11,8 @@ import { PanelReply, PanelRequest } from './messages';
 import { PanelModel } from './panelmodel';
 
 export const COMM_TARGET = 'tgraph';
+/** How long an unanswered comm open waits before it is sent again. */
+export const OPEN_RETRY_MS = 5000;
 
 /** The reply of one type, e.g. `ReplyOf<'graph'>` is a `GraphReply`. */
 export type ReplyOf<T extends PanelReply['type']> = Extract<PanelReply, { type: T }>;
@@ -99,15 +101,38 @@ export class KernelLink implements IKernelLink {
     }
     const comm = kernel.createComm(COMM_TARGET);
     this._comm = comm;
-    comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => this._onMessage(msg.content.data);
+    comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => {
+      this._answered();
+      this._onMessage(msg.content.data);
+    };
     comm.onClose = () => {
       if (this._comm === comm) {
+        this._answered();
         this._comm = null;
         this.model.notLoaded();
       }
     };
     const list: PanelRequest = { type: 'list' };
     comm.open({ ...list });
+    // A kernel always answers an open, with the list or by closing the comm.
+    // One just restarted behind a gateway can lose the open: ask again.
+    this._answered();
+    this._retry = setTimeout(() => {
+      if (this._comm === comm) {
+        this._comm = null;
+        if (!comm.isDisposed) {
+          comm.close();
+        }
+        this._open();
+      }
+    }, OPEN_RETRY_MS);
+  }
+
+  private _answered(): void {
+    if (this._retry !== null) {
+      clearTimeout(this._retry);
+      this._retry = null;
+    }
   }
 
   private _onMessage(data: unknown): void {
@@ -132,6 +157,7 @@ export class KernelLink implements IKernelLink {
 
   private _onStatus(kernel: IKernelLike, status: Kernel.Status): void {
     if (status === 'restarting' || status === 'autorestarting') {
+      this._answered();
       this._comm = null;
       this._waiting = [];
       this._executed = true; // reconnect once the new kernel is idle
@@ -151,6 +177,7 @@ export class KernelLink implements IKernelLink {
   }
 
   private _detach(): void {
+    this._answered();
     this._kernel?.statusChanged.disconnect(this._onStatus, this);
     this._kernel?.iopubMessage.disconnect(this._onIopub, this);
     if (this._comm && !this._comm.isDisposed) {
@@ -164,5 +191,6 @@ export class KernelLink implements IKernelLink {
   private _kernel: IKernelLike | null = null;
   private _comm: ICommLike | null = null;
   private _executed = false;
+  private _retry: ReturnType<typeof setTimeout> | null = null;
   private _waiting: IWaiting[] = [];
 }

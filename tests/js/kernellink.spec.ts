@@ -1,7 +1,12 @@
 import { Signal } from '@lumino/signaling';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 
-import { ICommLike, IKernelLike, KernelLink } from '../../labextension/src/kernellink';
+import {
+  ICommLike,
+  IKernelLike,
+  KernelLink,
+  OPEN_RETRY_MS
+} from '../../labextension/src/kernellink';
 import { PanelModel } from '../../labextension/src/panelmodel';
 import { entry, viewValues } from './fixtures';
 
@@ -120,6 +125,28 @@ describe('KernelLink', () => {
     kernel.statusChanged.emit('idle');
     expect(kernel.comms).toHaveLength(2);
     expect(kernel.comms[1].opened).toEqual([{ type: 'list' }]);
+  });
+
+  it('opens again when a just-restarted kernel never answers the open', () => {
+    jest.useFakeTimers();
+    try {
+      const { model, kernel, comm } = linked();
+      comm.reply({ type: 'entries', entries: [], dropped: 0 });
+      jest.advanceTimersByTime(OPEN_RETRY_MS * 2);
+      expect(kernel.comms).toHaveLength(1); // answered: no second open
+      kernel.statusChanged.emit('restarting');
+      kernel.statusChanged.emit('idle');
+      expect(kernel.comms).toHaveLength(2);
+      jest.advanceTimersByTime(OPEN_RETRY_MS);
+      expect(kernel.comms).toHaveLength(3); // the open was lost: asked again
+      expect(kernel.comms[1].closed).toBe(true);
+      kernel.comms[2].onClose({} as KernelMessage.ICommCloseMsg);
+      expect(model.status).toBe('not-loaded');
+      jest.advanceTimersByTime(OPEN_RETRY_MS * 2);
+      expect(kernel.comms).toHaveLength(3);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('follows another kernel and closes the old comm', () => {
