@@ -25,9 +25,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel_ext"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
 
+from test_layout import deep  # the nested-Scan graph the tests check
 from tgraph import layout as lay
-from tgraph.graph import Edge, Graph, Node, Subgraph
+from tgraph.graph import Edge, Graph, Node
 
 RUNS = 3
 KERNEL_EXT = str(Path(__file__).resolve().parents[1] / "kernel_ext")
@@ -56,25 +58,6 @@ def build(n: int, local: bool, seed: int = 0) -> Graph:
             j = max(0, i - 1 - int(rng.expovariate(0.3))) if local else rng.randrange(i)
             edges.append(Edge(nodes[j].id, nodes[i].id, "float64[3]"))
     return Graph(nodes, edges)
-
-
-def nested(levels: int, width: int) -> Graph:
-    """in -> s0{Scan op, width ops, s1{...}} -> out, ``levels`` deep."""
-    g = Graph(nodes=[Node("in", "input", "in"), Node("out", "output", "out")])
-    prev = "in"
-    for k in range(levels):
-        parent = f"s{k - 1}" if k else None
-        g.subgraphs.append(Subgraph(f"s{k}", f"Scan{k}", "scan", parent=parent))
-        own = Node(f"own{k}", "op", "Scan", op="Scan", parent=parent, attrs={"subgraph": f"s{k}"})
-        g.nodes.append(own)
-        g.edges.append(Edge(prev, own.id, "float64[3]"))
-        prev = own.id
-        for i in range(width):
-            g.nodes.append(Node(f"s{k}op{i}", "op", f"Add{i}", op="Add", parent=f"s{k}"))
-            g.edges += [Edge(prev, f"s{k}op{i}", "float64[3]"), Edge("in", f"s{k}op{i}")]
-            prev = f"s{k}op{i}"
-    g.edges.append(Edge(prev, "out"))
-    return g
 
 
 def start_up() -> None:
@@ -118,7 +101,7 @@ def main() -> None:
     for engine in engines:
         for kind in ("layered", "random", "nested"):
             for n in (100, 1000, 10000):
-                graph = nested(8, n // 8) if kind == "nested" else build(n, kind == "layered")
+                graph = deep(8, n // 8) if kind == "nested" else build(n, kind == "layered")
                 first = lay.layout(graph, engine=engine)
                 collapsed_s, visible = timed(graph, frozenset(), engine)
                 row = f"| {engine} | {kind} | {n:,} | {visible} | {collapsed_s:.3f} |"
