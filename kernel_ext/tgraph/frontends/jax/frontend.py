@@ -719,6 +719,12 @@ class JaxFrontend:
                     raise _UserError(str(error)) from None
         return program, program.run
 
+    def _prepared(self, target: Target, device: Any) -> tuple[_Run, Any, Any]:
+        """The traced program, the inputs to call it on, and its mesh placement on ``device``."""
+        _, traced_run = self._ready(target)
+        inputs = self._inputs(target, traced_run)
+        return traced_run, inputs, self._mesh(target, traced_run, device)
+
     def devices(self) -> Devices:
         return run.jax_devices()
 
@@ -727,13 +733,11 @@ class JaxFrontend:
     ) -> TimingResult:
         device = devices.resolve(options.device)
         try:
-            _, traced_run = self._ready(target)
+            traced_run, inputs, mesh = self._prepared(target, device)
         except _UserError as error:  # the user's code failed to trace: a row that says so
             return TimingResult(
                 target.name, "jax", device.name, "xla", budget_s=options.budget, error=str(error)
             )
-        inputs = self._inputs(target, traced_run)
-        mesh = self._mesh(target, traced_run, device)
         result = run.time_program(
             target.name,
             traced_run.jitted,
@@ -755,8 +759,7 @@ class JaxFrontend:
 
     def profile(self, target: Target, options: Options, devices: Devices) -> ProfileResult:
         device = devices.resolve(options.device)
-        _, traced_run = self._ready(target)
-        inputs = self._inputs(target, traced_run)
+        traced_run, inputs, mesh = self._prepared(target, device)
         return run.profile_program(
             target.name,
             traced_run.jitted,
@@ -765,7 +768,7 @@ class JaxFrontend:
             options.budget,
             device,
             _node_ids,
-            self._mesh(target, traced_run, device),
+            mesh,
         )
 
     def _mesh(self, target: Target, traced_run: _Run, device: Any) -> run.Placement | None:
