@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import html
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import anywidget
@@ -280,7 +280,7 @@ class GraphWidget(anywidget.AnyWidget):
         (one image file each), on GitHub and in nbviewer. The widget hides
         them where it renders (``static_id``).
         """
-        for key, data in self.static_outputs():
+        for key, data in self._static_items():
             display(data, raw=True, display_id=f"{self.static_id}-{key}")
         self._static_shown = True
         bundle = self._repr_mimebundle_()
@@ -294,20 +294,23 @@ class GraphWidget(anywidget.AnyWidget):
         (``image/svg+xml``, titled inside the picture), or why it is not in
         this copy; a view built later replaces that output while the kernel lives.
         """
+        return list(self._static_items())
+
+    def _static_items(self) -> Iterator[tuple[str, dict[str, str]]]:
+        """The static outputs in order, made one at a time (an update needs only one)."""
         b = self._entry.bundle
         head = [f"<p><b>tgraph</b> {_e(b.target)} ({_e(b.framework)})</p>"]
         if b.notes:
             head.append(_list(b.notes))
-        outputs = [("head", self._html(head, f"tgraph: {b.target} ({b.framework})"))]
+        yield "head", self._html(head, f"tgraph: {b.target} ({b.framework})")
         budget = STATIC_BUDGET
         for offer in self._entry.traced.offers.views:
             data = self._static_view(offer.name, offer.title, budget)
             budget -= len(data.get("image/svg+xml", ""))
-            outputs.append((f"view-{offer.name}", data))
+            yield f"view-{offer.name}", data
         tail = self._tail_html()
         if tail:
-            outputs.append(("tail", self._html(tail, "")))
-        return outputs
+            yield "tail", self._html(tail, "")
 
     def _static_view(self, view: str, title: str, budget: int) -> dict[str, str]:
         entry = self._entry
@@ -360,9 +363,10 @@ class GraphWidget(anywidget.AnyWidget):
         """Replace a view's "built after the cell" output with its picture."""
         if not self._static_shown:
             return
-        for key, data in self.static_outputs():
+        for key, data in self._static_items():
             if key == f"view-{view}":
                 update_display(data, raw=True, display_id=f"{self.static_id}-{key}")
+                return
 
 
 def _rewrites_html(bundle: Any, show_noise: bool) -> list[str]:
