@@ -684,4 +684,9 @@ def arrange(values: ViewValues, graph: Graph) -> ViewValues:
             if holder is not None:
                 values.inner_first.setdefault(holder, node.id)
             sub = parents.get(sub)
+    for holder, inner in values.inner_first.items():
+        # Nested inner graphs (a fused loop around a Composite): name the deepest.
+        while inner in values.inner_first:
+            inner = values.inner_first[inner]
+        values.inner_first[holder] = inner
     return values

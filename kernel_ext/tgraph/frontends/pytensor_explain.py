@@ -85,6 +85,10 @@ def _pattern(pattern: Any) -> str:
         return f"{_pattern(pattern[0])}({', '.join(_pattern(p) for p in pattern[1:])})"
     if isinstance(pattern, dict):
         return _pattern(pattern.get("pattern", "?"))
+    if hasattr(pattern, "op_match"):  # PyTensor 3.3's PatternNode and PatternVar
+        return _pattern((pattern.op_match, *pattern.inputs))
+    if hasattr(pattern, "token"):
+        return f"~{pattern.token}"
     if hasattr(pattern, "scalar_op"):
         return op_label(pattern)
     return str(getattr(pattern, "name", None) or pattern)

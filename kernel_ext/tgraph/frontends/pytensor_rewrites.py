@@ -60,6 +60,8 @@ def op_label(op: Any) -> str:
         if type(scalar).__name__ == "Composite":
             return "Composite"
         return str(getattr(scalar, "name", None) or scalar)
+    if type(op).__name__ == "FusedElemwise":  # PyTensor 3.3: a Composite and its reduction
+        return "FusedElemwise"
     text = str(op)
     return text if len(text) <= 32 else text[:31] + "…"
 

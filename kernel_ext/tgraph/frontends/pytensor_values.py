@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pytensor.graph.basic
 from pytensor.compile.builders import OpFromGraph
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Apply, Constant, Variable
@@ -42,6 +43,9 @@ from . import (
 from .pytensor_rewrites import Recorded
 from .pytensor_views import _toposort
 
+#: A node of a graph, inner graphs' frozen nodes included (PyTensor 3.3 made
+#: them a class of their own beside ``Apply``).
+ANY_APPLY: type = getattr(pytensor.graph.basic, "AbstractApply", Apply)
 #: Recorded rewrites run one by one to find the one that changed a result.
 MAX_BLAMED = 300
 
@@ -152,6 +156,9 @@ def perform(apply: Apply, values: list[Any]) -> list[Any]:
                  for i in slots}  # fmt: skip
     args = [copy.deepcopy(v) if i in destroyed else v for i, v in enumerate(values)]
     storage: list[list[Any]] = [[None] for _ in apply.outputs]
+    # What a Python linker does first: Elemwise picks each node's NumPy signature
+    # here (log of an int8 constant computed in float16 otherwise).
+    apply.op.prepare_node(apply, None, None, "py")
     apply.op.perform(apply, args, storage)
     return [box[0] for box in storage]
 
@@ -245,7 +252,7 @@ def _fill(
             if ends is not None and index < len(ends):
                 nodes[node_id] = _summary(ends[index], run)
             continue
-        if isinstance(key, Apply):
+        if isinstance(key, ANY_APPLY):
             error = run.errors.get(key)
             nodes[node_id] = ValueSummary(error=error) if error else _summary(key.outputs[0], run)
         elif isinstance(key, Variable):

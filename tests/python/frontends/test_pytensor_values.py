@@ -102,14 +102,26 @@ def test_the_first_non_finite_node_is_the_sqrt() -> None:
 
 
 def test_in_the_fused_graph_it_is_the_sqrt_inside_the_composite() -> None:
+    """PyTensor 3.0 fuses the elementwise ops into a Composite; 3.3 also fuses
+    the sum around it (FusedElemwise), so the sqrt sits one graph deeper."""
     found = traced(NAN, "f")
     first = values_of(found, "optimized").to_json()["first_nonfinite"]
     assert first is not None
-    assert first["label"] == "Composite"
+    graph = found.bundle.views["optimized"]
+    fused = graph.node(first["node"])
+    assert (fused.parent, fused.label in ("Composite", "FusedElemwise")) == (None, True)
     assert first["inner_label"] == "sqrt"
-    inner = found.bundle.views["optimized"].node(first["inner"])
-    assert (inner.label, inner.parent) == ("sqrt", "s0")
+    inner = graph.node(first["inner"])
+    parents = {s.id: s.parent for s in graph.subgraphs}
+    depth, sub = 0, inner.parent
+    while sub is not None:
+        depth, sub = depth + 1, parents[sub]
+    assert (inner.label, depth) == ("sqrt", 1 if fused.label == "Composite" else 2)
     assert first["finite_inputs"] == ["v"]
+    assert first["reading"] == (
+        f"{fused.label} is the first node with a non-finite value (1 NaN), "
+        "from sqrt inside it; its input v was finite"
+    )
 
 
 def test_a_finite_graph_has_no_first_non_finite_node() -> None:
@@ -171,3 +183,23 @@ def test_a_frontend_without_values_is_reported_as_such() -> None:
     assert values_of(found, "original").to_json()["error"] == (
         "values not available for this framework"
     )
+
+
+def test_a_small_integer_constant_is_computed_in_the_nodes_own_dtype() -> None:
+    """PyMC's ``log(sigma)`` with sigma=10 is an int8 constant: NumPy alone computes
+    its log in float16 (2.3027), PyTensor in the node's dtype (2.302585)."""
+    found = traced(
+        """
+import numpy as np, pytensor.tensor as T
+x = T.dscalar('x')
+y = T.log(x) + T.log(T.constant(np.int8(10)))
+""",
+        "y",
+    )
+    values = values_of(found, "original").to_json()
+    graph = found.bundle.views["original"]
+    logs = [n for n in graph.nodes if n.label == "log"]
+    of_ten = next(n for n in logs if any(e.dst == n.id and graph.node(e.src).kind == "constant"
+                                         for e in graph.edges))  # fmt: skip
+    assert values["nodes"][of_ten.id]["dtype"] == "float32"
+    assert values["nodes"][of_ten.id]["min"] == float(np.log(np.float32(10)))
