@@ -30,6 +30,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -115,6 +116,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--runs", type=int, default=10, help="opens per graph and lab")
     parser.add_argument("--large", action="store_true", help="add the 10,000-node graph")
+    parser.add_argument(
+        "--gateway-first", action="store_true", help="open the gateway's page first (order swapped)"
+    )
     args = parser.parse_args()
     graphs = ["small", "medium"] + (["large"] if args.large else [])
     node_modules = ROOT / "tests" / "ui" / "node_modules"
@@ -124,12 +128,15 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="tgraph-bench-gateway-"))
     servers: list[subprocess.Popen[bytes]] = []
     labs = {"local": LOCAL_PORT, "gateway": GATEWAY_LAB_PORT}
+    if args.gateway_first:
+        labs = {"gateway": GATEWAY_LAB_PORT, "local": LOCAL_PORT}
     try:
         servers.append(
             start(gateway_args(), root, "kernels", f"http://127.0.0.1:{GATEWAY_PORT}/api")
         )
         gateway_url = [f"--gateway-url=http://127.0.0.1:{GATEWAY_PORT}"]
-        for kind, extra in (("local", []), ("gateway", gateway_url)):
+        for kind in labs:
+            extra = gateway_url if kind == "gateway" else []
             url = f"http://localhost:{labs[kind]}/lab"
             servers.append(start(lab_args(labs[kind], root, kind, extra), root, kind, url))
             cells = notebook([g for g in GRAPHS if g[0] in graphs])
@@ -153,7 +160,7 @@ def main() -> None:
         )
         if done.returncode != 0:
             sys.exit(f"gateway_paint.js failed ({done.returncode}); see the logs in {root}")
-        times: dict[str, dict[str, list[float]]] = json.loads(done.stdout.strip().splitlines()[-1])
+        times: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     finally:
         for port in labs.values():
             shut_kernels(port)
@@ -172,6 +179,27 @@ def main() -> None:
         met = "met" if added <= ADDED_GOAL_MS else "**not met**"
         goal = f"≤ {ADDED_GOAL_MS:.0f} ms added: {met}"
         print(f"| {whats[name]} | {local:.0f} | {remote:.0f} | {added:+.0f} | {goal} |")
+    print_parts(graphs, times["parts"])
+
+
+def print_parts(
+    graphs: list[str], parts: dict[str, dict[str, list[dict[str, float] | None]]]
+) -> None:
+    """Where each open's time went, by the dates on the panel's comm messages."""
+    print("\nMedians per open: the kernel from the request to its reply, the relay to the page,")
+    print("the browser from there to the paint; the size of the replies first paint waited for.\n")
+    print("| graph | lab | kernel (ms) | relay (ms) | browser (ms) | replies (KB) |")
+    print("|---|---|---|---|---|---|")
+    for name in graphs:
+        for kind, by_graph in parts.items():
+            found = [p for p in by_graph.get(name, []) if p]
+            if not found:
+                continue
+            cols = [statistics.median(p[k] for p in found) for k in ("kernel", "relay", "browser")]
+            size = statistics.median(p["chars"] for p in found) / 1000
+            print(
+                f"| {name} | {kind} | " + " | ".join(f"{c:.0f}" for c in cols) + f" | {size:.0f} |"
+            )
 
 
 if __name__ == "__main__":

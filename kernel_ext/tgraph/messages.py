@@ -413,3 +413,16 @@ class RewriteSourceReply(TypedDict):
 
 
 PanelReply = EntriesReply | GraphReply | LayoutReply | DotReply | ValuesReply | RewriteSourceReply
+
+
+class PackedReply(TypedDict):
+    """A big ``PanelReply`` as it travels: ``reply`` is base64 of the gzip of
+    its JSON (``static.pack``). Text, not a binary buffer, so that it survives
+    a gateway's relay (see ``registry.wire``)."""
+
+    type: Literal["packed"]
+    reply: str
+
+
+#: What the panel's comm carries from the kernel: a reply, plain or packed.
+PanelMessage = PanelReply | PackedReply

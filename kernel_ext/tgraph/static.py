@@ -57,9 +57,9 @@ export default widget.default;
 """
 
 
-def pack(text: str) -> str:
+def pack(text: str, level: int = 9) -> str:
     """Base64 of gzip: the form every front end can unpack without a library."""
-    return base64.b64encode(gzip.compress(text.encode("utf-8"), 9, mtime=0)).decode("ascii")
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), level, mtime=0)).decode("ascii")
 
 
 def unpack(packed: str) -> str:

@@ -6,6 +6,7 @@ import {
   DevicesJSON,
   EntryJSON,
   OffersJSON,
+  PackedReply,
   PanelReply,
   PendingJSON,
   ProfileJSON,
@@ -144,4 +145,9 @@ export function isPanelReply(value: unknown): value is PanelReply {
     default:
       return false;
   }
+}
+
+/** A big panel reply as it travels: base64 of gzip, to unpack and check again. */
+export function isPackedReply(value: unknown): value is PackedReply {
+  return isRecord(value) && value.type === 'packed' && isString(value.reply);
 }

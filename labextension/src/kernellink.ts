@@ -6,8 +6,9 @@
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { ISignal } from '@lumino/signaling';
 
-import { isPanelReply } from './guards';
+import { isPackedReply, isPanelReply } from './guards';
 import { PanelReply, PanelRequest } from './messages';
+import { unpack } from './packed';
 import { PanelModel } from './panelmodel';
 
 export const COMM_TARGET = 'tgraph';
@@ -103,7 +104,7 @@ export class KernelLink implements IKernelLink {
     this._comm = comm;
     comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => {
       this._answered();
-      this._onMessage(msg.content.data);
+      this._receive(comm, msg.content.data);
     };
     comm.onClose = () => {
       if (this._comm === comm) {
@@ -133,6 +134,36 @@ export class KernelLink implements IKernelLink {
       clearTimeout(this._retry);
       this._retry = null;
     }
+  }
+
+  /**
+   * Take one message of ``comm``, unpacking a packed reply first. Messages
+   * are handled in the order they came (a plain one waits behind a packed one
+   * still unpacking), and none once the link has left that comm.
+   */
+  private _receive(comm: ICommLike, data: unknown): void {
+    if (!isPackedReply(data) && this._unpacking === 0) {
+      this._onMessage(data);
+      return;
+    }
+    const message = isPackedReply(data)
+      ? unpack(data.reply).then(text => JSON.parse(text) as unknown)
+      : Promise.resolve(data);
+    message.catch(() => undefined); // reported below, in its turn
+    this._unpacking++;
+    this._inbox = this._inbox
+      .then(() => message)
+      .then(
+        found => {
+          if (this._comm === comm) {
+            this._onMessage(found);
+          }
+        },
+        error => console.warn('tgraph: could not unpack a kernel message', error)
+      )
+      .then(() => {
+        this._unpacking--;
+      });
   }
 
   private _onMessage(data: unknown): void {
@@ -193,4 +224,7 @@ export class KernelLink implements IKernelLink {
   private _executed = false;
   private _retry: ReturnType<typeof setTimeout> | null = null;
   private _waiting: IWaiting[] = [];
+  /** Messages still in line behind a packed one, and the last of them. */
+  private _unpacking = 0;
+  private _inbox: Promise<void> = Promise.resolve();
 }

@@ -401,3 +401,16 @@ export interface ValuesReply {
 
 export type PanelReply =
   EntriesReply | GraphReply | LayoutReply | DotReply | ValuesReply | RewriteSourceReply;
+
+/**
+ * A big `PanelReply` as it travels: `reply` is base64 of the gzip of its JSON
+ * (`static.pack`). Text, not a binary buffer, so that it survives a gateway's
+ * relay (see `registry.wire`).
+ */
+export interface PackedReply {
+  type: 'packed';
+  reply: string;
+}
+
+/** What the panel's comm carries from the kernel: a reply, plain or packed. */
+export type PanelMessage = PanelReply | PackedReply;

@@ -4,6 +4,7 @@
  * each at most once per model however many times the model is on screen.
  */
 import { emptyBundle, IBundleJSON, isBundle, viewTitle } from './graphmodel';
+import { unpack } from './packed';
 import {
   isDevices,
   isMapOf,
@@ -235,13 +236,6 @@ export function requestsOf(model: IWidgetModel): Requests {
 }
 
 // -- packed traits ----------------------------------------------------------------
-
-/** Base64 of gzip (the kernel's `static.pack`) back to text. */
-export async function unpack(packed: string): Promise<string> {
-  const bytes = Uint8Array.from(atob(packed), c => c.charCodeAt(0));
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'));
-  return await new Response(stream).text();
-}
 
 const PACKED = ['bundle', 'svg'];
 

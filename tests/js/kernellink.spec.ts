@@ -1,5 +1,6 @@
 import { Signal } from '@lumino/signaling';
 import { Kernel, KernelMessage } from '@jupyterlab/services';
+import { gzipSync } from 'zlib';
 
 import {
   ICommLike,
@@ -7,8 +8,18 @@ import {
   KernelLink,
   OPEN_RETRY_MS
 } from '../../labextension/src/kernellink';
+import { GraphReply } from '../../labextension/src/messages';
 import { PanelModel } from '../../labextension/src/panelmodel';
-import { entry, viewValues } from './fixtures';
+import { bundle, entry, NASTY, offers, SVG_COLLAPSED, viewValues } from './fixtures';
+
+/** A reply as the kernel's `registry.wire` sends a big one: base64 of gzip of its JSON. */
+const packed = (reply: unknown) => ({
+  type: 'packed',
+  reply: gzipSync(Buffer.from(JSON.stringify(reply), 'utf-8')).toString('base64')
+});
+
+/** Settle every unpacking in flight (each takes a few turns of the event loop). */
+const settle = () => new Promise(resolve => setTimeout(resolve, 50));
 
 class FakeComm implements ICommLike {
   opened: unknown[] = [];
@@ -95,6 +106,47 @@ describe('KernelLink', () => {
     comm.reply({ type: 'values', id: 'g1', view: 'original', values: viewValues() });
     expect((await asked).values.first_nonfinite?.node).toBe('mul');
     warn.mockRestore();
+  });
+
+  it('unpacks a packed graph reply to exactly the reply the kernel packed', async () => {
+    const { link, comm } = linked();
+    const reply: GraphReply = {
+      type: 'graph',
+      id: 'g1',
+      bundle: { ...bundle(), target: NASTY } as unknown as GraphReply['bundle'],
+      offers: offers(),
+      layouts: { original: { svg: SVG_COLLAPSED, meta: { visible: 5, collapsed: ['f'] } } },
+      pending: { gradient: { task: 'differentiating', started: null } }
+    };
+    const asked = link.request({ type: 'get', id: 'g1' }, 'graph');
+    comm.reply(packed(reply));
+    expect(await asked).toEqual(reply);
+  });
+
+  it('keeps the order of packed and plain messages, and skips one that does not unpack', async () => {
+    const { model, comm } = linked();
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    comm.reply(packed({ type: 'entries', entries: [entry('g1', 'old')], dropped: 0 }));
+    comm.reply({ type: 'packed', reply: 'bm90IGd6aXA=' }); // base64, but not of gzip
+    comm.reply({ type: 'entries', entries: [entry('g2', 'new')], dropped: 1 });
+    expect(model.status).toBe('connecting'); // the plain listing waits for the packed one
+    await settle();
+    expect(model.entries.map(e => e.name)).toEqual(['new']);
+    expect(model.dropped).toBe(1);
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][0])).toContain('could not unpack');
+    comm.reply({ type: 'entries', entries: [entry('g3', 'next')], dropped: 0 });
+    expect(model.entries.map(e => e.name)).toEqual(['next']); // nothing in line: at once
+    warn.mockRestore();
+  });
+
+  it('drops a packed reply that arrives after a restart', async () => {
+    const { model, kernel, comm } = linked();
+    comm.reply(packed({ type: 'entries', entries: [entry('g1', 'before')], dropped: 0 }));
+    kernel.statusChanged.emit('restarting');
+    await settle();
+    expect(model.entries).toHaveLength(0);
+    expect(model.status).toBe('connecting');
   });
 
   it('ignores messages the panel does not define', () => {

@@ -22,6 +22,7 @@ from ipywidgets.widgets.widget import _instances
 
 from conftest import run
 from tgraph import messages
+from tgraph import registry as registry_module
 
 ROOT = Path(__file__).parents[2]
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -60,10 +61,18 @@ def test_each_python_declaration_has_its_typescript_twin(schema: dict[str, Any],
 
 
 def test_the_unions_name_the_same_members(schema: dict[str, Any]) -> None:
-    for union in ("WidgetRequest", "PanelRequest", "PanelReply"):
+    for union in ("WidgetRequest", "PanelRequest", "PanelReply", "PanelMessage"):
         members = {t.__name__ for t in typing.get_args(getattr(messages, union))}
-        refs = {r["$ref"].rsplit("/", 1)[1] for r in schema["definitions"][union]["anyOf"]}
-        assert refs == members, union
+        assert members_of(schema, union) == members, union
+
+
+def members_of(schema: dict[str, Any], union: str) -> set[str]:
+    """A union's members, with those of a union inside it (Python's ``|`` flattens them)."""
+    found: set[str] = set()
+    for ref in schema["definitions"][union]["anyOf"]:
+        name = ref["$ref"].rsplit("/", 1)[1]
+        found |= members_of(schema, name) if "anyOf" in schema["definitions"][name] else {name}
+    return found
 
 
 def test_a_bad_message_fails_validation(schema: dict[str, Any]) -> None:
@@ -81,7 +90,10 @@ y = (x * 3 + 1) * x
 
 
 def test_what_the_kernel_sends_validates(
-    schema: dict[str, Any], shell: InteractiveShell, toyexpr_installed: None
+    schema: dict[str, Any],
+    shell: InteractiveShell,
+    toyexpr_installed: None,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ran = run(shell, CELL)
     assert ran.error is None
@@ -106,6 +118,10 @@ def test_what_the_kernel_sends_validates(
         registry.answer({"type": "layout", "id": entry.id, "view": "original", "expanded": []}),
         registry.answer({"type": "dot", "id": entry.id, "view": "original", "expanded": []}),
     ]
+    monkeypatch.setattr(registry_module, "PACK_OVER", 0)  # every reply as a big one travels
     for reply in replies:
         assert reply is not None
         validate(schema, "PanelReply", reply)
+        packed = registry_module.wire(reply)
+        assert packed["type"] == "packed"
+        validate(schema, "PanelMessage", packed)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,7 +22,8 @@ from tgraph.frontends import (
     summarize,
 )
 from tgraph.graph import Edge, Graph, GraphBundle, Node, Rewrite, Source, Subgraph
-from tgraph.registry import Registry
+from tgraph.registry import PACK_OVER, Registry
+from tgraph.static import unpack
 
 
 def chain(n: int, op: str = "Add", prefix: str = "n") -> Graph:
@@ -261,3 +264,54 @@ def test_bundle_json_is_what_asdict_gives() -> None:
     assert {k: v for k, v in small.items() if k not in ("rewrites", "rewrite_start")} == {
         k: v for k, v in expected.items() if k not in ("rewrites", "rewrite_start")
     }
+
+
+class Channel:
+    """The kernel's end of the panel's comm: keeps what the kernel sends on it."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+        self._handler: Any = None
+
+    def send(self, data: Any) -> None:
+        self.sent.append(data)
+
+    def on_msg(self, handler: Any) -> None:
+        self._handler = handler
+
+    def on_close(self, handler: Any) -> None:
+        pass
+
+    def ask(self, data: Any) -> Any:
+        """A request from the panel; the message the kernel answered with."""
+        self._handler({"content": {"data": data}})
+        return self.sent[-1]
+
+
+def test_a_big_reply_travels_packed_and_unpacks_to_exactly_the_graph_the_registry_holds() -> None:
+    big = chain(600)
+    big.nodes[7].label = "中文 <&> é"  # not ASCII, and what HTML escapes
+    registry = Registry()
+    registry.add(Traced(GraphBundle("big", "pytensor", {"original": big}), Offers([])))
+    channel = Channel()
+    registry._on_open(channel, {})
+    assert channel.sent == [registry.listing()]  # small: as it is
+
+    sent = channel.ask({"type": "get", "id": "g1"})
+    assert sent["type"] == "packed" and set(sent) == {"type", "reply"}
+    plain = json.dumps(registry.answer({"type": "get", "id": "g1"}), ensure_ascii=False)
+    assert len(plain) > PACK_OVER and len(sent["reply"]) < len(plain) / 5
+    reply = json.loads(unpack(sent["reply"]))
+    assert reply == json.loads(plain)
+    original = reply["bundle"]["views"]["original"]
+    assert [n["id"] for n in original["nodes"]] == [f"n{i}" for i in range(600)]
+    assert original["nodes"][7]["label"] == "中文 <&> é"
+    assert len(original["edges"]) == 599
+    entry = registry.get("g1")
+    assert entry is not None
+    assert reply["layouts"]["original"]["svg"] == entry.picture("original")["svg"]
+
+    ask = {"type": "dot", "id": "g1", "view": "original", "expanded": []}
+    assert channel.ask(ask) == registry.answer(ask)  # the groups' source is small: as it is
+    registry.add(traced("tiny"))
+    assert channel.sent[-1] == registry.listing()  # the pushed list: small, as it is
