@@ -63,14 +63,17 @@ class Entry:
         """Build ``view`` now if it is pending; listeners hear before and after."""
         if view not in self.traced.later:
             return False
+        before = list(self.traced.later)
         self.building[view] = time.time()
         self._emit("building", view)
         try:
             self.traced.build(view)
         finally:
             self.building.pop(view, None)
-            self._forget(view)
-        self._emit("built", view)
+        # a builder may build the views it stands on first (the original, say)
+        for done in [v for v in before if v not in self.traced.later]:
+            self._forget(done)
+            self._emit("built", done)
         return True
 
     def build_all(self) -> None:

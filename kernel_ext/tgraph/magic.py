@@ -280,7 +280,6 @@ class TgraphMagics(Magics):
                 _warn(str(error))
                 continue
             targets += [(frontend, t) for t in found]
-            declared += frontend.declared(changed)
         shown = {n for _, t in targets for n in (t.name, *t.aliases)}
         for name in options.calls:
             # f(x0, y0) may name a function no framework has seen run: trace it now.
@@ -292,9 +291,12 @@ class TgraphMagics(Magics):
                     targets.append((frontend, target))
                     shown.add(name)
                     break
+        unshown = [n for n in options.names if n in changed and n not in shown]
+        if not targets or unshown:  # declarations cost a walk over every graph
+            declared = [d for frontend in frontends for d in frontend.declared(changed)]
         titles = " or ".join(f.title for f in frontends) or "framework"
-        for name in options.names:
-            if name in changed and name not in shown and not any(d.name == name for d in declared):
+        for name in unshown:
+            if not any(d.name == name for d in declared):
                 _warn(f"{name!r} is not a {titles} graph or function this cell made.")
         return targets, declared
 

@@ -110,6 +110,28 @@ def test_a_pending_view_is_built_when_the_front_end_asks() -> None:
     assert len(events) == 1
 
 
+def test_a_view_built_on_the_way_to_another_is_drawn_too() -> None:
+    # A big graph: even the original waits, and the optimized view needs it first.
+    traced = Traced(bundle(), Offers([ViewOffer("original", "Original")]))
+    traced.bundle.views = {}
+    traced.later["original"] = LazyView("drawing", lambda: ViewResult(chain(2)))
+
+    def optimized() -> ViewResult:
+        traced.build("original")
+        return ViewResult(chain(4))
+
+    traced.later["optimized"] = LazyView("rewriting", optimized)
+    w = GraphWidget(Entry("g1", traced))
+    assert w.svg == {} and set(w.pending) == {"original", "optimized"}
+    w._on_request(w, {"type": "view", "view": "optimized"}, [])
+    assert w.pending == {}
+    assert {v: len(g["nodes"]) for v, g in w.bundle["views"].items()} == {
+        "original": 2,
+        "optimized": 4,
+    }
+    assert "tg&#45;n1" in w.svg["original"] and "tg&#45;n3" in w.svg["optimized"]
+
+
 def test_a_failing_builder_leaves_a_note_not_a_picture() -> None:
     def build() -> ViewResult:
         raise RuntimeError("XLA said no")

@@ -21,7 +21,7 @@ import numpy as np
 import pytensor
 from pytensor.compile.executor import Function
 from pytensor.compile.sharedvalue import SharedVariable
-from pytensor.graph.basic import Constant, Variable, equal_computations
+from pytensor.graph.basic import Apply, Constant, Variable, equal_computations
 from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.replace import clone_replace
 from pytensor.graph.traversal import ancestors, graph_inputs
@@ -72,6 +72,10 @@ _DEFAULTS_REMOVED = "Inputs with default values are deprecated"
 #: the logistic function), so the gradient always waits for the kernel to be idle.
 CHEAP_NODES = 40
 CHEAP_GRADIENT_NODES = 0
+#: Graphs of more nodes than this (as written, counting the inner graphs of
+#: Scan and the like) are drawn after the cell too: drawing and laying out
+#: costs about 0.2 ms a node, and the cell's reply may come 0.15 s late at most.
+DRAWN_IN_CELL = 300
 #: A function compiled outside %%tgraph is drawn from its compiled graph
 #: (no steps to replay) in the cell up to this many nodes.
 RECORDED_NODES = 100
@@ -187,13 +191,20 @@ class PyTensorFrontend:
         if not found.outputs and not found.updates:
             self._compiled_only(traced, target, found, cell)
         else:
-            user_names = _user_names(target)
-            original, ids = view(found.outputs, cell, found.updates, names=user_names)
-            _tag_givens(original, ids, found.givens)
-            bundle.views["original"] = original
-            drawn = {"original": _drawn_symbolic(original, ids, found)}
+            drawn: dict[str, Drawn] = {}
+
+            def draw_original() -> ViewResult:
+                original, ids = view(found.outputs, cell, found.updates, names=_user_names(target))
+                _tag_givens(original, ids, found.givens)
+                drawn["original"] = _drawn_symbolic(original, ids, found)
+                return ViewResult(original)
+
             traced.values = lambda name: _values(name, drawn, found, target, names)
-            size = sum(1 for n in original.nodes if n.kind == "op" and n.parent is None)
+            ends = [v for _, v in found.outputs] + [u for _, u in found.updates]
+            size = _count_nodes(ends, max(DRAWN_IN_CELL, MAX_STEP_NODES))
+            traced.later["original"] = LazyView("drawing", draw_original)
+            if size <= DRAWN_IN_CELL:
+                traced.build("original")
             recorded = compiled_record(target.obj)
             traced.later["optimized"] = LazyView(
                 "drawing" if recorded is not None else "rewriting",
@@ -258,6 +269,23 @@ class PyTensorFrontend:
         if optimized is None:
             raise TimingError(f"{target.name} has no optimized view to profile")
         return profile_pytensor(target, options, devices, optimized)
+
+
+def _count_nodes(ends: list[Variable], limit: int) -> int:
+    """The nodes that draw ``ends``, inner graphs included, counted up to just past ``limit``.
+
+    Stops early, so a 10,000-node graph costs the cell no more than a small one.
+    """
+    count = 0
+    seen: set[Apply] = set()
+    for var in ancestors(ends):
+        node = var.owner
+        if node is not None and node not in seen:
+            seen.add(node)
+            count += 1 + len(getattr(getattr(node.op, "fgraph", None), "apply_nodes", ()))
+            if count > limit:
+                break
+    return count
 
 
 def _drawn_symbolic(graph: Graph, ids: dict[Any, str], found: Plan) -> Drawn:

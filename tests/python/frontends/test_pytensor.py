@@ -466,7 +466,8 @@ def test_offers_name_three_views_and_the_rewrites() -> None:
     assert set(traced.bundle.views) == {"original", "optimized"}
 
 
-BIG = "x = T.dvector('x')\ny = x\nfor i in range(200):\n    y = T.sin(y) * 2\n"
+BIG = "x = T.dvector('x')\ny = x\nfor i in range(100):\n    y = T.sin(y) * 2\n"
+HUGE = BIG.replace("range(100)", "range(400)")
 
 
 def test_a_big_graphs_heavy_views_wait_with_their_task() -> None:
@@ -480,6 +481,23 @@ def test_a_big_graphs_heavy_views_wait_with_their_task() -> None:
     }
     assert traced.build("optimized") and traced.errors == {}
     assert set(top_ops(traced.bundle.views["optimized"])[0].op.split("{")[:1]) == {"Composite"}
+
+
+def test_a_huge_graph_is_drawn_after_the_cell_too() -> None:
+    changed, cell = run_cell(HUGE)
+    [target] = PyTensorFrontend().targets(changed, cell)
+    traced = PyTensorFrontend().trace(target, Options(), cell)
+    assert traced.bundle.views == {}
+    assert {v: lazy.task for v, lazy in traced.later.items()} == {
+        "original": "drawing",
+        "optimized": "rewriting",
+        "gradient": "differentiating",
+    }
+    assert traced.build("original") and traced.errors == {}
+    ops = [n.op.split("{")[0] for n in traced.bundle.views["original"].nodes if n.kind == "op"]
+    # each step: sin, the constant 2 broadcast, the product
+    assert Counter(ops) == {"Sin": 400, "ExpandDims": 400, "Mul": 400}
+    assert not traced.offers.stepper  # too many nodes to replay step by step
 
 
 def test_sync_builds_every_view_in_the_cell() -> None:

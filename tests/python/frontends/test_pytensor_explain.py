@@ -11,11 +11,12 @@ import inspect
 from typing import Any
 
 import pytensor.tensor.rewriting.math as rewriting_math
+from pytensor.graph.rewriting.basic import PatternNodeRewriter
 from test_pytensor import LOGISTIC, build_one
 
 from tgraph.entry import Entry
 from tgraph.frontends import Offers, Traced, ViewOffer
-from tgraph.frontends.pytensor_explain import explain
+from tgraph.frontends.pytensor_explain import _defined, _index, explain
 from tgraph.graph import GraphBundle, Rewrite
 from tgraph.registry import Registry
 from tgraph.widget import GraphWidget
@@ -48,6 +49,22 @@ def test_every_pass_a_rewrite_is_registered_under_is_listed() -> None:
     assert explain("FusionOptimizer").passes == ["fusion"]
     assert explain("FusionOptimizer").module == "pytensor.tensor.rewriting.elemwise"
     assert explain("not_a_rewrite") == explain("")
+
+
+def test_a_rewrite_written_as_a_class_points_at_its_class_statement() -> None:
+    from pytensor.tensor.rewriting.elemwise import FusionOptimizer
+
+    assert explain("FusionOptimizer").line == inspect.getsourcelines(FusionOptimizer)[1]
+    # Every class-defined rewrite PyTensor registers, against inspect's own answer.
+    classes = {
+        name: type(next(iter(found.values())))
+        for name, found in _index().items()
+        if _defined(next(iter(found.values()))) is type(next(iter(found.values())))
+        and not isinstance(next(iter(found.values())), PatternNodeRewriter)
+    }
+    assert len(classes) > 20
+    for name, cls in classes.items():
+        assert explain(name).line == inspect.getsourcelines(cls)[1], name
 
 
 def test_a_pattern_rewrite_reads_as_its_pattern() -> None:

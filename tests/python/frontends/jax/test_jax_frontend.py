@@ -431,3 +431,37 @@ def test_a_big_function_leaves_compiling_and_differentiating_for_later() -> None
     }
     assert traced.build("optimized") and "stablehlo" in traced.bundle.info
     assert traced.pending() == ["gradient"]
+
+
+def test_a_huge_function_is_drawn_after_the_cell_and_its_hlo_links_back() -> None:
+    src = """
+    import jax
+    import jax.numpy as jnp
+
+    @jax.jit
+    def huge(x):
+        for _ in range(110):
+            x = jnp.sin(x) * 1.01 + 0.5
+        return x.sum()
+
+    huge(jnp.ones(8))
+    """
+    ns, cell = run_cell(src)
+    (target,) = targets(ns, cell)
+    traced = JaxFrontend().trace(target, Options(), cell)
+    assert traced.bundle.info["equations"] == 331
+    assert traced.bundle.views == {}
+    assert {v: lazy.task for v, lazy in traced.later.items()} == {
+        "original": "drawing",
+        "optimized": "compiling with XLA",
+        "gradient": "differentiating",
+    }
+    assert traced.build("optimized") and traced.errors == {}
+    original = traced.bundle.views["original"]
+    assert sum(1 for n in original.nodes if n.kind == "op") == 331
+    assert original.notes == ["traced as huge(f32[8])"]
+    # the compiled view's instructions point at the equations drawn on the way
+    ids = {n.id for n in original.nodes}
+    linked = [n.attrs.get("jaxpr", "").split(",") for n in traced.bundle.views["optimized"].nodes]
+    linked = [found for found in linked if found != [""]]
+    assert linked and all(i in ids for found in linked for i in found)

@@ -9,6 +9,7 @@ nothing reaches stderr); a function that flips the x64 flag.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -18,6 +19,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,11 +122,14 @@ def test_made_up_inputs_have_the_recorded_shapes(devices: Devices) -> None:
     assert again.error is None and target.inputs[0][0] is x
 
 
-def sleepy(seconds: float) -> Any:
-    """A jitted function whose every call takes ``seconds`` on the host."""
+def sleepy(seconds: float, after: Callable[[int], None] = lambda _calls: None) -> Any:
+    """A jitted function whose every call takes ``seconds`` on the host, then
+    tells ``after`` how many calls there have been."""
+    calls = itertools.count(1)
 
     def wait(x: np.ndarray) -> np.ndarray:
         time.sleep(seconds)
+        after(next(calls))
         return x
 
     @jax.jit
@@ -144,14 +149,13 @@ def test_a_slow_function_stops_within_the_budget(devices: Devices) -> None:
 
 
 def test_ctrl_c_returns_what_was_measured(devices: Devices) -> None:
-    target = given("slow", sleepy(0.01), np.ones(3, np.float32))
-    alarm = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT))
+    def interrupt(calls: int) -> None:  # Ctrl-C after some timed calls, however slow the compile
+        if calls == 30:
+            threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT)).start()
+
+    target = given("slow", sleepy(0.01, interrupt), np.ones(3, np.float32))
     begin = time.perf_counter()
-    alarm.start()
-    try:
-        result = timed(target, devices, budget=60)
-    finally:
-        alarm.cancel()
+    result = timed(target, devices, budget=60)
     assert time.perf_counter() - begin < 30
     assert result.interrupted and not result.budget_exhausted
     assert result.first_call_s is not None and result.calls > 0
