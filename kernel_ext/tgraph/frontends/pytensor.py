@@ -51,7 +51,9 @@ from . import (
 from .pytensor_capture import (
     Plan,
     PyTensorTarget,
+    arguments,
     call_of,
+    compiled_inside,
     last_arguments,
     originals,
     plan,
@@ -59,6 +61,9 @@ from .pytensor_capture import (
     recording_calls,
     symbolic_outputs,
 )
+from .pytensor_pymc import model_target
+from .pytensor_pymc import models as pymc_models
+from .pytensor_pymc import variables as model_variables
 from .pytensor_rewrites import Recorded, compiled_record, describe, recording_compiles, rewrite
 from .pytensor_values import Drawn, view_values
 from .pytensor_views import MAX_STEP_NODES, _ends, credit, fgraph_view, view
@@ -107,8 +112,13 @@ class PyTensorFrontend:
         variables = {n: v for n, v in changed.items() if isinstance(v, Variable) and v.owner}
         claimed: set[int] = set()
         found: dict[int, PyTensorTarget] = {}
-        for name, value in changed.items():
-            if not isinstance(value, Function):
+        for name, model in pymc_models(changed):
+            found[id(model)] = model_target(name, model, self.framework)
+            inside = model_variables(model)
+            claimed.update(id(v) for v in variables.values() if v in inside)
+        for name, obj in changed.items():
+            value = obj if isinstance(obj, Function) else compiled_inside(obj)
+            if value is None:
                 continue
             if id(value) in found:
                 found[id(value)].aliases.append(name)
@@ -501,16 +511,24 @@ def _check_values(found: Plan, target: Target) -> tuple[dict[Variable, Any], str
     from .pytensor_timing import made_input
 
     explicit = found.explicit
-    if target.args is not None:
-        values = dict(zip(explicit, target.args, strict=False))
+    args = arguments(target)
+    if args is not None:
+        values = dict(zip(explicit, args, strict=False))
         by_name = {v.name: v for v in explicit}
         for key, value in (target.kwargs or {}).items():
             if key in by_name:
                 values[by_name[key]] = value
-        called = isinstance(target, PyTensorTarget) and target.args_from == "call"
-        return values, "the cell's inputs" if called else "the given inputs"
+        return values, _where(target)
     rng = np.random.default_rng(0)
     return {v: made_input(v, CHECK_SIZE, rng) for v in explicit}, "made-up inputs"
+
+
+def _where(target: Target) -> str:
+    """Where a target's arguments came from, in words."""
+    source = target.args_from if isinstance(target, PyTensorTarget) else ""
+    return {"call": "the cell's inputs", "": "the given inputs", "given": "the given inputs"}.get(
+        source, source
+    )
 
 
 def _check(

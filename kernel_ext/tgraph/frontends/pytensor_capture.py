@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import functools
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import pytensor.compile.maker as maker_module
@@ -117,6 +118,28 @@ def last_arguments(fn: Any) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
     return _ARGS.get(fgraph) if fgraph is not None else None
 
 
+def compiled_inside(value: Any) -> Function | None:
+    """The one compiled function a wrapper the cell made holds, if any.
+
+    Libraries hand out callables around a ``Function`` (PyMC's point
+    functions keep it in ``.f``, its value-and-gradient function in
+    ``._pytensor_function``); the user names the wrapper, so it stands for
+    the function. Only the wrapper's own attributes are read, one level deep.
+    """
+    if isinstance(value, type | ModuleType | Function) or not callable(value):
+        return None
+    try:
+        attrs = list(vars(value).values()) if hasattr(value, "__dict__") else []
+        for cls in type(value).__mro__:
+            slots = getattr(cls, "__slots__", ())
+            for slot in [slots] if isinstance(slots, str) else slots:
+                attrs.append(getattr(value, slot, None))
+    except Exception:  # a wrapper's attributes may be properties that raise
+        return None
+    found = {id(a): a for a in attrs if isinstance(a, Function)}
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
 def call_of(fn: Function) -> _Call | None:
     for key in [*fn.maker.inputs, *(o.variable for o in fn.maker.outputs)]:
         if key in _CALLS:
@@ -151,8 +174,13 @@ class PyTensorTarget(Target):
     """
 
     named: dict[str, Any] = field(default_factory=dict)
-    #: Where ``args`` came from: "call" (the cell's last call) or "given".
+    #: Where ``args`` came from: "call" (the cell's last call), "given", or a
+    #: library's words for its own example point ("the model's initial point").
     args_from: str = ""
+    #: A library's own plan (a PyMC model's log-probability), made once, on first need.
+    planner: Callable[[], Plan] | None = field(default=None, repr=False)
+    #: A library's example arguments, made on first need (they may cost a compile).
+    make_args: Callable[[], tuple[Any, ...]] | None = field(default=None, repr=False)
     #: The traced views, kept for the profile's node ids.
     traced: Any = field(default=None, repr=False)
 
@@ -170,6 +198,11 @@ class Plan:
     #: The mode ``function`` was given (None: symbolic outputs, the default mode).
     compiled_mode: Any = None
     notes: list[str] = field(default_factory=list)
+    #: Outputs timed with the drawn ones, not drawn (a model's gradient: a
+    #: sampler evaluates both each step); built on first need.
+    timed: Callable[[], list[Variable]] | None = None
+    #: What a timing row says was timed, when not just the drawn outputs.
+    timed_note: str = ""
 
     @property
     def explicit(self) -> list[Variable]:
@@ -215,7 +248,17 @@ def symbolic_outputs(obj: Any) -> list[Variable] | None:
     return None
 
 
+def arguments(target: Target) -> tuple[Any, ...] | None:
+    """The target's example arguments, made now if a library makes them."""
+    if target.args is None and isinstance(target, PyTensorTarget) and target.make_args:
+        target.args, target.kwargs = target.make_args(), {}
+        target.make_args = None
+    return target.args
+
+
 def plan(target: Target) -> Plan:
+    if isinstance(target, PyTensorTarget) and target.planner is not None:
+        return target.planner()
     obj = target.obj
     outputs = symbolic_outputs(obj)
     if outputs is not None:

@@ -33,7 +33,7 @@ from ..profile import PROFILE_SECONDS, ProfileResult, ranked, run_for
 from ..timing import DEFAULT_SIZE, Clock, TimingError, TimingResult, measure
 from . import Options, Target
 from ._jaxconfig import jax_flags_kept, placed_on, put_on
-from .pytensor_capture import Plan, PyTensorTarget, plan, symbolic_outputs
+from .pytensor_capture import Plan, PyTensorTarget, arguments, plan, symbolic_outputs
 from .pytensor_devices import PYTENSOR_MODES, pick_backend
 from .pytensor_rewrites import op_label
 
@@ -47,6 +47,8 @@ class PyTensorGraph:
     updates: list[tuple[Any, Any]] = field(default_factory=list)
     givens: list[tuple[Any, Any]] = field(default_factory=list)
     mode: Any = None
+    #: What was timed, when not just the drawn outputs.
+    note: str = ""
 
 
 def backend_of(mode: Any) -> str | None:
@@ -59,13 +61,20 @@ def backend_of(mode: Any) -> str | None:
 
 def pytensor_graph(target: Target, found: Plan | None = None) -> PyTensorGraph | None:
     """The user's graph behind a target, or None when only a compiled one is left."""
-    if symbolic_outputs(target.obj) is None and not isinstance(target.obj, Function):
+    planned = isinstance(target, PyTensorTarget) and target.planner is not None
+    if (
+        not planned
+        and symbolic_outputs(target.obj) is None
+        and not isinstance(target.obj, Function)
+    ):
         raise TimingError(f"{target.name} is not a PyTensor variable or compiled function")
     found = found or plan(target)
     if not found.outputs and not found.updates:
         return None
-    outputs = [v for _, v in found.outputs]
-    return PyTensorGraph(found.inputs, outputs, found.updates, found.givens, found.compiled_mode)
+    outputs = [v for _, v in found.outputs] + (found.timed() if found.timed else [])
+    return PyTensorGraph(
+        found.inputs, outputs, found.updates, found.givens, found.compiled_mode, found.timed_note
+    )
 
 
 def made_input(var: Any, size: int, rng: np.random.Generator) -> Any:
@@ -145,18 +154,19 @@ def _as_passed(var: Any, value: Any) -> Any:
 def inputs_for(explicit: list[Any], target: Target, size: int) -> Inputs:
     """The cell's own arguments when known, else made-up ones; cached on ``target``."""
     cached = target.inputs
-    wanted = None if target.args is not None else size
+    given = arguments(target)
+    wanted = None if given is not None else size
     if isinstance(cached, Inputs) and cached.size == wanted:
         return cached
     names = [getattr(v, "name", None) or f"in{k}" for k, v in enumerate(explicit)]
-    if target.args is not None:
-        args, kwargs = list(target.args), dict(target.kwargs or {})
-        called = isinstance(target, PyTensorTarget) and target.args_from == "call"
-        note = (
-            "timed with the arguments of the cell's last call"
-            if called
-            else "timed with the arguments given"
-        )
+    if given is not None:
+        args, kwargs = list(given), dict(target.kwargs or {})
+        source = target.args_from if isinstance(target, PyTensorTarget) else ""
+        note = {
+            "call": "timed with the arguments of the cell's last call",
+            "": "timed with the arguments given",
+            "given": "timed with the arguments given",
+        }.get(source, f"timed at {source}")
         by_name = {getattr(v, "name", None): v for v in explicit}
         pairs = zip(names, explicit, args, strict=False)
         texts = [value_text(n, _as_passed(var, a)) for n, var, a in pairs]
@@ -195,6 +205,8 @@ def time_pytensor(target: Target, options: Options, devices: Devices, clock: Clo
         result.notes.append(
             "compiled before this cell: timing that very function, without its compile time"
         )
+    if graph is not None and graph.note:
+        result.notes.append(graph.note)
     on_jax = backend == "jax"
     start = clock()
     with ExitStack() as stack:

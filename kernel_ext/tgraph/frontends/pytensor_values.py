@@ -45,7 +45,7 @@ from .pytensor_views import _toposort
 
 #: A node of a graph, inner graphs' frozen nodes included (PyTensor 3.3 made
 #: them a class of their own beside ``Apply``).
-ANY_APPLY: type = getattr(pytensor.graph.basic, "AbstractApply", Apply)
+ANY_APPLY: type[Apply] = getattr(pytensor.graph.basic, "AbstractApply", Apply)
 #: Recorded rewrites run one by one to find the one that changed a result.
 MAX_BLAMED = 300
 

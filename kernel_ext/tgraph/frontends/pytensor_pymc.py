@@ -1,0 +1,101 @@
+"""PyMC models, drawn as the PyTensor graph a sampler runs.
+
+Most PyTensor users meet PyTensor through PyMC. A ``pm.Model`` holds random
+variables, but what a sampler evaluates at every step is the model's
+log-probability and its gradient, so a model is one target: its graph as
+written is ``model.logp()`` over the model's value variables, optimized with
+the rewrites PyMC adds when it compiles for sampling, its gradient is taken
+with respect to those value variables, and it is timed with one logp + dlogp
+evaluation at ``model.initial_point()``. The random variables of the model
+are part of that graph, not targets of their own.
+
+PyMC is never imported here: a model exists only once the user imported
+``pymc``, so the module is read from ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from typing import Any
+
+import pytensor
+from pytensor.compile.mode import Mode, get_mode
+from pytensor.graph.basic import Variable
+from pytensor.graph.traversal import ancestors
+
+from .pytensor_capture import Plan, PyTensorTarget
+
+#: How the log-probability output is named in every view.
+LOGP = "logp"
+INITIAL_POINT = "the model's initial point"
+
+
+def models(changed: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(name, model) for each PyMC model among the cell's new or rebound names."""
+    pymc = sys.modules.get("pymc")
+    model_type = getattr(pymc, "Model", None)
+    if model_type is None:
+        return []
+    return [(n, v) for n, v in changed.items() if isinstance(v, model_type)]
+
+
+def variables(model: Any) -> set[Variable]:
+    """Every variable the model's random variables, deterministics and potentials are built from."""
+    ends = [v for v in model.named_vars.values() if isinstance(v, Variable)]
+    ends += list(model.potentials)
+    return set(ancestors(ends)) if ends else set()
+
+
+def sampling_mode(model: Any) -> Mode:
+    """The mode PyMC compiles a model's functions with.
+
+    ``pymc.pytensorf.compile`` runs the default mode's rewrites plus two of
+    its own: random draws updated in place, and the parameter checks of each
+    distribution replaced by ``-inf`` (or dropped when the model was made
+    with ``check_bounds=False``).
+    """
+    checks = (
+        "local_check_parameter_to_ninf_switch"
+        if model.check_bounds
+        else "local_remove_check_parameter"
+    )
+    base = get_mode(None)
+    return Mode(
+        linker=base.linker,
+        optimizer=base.provided_optimizer.including("random_make_inplace", checks),
+    )
+
+
+def model_target(name: str, model: Any, framework: str) -> PyTensorTarget:
+    """The target of a model: its log-probability, made into a plan when first traced."""
+    target = PyTensorTarget(name, framework, model, args_from=INITIAL_POINT)
+    target.planner = functools.cache(lambda: _plan(name, model))
+    target.make_args = lambda: _initial_point(model)
+    return target
+
+
+def _plan(name: str, model: Any) -> Plan:
+    logp = model.logp()
+    mode = sampling_mode(model)
+    found = Plan(list(model.value_vars), [(LOGP, logp)], mode, compiled_mode=mode)
+    found.notes.append(
+        f"{name}: the log-probability of the model over its value variables "
+        "(transformed ones carry their transform's name), as a sampler evaluates it"
+    )
+    found.timed = functools.cache(lambda: _dlogp(model, logp))
+    found.timed_note = "each call is one logp + dlogp evaluation, what a sampler pays a step"
+    return found
+
+
+def _dlogp(model: Any, logp: Variable) -> list[Variable]:
+    """The gradient a sampler asks for: of logp, with respect to the continuous value variables."""
+    wrt = list(model.continuous_value_vars)
+    if not wrt:
+        return []
+    return list(pytensor.grad(logp, wrt, disconnected_inputs="ignore"))
+
+
+def _initial_point(model: Any) -> tuple[Any, ...]:
+    point = model.initial_point()
+    return tuple(point[v.name] for v in model.value_vars)
