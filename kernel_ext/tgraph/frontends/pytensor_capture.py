@@ -123,13 +123,15 @@ def compiled_inside(value: Any) -> Function | None:
 
     Libraries hand out callables around a ``Function`` (PyMC's point
     functions keep it in ``.f``, its value-and-gradient function in
-    ``._pytensor_function``); the user names the wrapper, so it stands for
-    the function. Only the wrapper's own attributes are read, one level deep.
+    ``._pytensor_function``, ``functools.partial`` in ``.func``); the user
+    names the wrapper, so it stands for the function. Only the wrapper's own
+    attributes are read, one level deep.
     """
     if isinstance(value, type | ModuleType | Function) or not callable(value):
         return None
     try:
         attrs = list(vars(value).values()) if hasattr(value, "__dict__") else []
+        attrs.append(value.func if isinstance(value, functools.partial) else None)
         for cls in type(value).__mro__:
             slots = getattr(cls, "__slots__", ())
             for slot in [slots] if isinstance(slots, str) else slots:

@@ -13,6 +13,7 @@ issue 13 (item 9), ``compile_logp``/``compile_dlogp``/``logp_dlogp_function``,
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from typing import Any
 
@@ -234,6 +235,21 @@ def test_a_wrapped_compiled_function_is_a_target_with_its_last_call() -> None:
     (target,) = FRONTEND.targets({"wrapped": wrapped}, CellInfo(""))
     assert (target.name, target.obj) == ("wrapped", wrapped.fn)
     assert target.args == ([0.0, 1.0],)
+
+
+def test_a_partial_of_a_compiled_function_is_a_target_with_its_call() -> None:
+    """What tgraph's hint for removed input defaults tells users to write."""
+    x, y = pt.dscalars("x", "y")
+    g = functools.partial(pytensor.function([x, y], x * y), y=2.0)
+    with FRONTEND.observe():
+        g(3.0)
+    (target,) = FRONTEND.targets({"g": g}, CellInfo(""))
+    assert (target.name, target.obj, target.args, target.kwargs) == (
+        "g",
+        g.func,
+        (3.0,),
+        {"y": 2.0},
+    )
 
 
 def test_a_wrapper_of_two_functions_is_not_a_target() -> None:
