@@ -85,6 +85,11 @@ class Graph:
         """The op names of every operation node, in graph order."""
         return [n.op for n in self.nodes if n.kind == "op"]
 
+    def to_json(self) -> dict[str, Any]:
+        """One graph as it appears in a bundle's JSON (a view, a stepper snapshot)."""
+        data: dict[str, Any] = _plain(self)
+        return data
+
 
 class GraphBuilder:
     """Fresh ids and edges for one graph: the one helper every converter shares.
@@ -173,7 +178,8 @@ class GraphBundle:
         """The documented JSON; ``steps=False`` leaves out the stepper's snapshots.
 
         The inline widget is saved with the notebook and has no stepper, so it
-        takes the smaller form; the side panel asks for the whole bundle.
+        takes the smaller form; so does the side panel's first paint, which
+        fetches a view's snapshots when its stepper opens.
         """
         data: dict[str, Any] = _plain(self, skip_steps=not steps)
         data["version"] = FORMAT_VERSION

@@ -250,6 +250,13 @@ class DevicesRequest(TypedDict):
     type: Literal["devices"]
 
 
+class StopRequest(TypedDict):
+    """Stop the timing or profile run that is queued or running: a running one
+    ends as Ctrl-C would end it, keeping what it measured."""
+
+    type: Literal["stop"]
+
+
 class ValuesRequest(TypedDict):
     """Compute the values of one view (the widget's "values" toggle); the
     answer lands in the widget's ``values`` trait under the view's name."""
@@ -278,7 +285,13 @@ class SourceReply(TypedDict):
 
 
 WidgetRequest = (
-    TimeRequest | ProfileRequest | ViewRequest | DevicesRequest | ValuesRequest | SourceRequest
+    TimeRequest
+    | ProfileRequest
+    | ViewRequest
+    | DevicesRequest
+    | StopRequest
+    | ValuesRequest
+    | SourceRequest
 )
 
 
@@ -308,6 +321,14 @@ class ListRequest(TypedDict):
 class GetRequest(TypedDict):
     type: Literal["get"]
     id: str
+
+
+class StepsRequest(TypedDict):
+    """The rewrite stepper's snapshots of one view, asked for when the stepper opens."""
+
+    type: Literal["steps"]
+    id: str
+    view: str
 
 
 class BuildRequest(TypedDict):
@@ -353,6 +374,7 @@ class RewriteSourceRequest(TypedDict):
 PanelRequest = (
     ListRequest
     | GetRequest
+    | StepsRequest
     | BuildRequest
     | LayoutRequest
     | DotRequest
@@ -369,12 +391,28 @@ class EntriesReply(TypedDict):
 
 
 class GraphReply(TypedDict):
+    """What a document's first paint needs: the bundle without the stepper's
+    snapshots (``GraphBundle.to_json(steps=False)``, most of a big bundle),
+    ``steps`` saying per view how many there are (``StepsRequest`` fetches them)."""
+
     type: Literal["graph"]
     id: str
     bundle: dict[str, Any]
     offers: OffersJSON
     layouts: dict[str, PictureJSON]
     pending: dict[str, PendingJSON]
+    steps: dict[str, int]
+
+
+class StepsReply(TypedDict):
+    """``start``: the view before any rewrite; ``snapshots``: the graph right
+    after each rewrite of the view that has one, keyed by the rewrite's ``step``."""
+
+    type: Literal["steps"]
+    id: str
+    view: str
+    start: dict[str, Any] | None
+    snapshots: dict[str, dict[str, Any]]
 
 
 class LayoutReply(TypedDict):
@@ -412,7 +450,15 @@ class RewriteSourceReply(TypedDict):
     error: NotRequired[str]
 
 
-PanelReply = EntriesReply | GraphReply | LayoutReply | DotReply | ValuesReply | RewriteSourceReply
+PanelReply = (
+    EntriesReply
+    | GraphReply
+    | StepsReply
+    | LayoutReply
+    | DotReply
+    | ValuesReply
+    | RewriteSourceReply
+)
 
 
 class PackedReply(TypedDict):

@@ -31,6 +31,7 @@ from .messages import (
     PanelMessage,
     PanelReply,
     RewriteSourceReply,
+    StepsReply,
 )
 from .static import pack
 
@@ -174,6 +175,8 @@ class Registry:
             return self._ignore(data)
         if kind == "get":
             return self._graph_reply(entry)
+        if kind == "steps" and isinstance(data.get("view"), str):
+            return self._steps_reply(entry, data["view"])
         if kind == "build" and isinstance(data.get("view"), str):
             entry.build(data["view"])
             return self._graph_reply(entry)
@@ -206,13 +209,33 @@ class Registry:
     @staticmethod
     def _graph_reply(entry: Entry) -> GraphReply:
         bundle = entry.bundle
+        steps: dict[str, int] = {}
+        for view in bundle.rewrite_start:
+            steps[view] = sum(1 for r in bundle.rewrites if r.view == view and r.graph)
         return {
             "type": "graph",
             "id": entry.id,
-            "bundle": bundle.to_json(),
+            "bundle": bundle.to_json(steps=False),
             "offers": entry.traced.offers.to_json(),
             "layouts": {view: entry.picture(view) for view in bundle.views},
             "pending": entry.pending(),
+            "steps": steps,
+        }
+
+    @staticmethod
+    def _steps_reply(entry: Entry, view: str) -> StepsReply:
+        bundle = entry.bundle
+        start = bundle.rewrite_start.get(view)
+        return {
+            "type": "steps",
+            "id": entry.id,
+            "view": view,
+            "start": None if start is None else start.to_json(),
+            "snapshots": {
+                str(r.step): r.graph.to_json()
+                for r in bundle.rewrites
+                if r.view == view and r.graph is not None
+            },
         }
 
     @staticmethod

@@ -9,7 +9,7 @@ import { Widget } from '@lumino/widgets';
 
 import { IPairing, pairNodes } from './compare';
 import { button, el, save, text } from './dom';
-import { IBundleJSON, IGraphJSON, IRewriteJSON, isBundle, viewTitle } from './graphmodel';
+import { IBundleJSON, IGraphJSON, IRewriteJSON, isBundle, isGraph, viewTitle } from './graphmodel';
 import { GraphView } from './graphview';
 import { IKernelLink } from './kernellink';
 import {
@@ -18,6 +18,7 @@ import {
   OffersJSON,
   PendingJSON,
   PictureJSON,
+  StepsReply,
   ViewValuesJSON
 } from './messages';
 import { PendingView } from './pendingview';
@@ -186,6 +187,8 @@ export class GraphDocument extends Widget {
     this._offers = reply.offers;
     this._layouts = reply.layouts;
     this._pending = reply.pending;
+    this._steps = reply.steps;
+    this._stepsLoaded.clear();
     return true;
   }
 
@@ -206,8 +209,7 @@ export class GraphDocument extends Widget {
 
   /** The first view with recorded steps, in the order of the offers. */
   private _stepView(): string | null {
-    const bundle = this._bundle!;
-    return this._offers!.views.map(v => v.name).find(v => stepsOf(bundle, v).length) ?? null;
+    return this._offers!.views.map(v => v.name).find(v => (this._steps[v] ?? 0) > 0) ?? null;
   }
 
   /** Views drawn now, with their titles, in the order of the offers. */
@@ -230,7 +232,7 @@ export class GraphDocument extends Widget {
     const plain = mode !== 'steps' && mode !== 'compare' && !(mode in this._pending);
     this._graphValues.show(plain ? mode : null);
     if (mode === 'steps') {
-      this._showSteps();
+      void this._showSteps();
     } else if (mode === 'compare') {
       this._showCompare();
     } else if (mode in this._pending) {
@@ -378,8 +380,39 @@ export class GraphDocument extends Widget {
 
   // -- rewrite stepper ---------------------------------------------------------
 
-  private _showSteps(): void {
+  /**
+   * The stepper's snapshots of ``view`` into the bundle, fetched once: the
+   * first paint goes without them (they are most of a big bundle).
+   */
+  private async _loadSteps(view: string): Promise<boolean> {
+    if (this._stepsLoaded.has(view)) {
+      return true;
+    }
+    let reply: StepsReply;
+    try {
+      reply = await this._link.request({ type: 'steps', id: this.entry.id, view }, 'steps');
+    } catch (error) {
+      this._message.textContent = `Could not load the rewrite steps: ${String(error)}`;
+      return false;
+    }
+    const bundle = this._bundle!;
+    if (isGraph(reply.start)) {
+      bundle.rewrite_start = { ...bundle.rewrite_start, [view]: reply.start };
+    }
+    bundle.rewrites = bundle.rewrites.map(r => {
+      const graph = reply.snapshots[String(r.step)];
+      return (r.view ?? 'optimized') === view && isGraph(graph) ? { ...r, graph } : r;
+    });
+    this._stepsLoaded.add(view);
+    return true;
+  }
+
+  private async _showSteps(): Promise<void> {
     const view = this._stepView() ?? 'optimized';
+    // Shown once: the user may have left, or come back, while the snapshots came.
+    if (!(await this._loadSteps(view)) || this._mode !== 'steps' || this._stepper.firstChild) {
+      return;
+    }
     const steps = stepsOf(this._bundle!, view);
     const slider = el('input', 'tg-step-slider');
     slider.type = 'range';
@@ -553,6 +586,9 @@ export class GraphDocument extends Widget {
   private _offers: OffersJSON | null = null;
   private _layouts: Record<string, PictureJSON> = {};
   private _pending: Record<string, PendingJSON> = {};
+  /** View name -> how many stepper snapshots the kernel holds; those fetched. */
+  private _steps: Record<string, number> = {};
+  private _stepsLoaded = new Set<string>();
   /** Views asked for, and when (epoch seconds). */
   private _asked = new Map<string, number>();
   private _waiting: PendingView | null = null;

@@ -132,7 +132,15 @@ export function isPanelReply(value: unknown): value is PanelReply {
         isRecord(value.bundle) &&
         isOffers(value.offers) &&
         isRecord(value.layouts) &&
-        isMapOf(value.pending, isPending)
+        isMapOf(value.pending, isPending) &&
+        isMapOf(value.steps, (n): n is number => typeof n === 'number')
+      );
+    case 'steps':
+      return (
+        isString(value.id) &&
+        isString(value.view) &&
+        (value.start === null || isRecord(value.start)) &&
+        isMapOf(value.snapshots, isRecord)
       );
     case 'layout':
       return isString(value.id) && isString(value.view);

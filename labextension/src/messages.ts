@@ -267,13 +267,27 @@ export interface SourceReply {
  * Compute the values of one view (the widget's "values" toggle); the answer
  * lands in the widget's `values` trait under the view's name.
  */
+/**
+ * Stop the timing or profile run that is queued or running: a running one
+ * ends as Ctrl-C would end it, keeping what it measured.
+ */
+export interface StopRequest {
+  type: 'stop';
+}
+
 export interface ValuesRequest {
   type: 'values';
   view: string;
 }
 
 export type WidgetRequest =
-  TimeRequest | ProfileRequest | ViewRequest | DevicesRequest | ValuesRequest | SourceRequest;
+  | TimeRequest
+  | ProfileRequest
+  | ViewRequest
+  | DevicesRequest
+  | StopRequest
+  | ValuesRequest
+  | SourceRequest;
 
 // -- the side panel's comm --------------------------------------------------------
 
@@ -300,6 +314,13 @@ export interface ListRequest {
 export interface GetRequest {
   type: 'get';
   id: string;
+}
+
+/** The rewrite stepper's snapshots of one view, asked for when the stepper opens. */
+export interface StepsRequest {
+  type: 'steps';
+  id: string;
+  view: string;
 }
 
 /** Build a pending view of a graph; the reply is a fresh `GraphReply`. */
@@ -342,6 +363,7 @@ export interface PanelValuesRequest {
 export type PanelRequest =
   | ListRequest
   | GetRequest
+  | StepsRequest
   | BuildRequest
   | LayoutRequest
   | DotRequest
@@ -355,6 +377,11 @@ export interface EntriesReply {
   dropped: number;
 }
 
+/**
+ * What a document's first paint needs: the bundle without the stepper's
+ * snapshots (most of a big bundle), `steps` saying per view how many there
+ * are (`StepsRequest` fetches them).
+ */
 export interface GraphReply {
   type: 'graph';
   id: string;
@@ -362,6 +389,19 @@ export interface GraphReply {
   offers: OffersJSON;
   layouts: { [view: string]: PictureJSON };
   pending: { [view: string]: PendingJSON };
+  steps: { [view: string]: number };
+}
+
+/**
+ * `start`: the view before any rewrite; `snapshots`: the graph right after
+ * each rewrite of the view that has one, keyed by the rewrite's `step`.
+ */
+export interface StepsReply {
+  type: 'steps';
+  id: string;
+  view: string;
+  start: { [key: string]: unknown } | null;
+  snapshots: { [step: string]: { [key: string]: unknown } };
 }
 
 export interface LayoutReply {
@@ -400,7 +440,13 @@ export interface ValuesReply {
 }
 
 export type PanelReply =
-  EntriesReply | GraphReply | LayoutReply | DotReply | ValuesReply | RewriteSourceReply;
+  | EntriesReply
+  | GraphReply
+  | StepsReply
+  | LayoutReply
+  | DotReply
+  | ValuesReply
+  | RewriteSourceReply;
 
 /**
  * A big `PanelReply` as it travels: `reply` is base64 of the gzip of its JSON

@@ -5,7 +5,7 @@
 import { GraphDocument } from '../../labextension/src/graphdocument';
 import { IGraphJSON } from '../../labextension/src/graphmodel';
 import { IKernelLink, ReplyOf } from '../../labextension/src/kernellink';
-import { GraphReply, PanelReply, PanelRequest } from '../../labextension/src/messages';
+import { GraphReply, PanelReply, PanelRequest, StepsReply } from '../../labextension/src/messages';
 import { PanelModel } from '../../labextension/src/panelmodel';
 import { SVG_COLLAPSED, bundle, entry, graph, offers, viewValues } from './fixtures';
 
@@ -16,7 +16,8 @@ function optimizedGraph(): IGraphJSON {
   return g;
 }
 
-function graphReply(id: string, pending: GraphReply['pending'] = {}): GraphReply {
+/** The whole bundle the kernel holds, the stepper's snapshots included. */
+function fullBundle() {
   const b = bundle();
   b.views.optimized = optimizedGraph();
   b.rewrite_start = { optimized: graph() };
@@ -25,6 +26,15 @@ function graphReply(id: string, pending: GraphReply['pending'] = {}): GraphReply
       ? { ...r, graph: graph(), removed: r.name === 'local_exp_over_1_plus_exp' ? ['mul'] : [] }
       : r
   );
+  return b;
+}
+
+/** The `get` reply: the bundle without snapshots, and how many each view has. */
+function graphReply(id: string, pending: GraphReply['pending'] = {}): GraphReply {
+  const b = fullBundle();
+  const steps = { optimized: b.rewrites.filter(r => r.view === 'optimized' && r.graph).length };
+  b.rewrites = b.rewrites.map(r => ({ ...r, graph: null }));
+  b.rewrite_start = {};
   for (const view of Object.keys(pending)) {
     delete b.views[view];
   }
@@ -39,8 +49,21 @@ function graphReply(id: string, pending: GraphReply['pending'] = {}): GraphReply
     bundle: { ...b },
     offers: offers({ stepper: true, views: offers().views.slice(0, 3) }),
     layouts,
-    pending
+    pending,
+    steps
   };
+}
+
+function stepsReply(id: string, view: string): StepsReply {
+  const b = fullBundle();
+  const snapshots: StepsReply['snapshots'] = {};
+  for (const r of b.rewrites) {
+    if (r.view === view && r.graph) {
+      snapshots[String(r.step)] = { ...r.graph };
+    }
+  }
+  const start = b.rewrite_start?.[view];
+  return { type: 'steps', id, view, start: start ? { ...start } : null, snapshots };
 }
 
 class FakeLink implements IKernelLink {
@@ -62,6 +85,8 @@ class FakeLink implements IKernelLink {
       };
       if (data.type === 'get') {
         answer(graphReply(data.id, data.id === 'g1' ? this.pending : {}));
+      } else if (data.type === 'steps') {
+        answer(stepsReply(data.id, data.view));
       } else if (data.type === 'build') {
         this.builds.push(() => {
           delete this.pending[data.view];
@@ -167,6 +192,8 @@ describe('GraphDocument', () => {
 
   it('steps through the rewrites of the view that has them', async () => {
     const { node, link } = await open();
+    const asked = () => link.requests.filter(r => r.type === 'steps');
+    expect(asked()).toEqual([]); // the first paint goes without the snapshots
     tab(node, 'steps').click();
     await flush();
     const label = () => node.querySelector('.tg-step-label')!.textContent;
@@ -190,6 +217,11 @@ describe('GraphDocument', () => {
     expect(label()).toMatch(/^Step 1 of 3/);
     const steps = link.requests.filter(r => r.type === 'layout').map(r => 'step' in r && r.step);
     expect(steps).toEqual([0, 1, 2, 1]);
+    tab(node, 'original').click();
+    tab(node, 'steps').click();
+    await flush();
+    expect(label()).toBe('Step 0 of 3: the graph before any rewrite');
+    expect(asked()).toEqual([{ type: 'steps', id: 'g1', view: 'optimized' }]); // once
   });
 
   it('compares the original with the optimized view, node by node', async () => {

@@ -116,7 +116,8 @@ describe('KernelLink', () => {
       bundle: { ...bundle(), target: NASTY } as unknown as GraphReply['bundle'],
       offers: offers(),
       layouts: { original: { svg: SVG_COLLAPSED, meta: { visible: 5, collapsed: ['f'] } } },
-      pending: { gradient: { task: 'differentiating', started: null } }
+      pending: { gradient: { task: 'differentiating', started: null } },
+      steps: { optimized: 2 }
     };
     const asked = link.request({ type: 'get', id: 'g1' }, 'graph');
     comm.reply(packed(reply));

@@ -114,6 +114,7 @@ def test_what_the_kernel_sends_validates(
     replies = [
         registry.answer({"type": "list"}),
         registry.answer({"type": "get", "id": entry.id}),
+        registry.answer({"type": "steps", "id": entry.id, "view": "optimized"}),
         registry.answer({"type": "build", "id": entry.id, "view": "optimized"}),
         registry.answer({"type": "layout", "id": entry.id, "view": "original", "expanded": []}),
         registry.answer({"type": "dot", "id": entry.id, "view": "original", "expanded": []}),

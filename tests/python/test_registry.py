@@ -109,6 +109,27 @@ def test_get_sends_the_bundle_offers_and_a_picture_of_every_built_view(
     assert [v["name"] for v in reply["offers"]["views"]] == ["original", "optimized", "gradient"]
 
 
+def test_get_leaves_the_stepper_snapshots_to_a_steps_request(registry: Registry) -> None:
+    reply = registry.answer({"type": "get", "id": "g1"})
+    assert reply is not None and reply["type"] == "graph"
+    assert reply["steps"] == {"optimized": 2}
+    assert reply["bundle"]["rewrite_start"] == {}
+    assert [(r["name"], r["graph"]) for r in reply["bundle"]["rewrites"]] == [
+        ("fuse_a", None),
+        ("fuse_b", None),
+    ]
+    steps = registry.answer({"type": "steps", "id": "g1", "view": "optimized"})
+    assert steps is not None and steps["type"] == "steps"
+    assert steps["start"] is not None
+    assert [n["label"] for n in steps["start"]["nodes"]] == ["Add0", "Add1", "Add2", "Add3"]
+    assert {step: [n["label"] for n in g["nodes"]] for step, g in steps["snapshots"].items()} == {
+        "1": ["Sigmoid0", "Sigmoid1", "Sigmoid2"],
+        "2": ["Log1p0", "Log1p1"],
+    }
+    none = registry.answer({"type": "steps", "id": "g1", "view": "original"})
+    assert none == {"type": "steps", "id": "g1", "view": "original", "start": None, "snapshots": {}}
+
+
 def test_build_makes_a_pending_view_and_answers_with_it(registry: Registry) -> None:
     reply = registry.answer({"type": "build", "id": "g2", "view": "gradient"})
     assert reply is not None and reply["type"] == "graph"
