@@ -2,14 +2,19 @@
 # node_modules inside the repository; stamps in .make/ let a second run reuse
 # what is built.
 SHELL := bash
-PYTHON ?= python3
+# The first Python that runs, newest wanted first: PyMC 6 needs 3.12 (pyenv's
+# shims name versions that are installed but not selected, hence the tries).
+first_python = $(shell for p in $(1); do $$p -c 'import sys; print(sys.executable)' \
+  2>/dev/null && break; done)
+PYENV_VERSIONS := $${PYENV_ROOT:-$$HOME/.pyenv}/versions
+PYTHON ?= $(call first_python,python3.12 $(PYENV_VERSIONS)/3.12*/bin/python3.12 python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := .make
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 TS_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*.css)
 
-.PHONY: lab test lint test-python test-js test-ui screenshots mutation clean
+.PHONY: lab test lint test-python test-js test-ui test-compat screenshots mutation clean
 
 lab: $(STAMP)/extension
 	$(BIN)/jupyter lab examples/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -35,6 +40,18 @@ test-ui: $(STAMP)/extension $(STAMP)/ui $(STAMP)/chromium
 	cd tests/ui && export PATH="$(CURDIR)/$(BIN):$$PATH"; \
 	  npx playwright test; local=$$?; \
 	  npx playwright test -c playwright.gateway.config.ts && exit $$local
+
+# The Python tests against the oldest versions pyproject allows, in a venv of
+# their own (Python 3.11, versions pinned in tests/compat-oldest.txt). Not in
+# CI and not part of `make test`: a second environment costs minutes to build.
+COMPAT := build/compat-venv
+COMPAT_PYTHON ?= $(call first_python,python3.11 $(PYENV_VERSIONS)/3.11*/bin/python3.11)
+test-compat: $(STAMP)/extension $(STAMP)/ui $(STAMP)/chromium
+	test -x $(COMPAT)/bin/python || $(COMPAT_PYTHON) -m venv $(COMPAT)
+	$(COMPAT)/bin/python -m pip install --quiet --upgrade pip
+	$(COMPAT)/bin/python -m pip install --quiet -e ".[test]" -c tests/compat-oldest.txt
+	$(COMPAT)/bin/python -m pip list 2>/dev/null | grep -iE '^(pytensor|jax|jaxlib|pymc) '
+	PATH="$(CURDIR)/$(COMPAT)/bin:$$PATH" $(COMPAT)/bin/pytest
 
 # The README's pictures come from the browser tests; refreshing them is a
 # deliberate step, so a test run never changes tracked files.
