@@ -19,7 +19,7 @@ from .devices import DeviceCache, DeviceError, Devices
 from .frontends import Frontend, Options, Target
 from .messages import DevicesJSON, ProfileJSON, TimingRowJSON
 from .quiet import quiet
-from .timing import options_for
+from .timing import Clock, options_for
 
 
 def devices_of(frontend: Frontend, cache: DeviceCache) -> Devices:
@@ -60,12 +60,13 @@ class Runner:
     def devices(self) -> DevicesJSON:
         return devices_of(self.frontend, self.cache).to_json()
 
-    def time(self, request: dict[str, Any]) -> TimingRowJSON:
-        """One timing row for ``request`` (``{device, backend, size}``, each optional)."""
+    def time(self, request: dict[str, Any], clock: Clock = time.perf_counter) -> TimingRowJSON:
+        """One timing row for ``request`` (``{device, backend, size}``, each optional),
+        measured with ``clock`` (a ``timing.StopClock`` lets the panel stop it)."""
         options = options_for(self.options, request)
         devices = devices_of(self.frontend, self.cache)
         with quiet():  # a print in the user's function runs once per call
-            row = self.frontend.time(self.target, options, devices, time.perf_counter).row()
+            row = self.frontend.time(self.target, options, devices, clock).row()
         self.record(row)
         return row
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -32,6 +33,30 @@ MAX_REPEATS = 20
 # One repeat should last this long at most; small budgets scale it down.
 REPEAT_SECONDS = 0.2
 Clock = Callable[[], float]
+
+
+class StopClock:
+    """The clock a run reads, which the panel's Stop button can stop.
+
+    Every frontend measures through the clock it is handed and already ends
+    a run cleanly on Ctrl-C, keeping what it measured; after ``stop()`` the
+    next reading raises ``KeyboardInterrupt`` (once), so Stop ends a run the
+    same way, between two calls of the user's function. ``stop`` may be called
+    from any thread (a comm message can land on a kernel subshell's).
+    """
+
+    def __init__(self, clock: Clock = time.perf_counter) -> None:
+        self._clock = clock
+        self._stop = threading.Event()
+
+    def __call__(self) -> float:
+        if self._stop.is_set():
+            self._stop.clear()  # once, as one Ctrl-C: the frontend still reads the time after
+            raise KeyboardInterrupt("stopped from the timing panel")
+        return self._clock()
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 class TimingError(Exception):

@@ -32,7 +32,7 @@ from .entry import Entry, Event
 from .messages import DevicesJSON, LayoutMetaJSON, ProfileJSON, TimingRowJSON
 from .static import STATIC_BUDGET, captioned, loader, pack_json, pack_svgs
 from .tables import DeclaredTable, declared_table
-from .timing import TimingError
+from .timing import Clock, StopClock, TimingError
 
 __all__ = ["DeclaredTable", "GraphWidget", "declared_table"]
 
@@ -46,6 +46,8 @@ def _now(job: Callable[[], None], heavy: bool = True) -> None:
 
 #: A front-end request (``device``, ``backend``, ``size``) -> a JSON-ready answer.
 Request = Callable[[dict[str, Any]], Any]
+#: The same for a timing run, measured with the clock it is given.
+Timer = Callable[[dict[str, Any], Clock], TimingRowJSON]
 
 
 class GraphWidget(anywidget.AnyWidget):
@@ -89,7 +91,7 @@ class GraphWidget(anywidget.AnyWidget):
     def __init__(
         self,
         entry: Entry,
-        timer: Request | None = None,
+        timer: Timer | None = None,
         profiler: Request | None = None,
         discover: Callable[[], DevicesJSON] | None = None,
         submit: Submit | None = None,
@@ -113,6 +115,10 @@ class GraphWidget(anywidget.AnyWidget):
         )
         self.status = self._summary(metas)
         self._timer, self._profiler, self._discover = timer, profiler, discover
+        #: Timing and profile requests received, and how many of them were stopped.
+        self._asked = self._stopped = 0
+        #: The running timing's clock, which Stop stops.
+        self._clock: StopClock | None = None
         self.on_msg(self._on_request)
         entry.listen(self._on_entry)
 
@@ -125,10 +131,25 @@ class GraphWidget(anywidget.AnyWidget):
         runs: the work itself waits for the main thread (``idle.IdleQueue``).
         """
         kind = content.get("type") if isinstance(content, dict) else None
-        self._submit(lambda: self._serve_request(kind, content), kind != "source")
+        if kind == "stop":  # at once, on whichever thread it landed
+            self._stop()
+            return
+        number = 0
+        if kind in ("time", "profile"):
+            self._asked += 1
+            number = self._asked
+        self._submit(lambda: self._serve_request(kind, content, number), kind != "source")
 
-    def _serve_request(self, kind: Any, content: Any) -> None:
-        if kind == "time":
+    def _stop(self) -> None:
+        """Stop the runs asked for so far: queued ones never start, a running one ends."""
+        self._stopped = self._asked
+        if self._clock is not None:
+            self._clock.stop()
+
+    def _serve_request(self, kind: Any, content: Any, number: int = 0) -> None:
+        if number and number <= self._stopped:
+            self.timing_error = "stopped before it started"
+        elif kind == "time":
             self.run_timing(content)
         elif kind == "profile":
             self.run_profile(content)
@@ -156,7 +177,15 @@ class GraphWidget(anywidget.AnyWidget):
         """Time once as ``request`` asks and append the row."""
         if not self.devices:
             self.find_devices()
-        row = cast(TimingRowJSON | None, self._serve(self._timer, request))
+        clock = self._clock = StopClock()
+        timer = self._timer
+        try:
+            row = cast(
+                TimingRowJSON | None,
+                self._serve(None if timer is None else lambda r: timer(r, clock), request),
+            )
+        finally:
+            self._clock = None
         if row is not None:
             self.timings = [*self.timings, row]
 

@@ -22,7 +22,10 @@ export interface ITimingChoice {
 
 export interface ITimingViewOptions {
   onRun(choice: ITimingChoice): void;
-  /** The user declined the automatic timing before it was sent. */
+  /**
+   * The one stop control: declines the automatic timing while it waits to be
+   * sent, stops the run once it is queued or running.
+   */
   onStop?(): void;
 }
 
@@ -217,7 +220,21 @@ export class TimingView {
 
   /** Automatic timing is waiting to be sent: offer to stop it. */
   setAutomatic(waiting: boolean): void {
-    this._stopButton.hidden = !waiting;
+    this._waiting = waiting;
+    this._syncStop();
+  }
+
+  /** "Don’t time" before the automatic run is sent, "Stop" while a run is on. */
+  private _syncStop(): void {
+    const button = this._stopButton;
+    button.hidden = !this._waiting && !this._busy;
+    if (this._busy) {
+      button.textContent = 'Stop';
+      button.title = 'Stop this run: the row keeps what was measured so far';
+    } else {
+      button.textContent = 'Don’t time';
+      button.title = 'Do not time this graph by itself; Run still does';
+    }
   }
 
   setBusy(busy: boolean): void {
@@ -230,6 +247,7 @@ export class TimingView {
       this._running.remove();
     }
     this._busy = busy;
+    this._syncStop();
     this._tick();
     this._runButton.disabled = busy;
     this._runButton.textContent = busy ? 'Running…' : 'Run';
@@ -355,6 +373,7 @@ export class TimingView {
   private _devices: DevicesJSON | null = null;
   private _device = 'cpu';
   private _busy = false;
+  private _waiting = false;
   private _busySince = 0;
   private _ticker: ReturnType<typeof setInterval> | null = null;
 }

@@ -342,8 +342,12 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
       onAutomatic();
     },
     onStop: () => {
-      requests.decline();
-      onAutomatic();
+      if (requests.automaticWaiting) {
+        requests.decline();
+        onAutomatic();
+      } else {
+        requests.stop();
+      }
     }
   });
   const profile = new ProfileView({

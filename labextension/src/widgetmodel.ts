@@ -185,6 +185,11 @@ export class Requests {
     this._declined = true;
   }
 
+  /** Stop the timing or profile runs sent so far (queued or running). */
+  stop(): void {
+    this._model.send({ type: 'stop' });
+  }
+
   time(choice: ITimingChoice): void {
     this._automaticSent = true; // a run by hand stands in for the automatic one
     this._model.send({ type: 'time', ...choice });

@@ -158,6 +158,19 @@ describe('TimingView', () => {
     expect(stops).toEqual([1]);
   });
 
+  it('turns the same button into Stop while a run is on', () => {
+    const { host, view, stops } = make();
+    const stop = host.querySelector<HTMLButtonElement>('.tg-timing-stop')!;
+    view.setBusy(true);
+    expect([stop.hidden, stop.textContent]).toEqual([false, 'Stop']);
+    stop.click();
+    expect(stops).toEqual([1]);
+    view.setBusy(false);
+    expect(stop.hidden).toBe(true);
+    view.setAutomatic(true);
+    expect([stop.hidden, stop.textContent]).toEqual([false, 'Don’t time']);
+  });
+
   it('does not run twice while busy', () => {
     const { host, view, runs } = make();
     view.setBusy(true);

@@ -331,6 +331,19 @@ describe('automatic timing', () => {
     expect(model.sent.filter(m => m.type === 'time')).toHaveLength(1);
   });
 
+  it('stops a run once it is sent, with the same button', () => {
+    const model = new MemoryModel(traits({ devices: devices() }));
+    const { el } = show(model);
+    el.querySelector<HTMLButtonElement>('.tg-run')!.click();
+    const stop = el.querySelector<HTMLButtonElement>('.tg-timing-stop')!;
+    expect([stop.hidden, stop.textContent]).toEqual([false, 'Stop']);
+    stop.click();
+    expect(model.sent.filter(m => m.type === 'time' || m.type === 'stop')).toEqual([
+      { type: 'time', device: 'cpu', backend: null, size: null },
+      { type: 'stop' }
+    ]);
+  });
+
   it('does nothing by itself without autorun, or when already timed', () => {
     const off = new MemoryModel(lazy({ devices: {} }));
     const { el } = show(off);

@@ -14,7 +14,7 @@ import pytest
 
 from tgraph.devices import DeviceError
 from tgraph.frontends import Options
-from tgraph.timing import TimingResult, measure, options_for, repeat_seconds
+from tgraph.timing import StopClock, TimingResult, measure, options_for, repeat_seconds
 
 
 class Ticks:
@@ -84,6 +84,23 @@ def test_ctrl_c_keeps_what_was_measured() -> None:
     measured = measure(call, 0.25, clock=ticks.clock)
     assert measured.interrupted and not measured.budget_exhausted
     assert measured.samples == pytest.approx([0.01, 0.01, 0.01])
+
+
+def test_stop_ends_the_run_at_the_next_reading_and_keeps_what_was_measured() -> None:
+    ticks = Ticks([0.01] * 100)
+    clock = StopClock(ticks.clock)
+
+    def call() -> int:
+        if ticks.calls == 4:
+            clock.stop()  # the panel's Stop, during the fifth call
+        return ticks.call()
+
+    measured = measure(call, 0.25, clock=clock)
+    assert measured.interrupted and not measured.budget_exhausted
+    # the first call, three repeats; the repeat Stop landed in is not a sample
+    assert measured.samples == pytest.approx([0.01, 0.01, 0.01])
+    assert ticks.calls == 5
+    assert clock() == pytest.approx(0.05)  # stopped once: the frontend reads on
 
 
 def test_an_error_of_the_users_code_is_raised() -> None:

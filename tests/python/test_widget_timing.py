@@ -9,6 +9,7 @@ times inside the cell for batch runs.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from tgraph.frontends import Offers, Traced, ViewOffer
 from tgraph.frontends.jax import JaxFrontend
 from tgraph.frontends.pytensor_devices import discover as pytensor_devices
 from tgraph.graph import Graph, GraphBundle, Node
+from tgraph.timing import Clock
 from tgraph.widget import GraphWidget
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -235,7 +237,7 @@ def small_entry() -> Entry:
 
 
 def test_an_interrupt_before_any_measurement_is_one_line_and_not_busy() -> None:
-    def interrupted(request: dict[str, Any]) -> dict[str, Any]:
+    def interrupted(request: dict[str, Any], clock: Clock) -> dict[str, Any]:
         raise KeyboardInterrupt
 
     widget = GraphWidget(small_entry(), timer=interrupted)
@@ -248,7 +250,7 @@ def test_options_and_target_reach_the_timer_unchanged() -> None:
     """The widget passes the front end's request through; the magic's timer checks it."""
     seen: list[dict[str, Any]] = []
 
-    def timer(request: dict[str, Any]) -> dict[str, Any]:
+    def timer(request: dict[str, Any], clock: Clock) -> dict[str, Any]:
         seen.append(request)
         return {"device": "cpu:0"}
 
@@ -257,6 +259,57 @@ def test_options_and_target_reach_the_timer_unchanged() -> None:
     send(widget, {"type": "profile"})  # no profiler: ignored
     assert seen == [{"type": "time", "device": "cpu", "backend": None, "size": 4}]
     assert widget.timings == [{"device": "cpu:0"}] and widget.profile == {}
+
+
+SLOW_CELL = """%%tgraph --budget 60
+import time
+calls = []
+
+def tick(a):
+    time.sleep(0.005)
+    calls.append(1)
+    if len(calls) == 150 and stop:
+        stop[0]()
+    return a
+
+slow = jax.jit(lambda a: jax.pure_callback(tick, jax.ShapeDtypeStruct(a.shape, a.dtype), a) * 2)
+stop = []
+slow(jnp.ones(3))
+"""
+
+
+def test_stop_ends_a_running_timing_with_what_it_measured(jax_shell: InteractiveShell) -> None:
+    (widget,) = widgets(run(jax_shell, SLOW_CELL))
+    # the front end's Stop, pressed during the 150th call (0.75 s) of a 60-second run
+    jax_shell.user_ns["stop"].append(lambda: send(widget, {"type": "stop"}))
+    send(widget, {"type": "time"})
+    assert widget.timing_error == ""
+    (row,) = widget.timings
+    assert row["interrupted"] and not row["budget_exhausted"]
+    assert 0 < row["calls"] < 150 and row["error"] is None
+    assert widget.busy is False and widget.timing_error == ""
+    # the next run is not stopped by the last Stop
+    jax_shell.user_ns["stop"].clear()
+    send(widget, {"type": "time", "device": "cpu"})
+    assert len(widget.timings) == 2
+
+
+def test_stop_before_a_queued_run_starts_means_it_never_does() -> None:
+    queued: list[Callable[[], None]] = []
+    seen: list[dict[str, Any]] = []
+
+    def timer(request: dict[str, Any], clock: Clock) -> dict[str, Any]:
+        seen.append(request)
+        return {"device": "cpu:0"}
+
+    widget = GraphWidget(small_entry(), timer=timer, submit=lambda job, _heavy: queued.append(job))
+    send(widget, {"type": "time"})
+    send(widget, {"type": "stop"})
+    send(widget, {"type": "time", "size": 3})  # asked after the Stop: runs
+    for job in queued:
+        job()
+    assert seen == [{"type": "time", "size": 3}]
+    assert widget.timings == [{"device": "cpu:0"}]
 
 
 def test_the_autoencoder_example_trains_and_times_both_steps(shell: InteractiveShell) -> None:
