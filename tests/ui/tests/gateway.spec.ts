@@ -61,6 +61,11 @@ test('widget, timing and panel work with a kernel on a gateway', async ({ page, 
   const doc = page.locator('.tg-document');
   await expect(doc.locator('.tg-graph svg g.node').first()).toBeVisible();
   await expect(doc.locator('.tg-graph svg g.node', { hasText: /exp/ }).first()).toBeVisible();
+  // Its rewrite steps come with a request of their own when the stepper opens.
+  await doc.locator('.tg-tab[data-view=steps]').click();
+  await expect(doc.locator('.tg-step-label')).toContainText('Step 0 of');
+  await doc.locator('.tg-step-next').click();
+  await expect(doc.locator('.tg-step-label')).toContainText(/Step 1 of \d+: .* replaced/);
 
   // Not checked here: a restart. Restarting a gateway kernel from JupyterLab
   // left the kernel short of "Idle" in JupyterLab's own status bar in most
