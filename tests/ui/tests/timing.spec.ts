@@ -64,3 +64,28 @@ test('toggling the device re-times on it and the table grows', async ({ page }) 
     path: screenshotPath('widget-timing.png')
   });
 });
+
+test('Stop ends a long run, and the row keeps what was measured', async ({ page }) => {
+  // every call sleeps 20 ms on the host: a 60-second budget would run a minute
+  const slowCell = [
+    '%%tgraph --budget 60 --no-run',
+    'import time',
+    'import jax',
+    'import jax.numpy as jnp',
+    'nap = lambda a: (time.sleep(0.02), a)[1]',
+    'slow = jax.jit(lambda a: jax.pure_callback(nap, jax.ShapeDtypeStruct(a.shape, a.dtype), a))',
+    'slow(jnp.ones(3))'
+  ].join('\n');
+  await notebookWith(page, 'stop.ipynb', [slowCell]);
+  const widget = widgetOf(page, 1);
+  await widget.locator('.tg-run').click();
+  const stop = widget.locator('.tg-timing-stop');
+  await expect(stop).toHaveText('Stop');
+  await expect(widget.locator('.tg-timing-running')).toBeVisible();
+  await page.waitForTimeout(2000); // some repeats measured
+  await stop.click();
+  const rows = widget.locator(TIMING_ROWS);
+  await expect(rows).toHaveCount(1, { timeout: 20_000 });
+  await expect(rows.first()).toContainText('(stopped)');
+  await expect(stop).toBeHidden();
+});
