@@ -421,6 +421,10 @@ def summarize(value: Any) -> ValueSummary:
     try:
         array = np.asarray(value)
     except Exception as error:  # a generator, a Python object...
+        if isinstance(value, list | tuple):  # a typed list of arrays of several shapes
+            items = ", ".join(summarize(v).preview for v in value[:PREVIEW])
+            more = ", …" if len(value) > PREVIEW else ""
+            return ValueSummary([len(value)], type(value).__name__, preview=f"[{items}{more}]")
         return ValueSummary(error=f"{type(value).__name__}: {error}")
     if array.dtype == object:
         return ValueSummary(list(array.shape), "object", preview=_preview(array, False))

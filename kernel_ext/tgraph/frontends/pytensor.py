@@ -11,6 +11,7 @@ request, as ``LazyView`` builders.
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -65,7 +66,7 @@ from .pytensor_pymc import model_target
 from .pytensor_pymc import models as pymc_models
 from .pytensor_pymc import variables as model_variables
 from .pytensor_rewrites import Recorded, compiled_record, describe, recording_compiles, rewrite
-from .pytensor_values import Drawn, view_values
+from .pytensor_values import Drawn, dense, view_values
 from .pytensor_views import MAX_STEP_NODES, _ends, credit, fgraph_view, view
 
 _DEFAULTS_REMOVED = "Inputs with default values are deprecated"
@@ -348,7 +349,14 @@ def _values(
     original = drawn.get("original") if view == "optimized" else None
     with quiet():
         return view_values(
-            view, drawn[view], values, where, where == "made-up inputs", original, names
+            view,
+            drawn[view],
+            values,
+            where,
+            where == "made-up inputs",
+            original,
+            names,
+            found.givens,
         )
 
 
@@ -382,7 +390,7 @@ def _optimized(
         try:
             recorded = rewrite(found.inputs, outs, found.mode, found.updates, found.givens)
         except Exception as exc:
-            raise TraceError(f"PyTensor could not rewrite {name}: {exc}") from exc
+            raise TraceError(f"PyTensor could not rewrite {name}: {_said(exc)}") from exc
     graph, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
     if drawn is not None:
         drawn["optimized"] = _drawn_fgraph(graph, ids, recorded.fgraph, target, recorded)
@@ -406,8 +414,11 @@ def _optimized(
 
 
 def _is_float(var: Variable) -> bool:
-    """Gradients are taken only with respect to float tensors (and scalars)."""
-    if not isinstance(var.type, TensorType | ScalarType):
+    """Gradients are taken only with respect to float tensors (scalars, and
+    xtensors, for which PyTensor says itself whether it can)."""
+    # read only once loaded: importing pytensor.xtensor costs 0.1 s
+    xtensor = getattr(sys.modules.get("pytensor.xtensor.type"), "XTensorType", ())
+    if not isinstance(var.type, TensorType | ScalarType) and not isinstance(var.type, xtensor):
         return False
     return str(var.type.dtype).startswith(("float", "complex"))
 
@@ -448,8 +459,8 @@ def _gradient(
             wrt.append(var)
         elif not isinstance(var.type, RandomType):  # never differentiable: no note
             label = var.name or str(var.type)
-            dtype = getattr(var.type, "dtype", None)
-            kind = f"an integer input ({dtype})" if dtype else f"of type {var.type}"
+            numeric = isinstance(var.type, TensorType | ScalarType)  # a typed list has a dtype too
+            kind = f"an integer input ({var.type.dtype})" if numeric else f"of type {var.type}"
             notes.append(f"{label} is {kind}: it has no gradient")
     if not wrt:
         notes.append("no floating-point input to differentiate with respect to")
@@ -457,7 +468,7 @@ def _gradient(
     try:
         grads = pytensor.grad(cost, wrt, disconnected_inputs="ignore", return_disconnected="none")
     except Exception as exc:  # non-differentiable ops raise many types
-        notes.append(f"PyTensor cannot differentiate {cost_name}: {exc}")
+        notes.append(f"PyTensor cannot differentiate {cost_name}: {_said(exc)}")
         return empty
     outputs = []
     for var, g in zip(wrt, grads, strict=True):
@@ -468,11 +479,20 @@ def _gradient(
             outputs.append((f"∂{cost_name}/∂{label}", g))
     if not outputs:
         return empty
-    inputs = [v for v in explicit if v in set(graph_inputs([g for _, g in outputs]))]
+    # through the givens: a minibatch given by an integer index needs the index
+    grads = [g for _, g in outputs]
+    reached = set(graph_inputs(clone_replace(grads, dict(found.givens)) if found.givens else grads))
+    inputs = [v for v in explicit if v in reached]
     try:
-        recorded = rewrite(inputs, [g for _, g in outputs], found.mode, givens=found.givens)
+        recorded = rewrite(
+            inputs,
+            [g for _, g in outputs],
+            found.mode,
+            givens=found.givens,
+            no_default_updates=True,
+        )
     except Exception as exc:  # show the gradient as built rather than nothing
-        notes.append(f"PyTensor could not rewrite the gradient: {exc}")
+        notes.append(f"PyTensor could not rewrite the gradient: {_said(exc)}")
         drawn, _ = view(outputs, cell, names=_user_names(target))
         drawn.notes = notes
         return ViewResult(drawn)
@@ -489,6 +509,19 @@ def _gradient(
     return ViewResult(drawn, steps.rewrites, steps.start, steps.notes)
 
 
+#: Where PyTensor's own message ends and its debugging help (node dumps, the
+#: stack that built a variable, flags to set) begins.
+_HELP = ("\nApply node that caused", "\nBacktrace when", "\nHINT:", " Use the PyTensor flag")
+
+
+def _said(exc: BaseException) -> str:
+    """PyTensor's message without the debugging help it appends, which holds
+    stack frames (paths of this machine) that belong in no note."""
+    text = str(exc)
+    cut = min((i for i in (text.find(h) for h in _HELP) if i >= 0), default=len(text))
+    return text[:cut].strip()
+
+
 def _evaluate(
     fgraph: FunctionGraph, inputs: list[Variable], values: dict[Variable, Any]
 ) -> list[Any]:
@@ -503,7 +536,7 @@ def _evaluate(
         value = var.get_value() if isinstance(var, SharedVariable) else values[var]
         box.storage[0] = var.type.filter(copy.deepcopy(value))
     thunk()
-    return [np.asarray(o.storage[0]) for o in outs]
+    return [np.asarray(dense(o.storage[0])) for o in outs]
 
 
 def _check_values(found: Plan, target: Target) -> tuple[dict[Variable, Any], str]:
@@ -547,7 +580,7 @@ def _check(
         expected = _evaluate(FunctionGraph(inputs, list(reference), clone=True), inputs, values)
         got = _evaluate(drawn, list(drawn.inputs), values)
     except Exception as exc:  # odd input types, ops without a Python perform
-        return "", f"not checked numerically: {type(exc).__name__}: {exc}"
+        return "", f"not checked numerically: {type(exc).__name__}: {_said(exc)}"
     for want, have in zip(expected, got, strict=True):
         if want.shape != have.shape or not np.allclose(want, have, rtol=1e-6, atol=1e-9,
                                                        equal_nan=True):  # fmt: skip

@@ -342,10 +342,19 @@ def rewrite(
     mode: Mode,
     updates: list[tuple[Variable, Variable]] | None = None,
     givens: list[tuple[Variable, Variable]] | None = None,
+    no_default_updates: bool = False,
 ) -> Recorded:
-    """Run ``mode``'s rewrites as ``pytensor.function`` would, without linking."""
+    """Run ``mode``'s rewrites as ``pytensor.function`` would, without linking.
+
+    ``no_default_updates`` leaves out the updates shared variables carry
+    (a random stream's generator): a gradient graph has none of its own.
+    """
     ins, outs = construct_function_ins_and_outs(
-        list(inputs), list(outputs), updates=updates or [], givens=givens or []
+        list(inputs),
+        list(outputs),
+        updates=updates or [],
+        givens=givens or [],
+        no_default_updates=no_default_updates,
     )
     in_specs = [FunctionMaker.wrap_in(i) for i in ins]
     out_specs = [FunctionMaker.wrap_out(o) for o in outs]

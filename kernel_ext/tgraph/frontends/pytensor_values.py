@@ -25,6 +25,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Apply, Constant, Variable
 from pytensor.graph.fg import Output
 from pytensor.graph.traversal import toposort
+from pytensor.ifelse import IfElse
 from pytensor.scalar.basic import Composite
 from pytensor.tensor.elemwise import Elemwise
 from pytensor.tensor.type import tensor
@@ -106,7 +107,7 @@ def evaluate(
     for apply in applies:
         if all(o in run.values for o in apply.outputs):
             continue
-        args = read(apply)
+        args = _taken(apply, read(apply), run)
         values = []
         missing = None
         for var in args:
@@ -127,26 +128,72 @@ def evaluate(
         if found is not None:
             run.inner[apply] = found
         try:
-            outs = _fused_outputs(apply, found) if found is not None else None
+            outs = _inner_outputs(apply, found) if found is not None else None
             outs = outs if outs is not None else perform(apply, values)
         except Exception as error:  # an op without a Python implementation...
             run.errors[apply] = f"{type(error).__name__}: {error}"
             continue
         run.values.update(zip(apply.outputs, outs, strict=True))
+    if any(isinstance(a.op, IfElse) for a in applies):
+        for apply in _not_run(ends, applies, read, run):
+            for out in apply.outputs:
+                run.values.pop(out, None)
+            run.errors[apply] = NOT_RUN
     return run
 
 
-def _fused_outputs(apply: Apply, found: Run) -> list[Any] | None:
-    """A fused Composite's outputs from its inner run: each scalar op applied by
-    ``Elemwise``, vectorised, where the Composite's own ``perform`` loops in Python."""
-    scalar = getattr(apply.op, "scalar_op", None)
-    if not isinstance(apply.op, Elemwise) or not isinstance(scalar, Composite):
+#: What a node only an untaken ifelse branch needs shows: PyTensor skips it.
+NOT_RUN = "not run: the ifelse took the other branch"
+
+
+def _taken(apply: Apply, args: Sequence[Variable], run: Run) -> Sequence[Variable]:
+    """An ifelse's condition and the branch it takes, once the condition is known
+    (the ifelse is lazy: the other branch may fail, an empty ``max`` say)."""
+    op = apply.op
+    if not isinstance(op, IfElse):
+        return args
+    cond = args[0]
+    value = cond.data if isinstance(cond, Constant) else run.values.get(cond)
+    if value is None:
+        return args
+    n = op.n_outs
+    return [cond, *(args[1 : 1 + n] if value else args[1 + n : 1 + 2 * n])]
+
+
+def _not_run(ends: list[Variable], applies: list[Apply], read: InputsOf, run: Run) -> set[Apply]:
+    """Nodes that only the branches no ifelse took need."""
+    among = set(applies)
+    reached: set[Apply] = set()
+    stack = [v.owner for v in ends if v.owner is not None]
+    while stack:
+        apply = stack.pop()
+        if apply in reached or apply not in among:
+            continue
+        reached.add(apply)
+        stack += [v.owner for v in _taken(apply, read(apply), run) if v.owner is not None]
+    return among - reached
+
+
+def _inner_outputs(apply: Apply, found: Run) -> list[Any] | None:
+    """An inner graph's outputs from its run, where the op's own ``perform``
+    would run it again: a fused Composite loops in Python, and an
+    ``OpFromGraph`` compiles its graph (which refuses the in-place random
+    draws a backend's rewrites leave inside it)."""
+    op = apply.op
+    scalar = getattr(op, "scalar_op", None)
+    if isinstance(op, OpFromGraph):
+        inner_outputs = op.inner_outputs
+    elif isinstance(op, Elemwise) and isinstance(scalar, Composite):
+        inner_outputs = scalar.inner_outputs
+    else:
         return None
     outs = []
-    for inner_out, out in zip(scalar.inner_outputs, apply.outputs, strict=True):
+    for inner_out, out in zip(inner_outputs, apply.outputs, strict=True):
         if inner_out not in found.values:
             return None
-        outs.append(np.asarray(found.values[inner_out], dtype=out.type.dtype))
+        value = found.values[inner_out]
+        dtype = getattr(out.type, "dtype", None)  # random generators have none
+        outs.append(value if dtype is None else np.asarray(value, dtype=dtype))
     return outs
 
 
@@ -155,6 +202,8 @@ def perform(apply: Apply, values: list[Any]) -> list[Any]:
     destroyed = {i for slots in (getattr(apply.op, "destroy_map", None) or {}).values()
                  for i in slots}  # fmt: skip
     args = [copy.deepcopy(v) if i in destroyed else v for i, v in enumerate(values)]
+    if isinstance(apply.op, IfElse):  # lazy, so no perform: ``values`` is the branch taken
+        return list(args[1:])
     storage: list[list[Any]] = [[None] for _ in apply.outputs]
     # What a Python linker does first: Elemwise picks each node's NumPy signature
     # here (log of an int8 constant computed in float16 otherwise).
@@ -261,14 +310,22 @@ def _fill(
 
 def _summary(var: Variable, run: Run) -> ValueSummary:
     if var in run.values:
-        return summarize(run.values[var])
+        return summarize(dense(run.values[var]))
     if isinstance(var, Constant):
-        return summarize(var.data)
+        return summarize(dense(var.data))
     if isinstance(var, SharedVariable):
-        return summarize(var.get_value(borrow=True))
+        return summarize(dense(var.get_value(borrow=True)))
     if var.owner is not None and var.owner in run.errors:
         return ValueSummary(error=run.errors[var.owner])
     return ValueSummary(error="not computed")
+
+
+def dense(value: Any) -> Any:
+    """A sparse matrix (SciPy's, as sparse variables hold) as the array it stands
+    for, so its numbers are summarized and compared like any other value."""
+    if hasattr(value, "toarray") and hasattr(value, "nnz"):
+        return value.toarray()
+    return value
 
 
 def given_for(drawn: Drawn, values: dict[Variable, Any]) -> dict[Variable, Any]:
@@ -300,16 +357,34 @@ def view_values(
     made_up: bool,
     original: Drawn | None = None,
     names: list[str] | None = None,
+    givens: Sequence[tuple[Variable, Variable]] = (),
 ) -> ViewValues:
-    """The values of one drawn view; with ``original``, also how the outputs differ."""
-    given = given_for(drawn, values)
+    """The values of one drawn view; with ``original``, also how the outputs differ.
+
+    The graph as written still holds the variables ``givens`` replace (a
+    minibatch sliced from shared data): each gets its replacement's value.
+    """
+    given = _through(givens, given_for(drawn, values))
     run = evaluate(drawn.outputs + drawn.updates, given)
     found = summaries(drawn, run, view)
     found.inputs, found.made_up = where, made_up
     if original is not None:
-        before = evaluate(original.outputs, given_for(original, values), inner=False)
+        before = evaluate(
+            original.outputs, _through(givens, given_for(original, values)), inner=False
+        )
         found.differences = _differences(original, before, drawn, run, names or [], given)
     return found
+
+
+def _through(
+    givens: Sequence[tuple[Variable, Variable]], given: dict[Variable, Any]
+) -> dict[Variable, Any]:
+    for old, new in givens:
+        if old not in given:
+            run = evaluate([new], given, inner=False)
+            if new in run.values:
+                given[old] = run.values[new]
+    return given
 
 
 def _differences(
@@ -329,7 +404,7 @@ def _differences(
             diff.reading = reading(diff, "one of them could not be computed")
             found.append(diff)
             continue
-        a, b = before.values[old], after.values[new]
+        a, b = dense(before.values[old]), dense(after.values[new])
         diff = OutputDifference(name, summarize(a), summarize(b))
         diff.abs_diff, diff.rel_diff, note = difference(a, b)
         if note or (diff.rel_diff or 0.0) > FLOAT_TOLERANCE:

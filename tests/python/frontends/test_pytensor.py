@@ -741,3 +741,88 @@ def test_a_gradient_that_disagrees_is_not_shown() -> None:
         "",
         "checked against pytensor.grad at made-up inputs",
     )
+
+
+# -- cells from PyTensor's and Theano's issue trackers (see tests/python/README.md) --
+
+
+def gradient_notes(code: str) -> list[str]:
+    changed, cell = run_cell(code)
+    [target] = PyTensorFrontend().targets(changed, cell)
+    return built(target, Options(), cell).views["gradient"].notes
+
+
+def test_a_draw_from_a_random_stream_is_differentiated_without_its_generator_update() -> None:
+    """The stream's shared generator carries a default update, which is no part of a gradient."""
+    code = (
+        "import warnings\nwarnings.simplefilter('ignore')\n"
+        "srng = T.random.utils.RandomStream(seed=3)\nmu = T.dscalar('mu')\n"
+        "noisy = mu + srng.normal(0, 1, size=(3,))\nsample = function([mu], noisy)\n"
+        "first = sample(1.0)\n"
+    )
+    changed, cell = run_cell(code)
+    [target] = PyTensorFrontend().targets(changed, cell)
+    gradient = built(target, Options(), cell).views["gradient"]
+    assert gradient.notes == [
+        "noisy is not a scalar: showing the gradient of sum(noisy)",
+        "checked against pytensor.grad at the cell's inputs",
+    ]
+    assert [n.label for n in by_kind(gradient, "output")] == ["∂sum(noisy)/∂mu"]
+
+
+def test_a_gradient_through_givens_reaches_the_index_they_read() -> None:
+    """A minibatch given by ``data[index * 5:(index + 1) * 5]`` needs ``index``."""
+    notes = gradient_notes(
+        "data = shared(np.arange(20.0).reshape(10, 2), name='data')\n"
+        "w = shared(np.ones(2), name='w')\nxb = T.dmatrix('xb')\nindex = T.lscalar('index')\n"
+        "cost = ((xb @ w) ** 2).mean()\n"
+        "train = function([index], cost, updates=[(w, w - 0.001 * pytensor.grad(cost, w))],\n"
+        "                 givens={xb: data[index * 5:(index + 1) * 5]})\nc0 = train(0)\n"
+    )
+    assert notes == [
+        "index is an integer input (int64): it has no gradient",
+        "checked against pytensor.grad at the cell's inputs",
+    ]
+
+
+def test_inputs_that_are_not_tensors_are_named_by_their_type() -> None:
+    notes = gradient_notes(
+        "from pytensor.typed_list import TypedListType, append, getitem\n"
+        "lst = TypedListType(T.dvector)('lst')\nextra = T.dvector('extra')\n"
+        "last = getitem(append(lst, extra), -1).sum()\n"
+        "f = function([lst, extra], last)\ngot = f([np.ones(2)], np.arange(3.0))\n"
+    )
+    assert notes == [
+        "lst is of type TypedList <Vector(float64, shape=(?,))>: it has no gradient",
+        "PyTensor cannot differentiate last: pullback not implemented for GetItem",
+    ]
+
+
+def test_an_xtensor_gradient_shows_pytensors_own_answer() -> None:
+    notes = gradient_notes(
+        "import pytensor.xtensor as px\n"
+        "xa = px.xtensor('xa', dims=('city', 'year'), shape=(2, 3))\n"
+        "ya = (xa ** 2).sum('year')\n"
+    )
+    assert notes[0] == "ya is not a scalar: showing the gradient of sum(ya)"
+    assert notes[1].startswith("PyTensor cannot differentiate sum(ya): ")
+    with pytest.raises(Exception) as refused:
+        import pytensor.xtensor as px
+
+        xa = px.xtensor("xa", dims=("city", "year"), shape=(2, 3))
+        pytensor.grad((xa**2).sum("year").sum(), xa)
+    assert notes[1] == f"PyTensor cannot differentiate sum(ya): {refused.value}"
+
+
+def test_pytensors_debugging_help_stays_out_of_notes() -> None:
+    """A missing input's message ends with the stack that built it: paths of this machine."""
+    from tgraph.frontends.pytensor import _said
+
+    q = T.dscalar("q")
+    with pytest.raises(Exception) as missing:
+        function([], q * 2)
+    assert "Backtrace when" in str(missing.value)
+    assert _said(missing.value) == (
+        "Input 0 (q) of the graph (indices start from 0), used to compute Mul(q, 2), "
+        "was not provided and not given a value."
+    )

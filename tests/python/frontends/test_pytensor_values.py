@@ -11,13 +11,14 @@ from pytensor.compile.builders import OpFromGraph
 
 from tgraph.frontends import CellInfo, Options, Traced, values_of
 from tgraph.frontends.pytensor import PyTensorFrontend
+from tgraph.frontends.pytensor_values import NOT_RUN
 
 FRONTEND = PyTensorFrontend()
 
 
-def traced(code: str, name: str) -> Traced:
+def traced(code: str, name: str, namespace: dict[str, Any] | None = None) -> Traced:
     """Run ``code`` as a cell under the frontend's observation and trace ``name``."""
-    namespace: dict[str, Any] = {}
+    namespace = {} if namespace is None else namespace
     cell = CellInfo(code)
     with FRONTEND.observe():
         exec(code, namespace)
@@ -203,3 +204,140 @@ y = T.log(x) + T.log(T.constant(np.int8(10)))
                                          for e in graph.edges))  # fmt: skip
     assert values["nodes"][of_ten.id]["dtype"] == "float32"
     assert values["nodes"][of_ten.id]["min"] == float(np.log(np.float32(10)))
+
+
+# -- cells from PyTensor's and Theano's issue trackers (see tests/python/README.md) --
+
+
+def labelled(values: dict[str, Any], found: Traced, view: str, label: str) -> dict[str, Any]:
+    """The value of the node the user named ``label``, or else labelled so."""
+    nodes = found.bundle.views[view].nodes
+    named = [n.id for n in nodes if n.name == label] or [node_id(found, view, label)]
+    node: dict[str, Any] = values["nodes"][named[0]]
+    return node
+
+
+IFELSE_ALLOC = """
+import pytensor, pytensor.tensor as pt
+from pytensor.ifelse import ifelse
+i = pt.iscalar('i')
+a = pt.alloc(i.astype('float64'), i)
+out = ifelse(i <= 0, pt.constant(-1.0, dtype='float64'), a.max())
+f_out = pytensor.function([i], out)
+got = [f_out(3), f_out(0)]
+"""
+
+
+def test_an_ifelse_runs_only_the_branch_it_takes() -> None:
+    """At i = 0 the other branch is the max of an empty vector, which PyTensor never runs."""
+    found = traced(IFELSE_ALLOC, "f_out")
+    for view in ("original", "optimized"):
+        values = values_of(found, view).to_json()
+        assert values["inputs"] == "the cell's inputs"
+        outs = [n.id for n in found.bundle.views[view].nodes if n.kind == "output" and not n.parent]
+        assert [values["nodes"][o]["preview"] for o in outs] == ["-1"] * len(outs) != []
+        assert labelled(values, found, view, "Max{axes=None}")["error"] == NOT_RUN
+        assert labelled(values, found, view, "LE")["preview"] == "True"
+
+
+RANDOM_STREAM = """
+import numpy as np, pytensor, pytensor.tensor as pt, warnings
+warnings.simplefilter('ignore')
+srng = pt.random.RandomStream(seed=3)
+mu = pt.dscalar('mu')
+noisy = mu + srng.normal(0, 1, size=(3,))
+sample = pytensor.function([mu], noisy)
+first = sample(1.0)
+"""
+
+
+def test_a_random_draw_the_backend_wrapped_in_place_has_values_and_leaves_the_stream() -> None:
+    """The numba backend moves the in-place draw into an OpFromGraph whose own
+    perform would compile it (and refuse in-place ops): its inner run is used."""
+    namespace: dict[str, Any] = {}
+    found = traced(RANDOM_STREAM, "sample", namespace)
+    [rng] = namespace["srng"].state_updates
+    state = rng[0].get_value().bit_generator.state
+    optimized = values_of(found, "optimized").to_json()
+    assert {n["error"] for n in optimized["nodes"].values()} == {""}
+    (diff,) = optimized["differences"]
+    assert (diff["output"], diff["rel_diff"], diff["optimized"]["shape"]) == ("noisy", 0.0, [3])
+    assert rng[0].get_value().bit_generator.state == state
+
+
+GIVENS = """
+import numpy as np, pytensor, pytensor.tensor as pt
+data = pytensor.shared(np.arange(20.0).reshape(10, 2), name='data')
+w = pytensor.shared(np.ones(2), name='w')
+xb = pt.dmatrix('xb')
+index = pt.lscalar('index')
+cost = ((xb @ w) ** 2).mean()
+train = pytensor.function([index], cost, updates=[(w, w - 0.001 * pytensor.grad(cost, w))],
+                          givens={xb: data[index * 5:(index + 1) * 5]})
+c0 = train(1)
+"""
+
+
+def test_a_variable_replaced_by_givens_gets_its_replacements_value() -> None:
+    """Theano's tutorials slice a minibatch out of shared data by an integer index."""
+    namespace: dict[str, Any] = {}
+    found = traced(GIVENS, "train", namespace)
+    original = values_of(found, "original").to_json()
+    xb = labelled(original, found, "original", "xb")
+    assert (xb["shape"], xb["min"], xb["max"]) == ([5, 2], 10.0, 19.0)
+    # the cost at the shared weights as the cell's call left them
+    w = namespace["w"].get_value()
+    cost = np.mean((np.arange(10.0, 20.0).reshape(5, 2) @ w) ** 2)
+    (diff,) = values_of(found, "optimized").to_json()["differences"]
+    assert diff["original"]["mean"] == diff["optimized"]["mean"] == cost
+
+
+SPARSE = """
+import numpy as np, scipy.sparse as sps, pytensor, pytensor.sparse as psp
+A = psp.csr_matrix('A')
+B = psp.csr_matrix('B')
+prod = psp.structured_dot(A, B)
+target = psp.sp_sum(prod, sparse_grad=True)
+gA, gB = pytensor.grad(target, [A, B])
+f = pytensor.function([A, B], [prod, gA, gB])
+res = f(sps.csr_matrix(np.array([[1.0, 3, 0, 0, 4]])),
+        sps.csr_matrix(np.array([[2.0], [0], [7], [0], [1]])))
+"""
+
+
+def test_sparse_values_read_as_the_matrices_they_stand_for() -> None:
+    found = traced(SPARSE, "f")
+    original = values_of(found, "original").to_json()
+    assert labelled(original, found, "original", "A")["preview"] == "[1, 3, 0, 0, 4]"
+    assert labelled(original, found, "original", "prod")["preview"] == "[6]"
+    optimized = values_of(found, "optimized").to_json()
+    assert [(d["output"], d["rel_diff"]) for d in optimized["differences"]] == [
+        ("prod", 0.0),
+        ("gA", 0.0),
+        ("gB", 0.0),
+    ]
+    found.build_all()
+    assert found.bundle.views["gradient"].notes[-1] == (
+        "checked against pytensor.grad at the cell's inputs"
+    )
+
+
+TYPED_LIST = """
+import numpy as np, pytensor, pytensor.tensor as pt
+from pytensor.typed_list import TypedListType, append, length, getitem
+lst = TypedListType(pt.dvector)('lst')
+extra = pt.dvector('extra')
+more = append(lst, extra)
+n = length(more)
+last = getitem(more, -1).sum()
+f = pytensor.function([lst, extra], [n, last])
+got = f([np.ones(2)], np.arange(3.0))
+"""
+
+
+def test_a_typed_list_of_vectors_of_several_lengths_is_summarized_item_by_item() -> None:
+    found = traced(TYPED_LIST, "f")
+    values = values_of(found, "original").to_json()
+    more = labelled(values, found, "original", "more")
+    assert (more["shape"], more["dtype"], more["preview"]) == ([2], "list", "[[1, 1], [0, 1, 2]]")
+    assert labelled(values, found, "original", "last")["preview"] == "3"
