@@ -651,6 +651,7 @@ class JaxFrontend:
                 args=args,
                 kwargs=kwargs,
                 static=traced_run.static,
+                static_names=traced_run.static_names,
                 out_avals=out_avals,
                 values=lambda: self._inputs(target, traced_run),
                 at=at,

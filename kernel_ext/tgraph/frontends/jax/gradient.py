@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
@@ -39,6 +39,8 @@ class Differentiable:
     at: str = "the cell's inputs"
     #: Set for a program laid out over a mesh: its collectives are found by compiling.
     sharded: bool = False
+    #: Keyword arguments jit holds static (``static_argnames``): closed over, never traced.
+    static_names: list[str] = field(default_factory=list)
 
 
 def first_lines(error: BaseException, count: int = 4) -> str:
@@ -59,6 +61,16 @@ def grad_tag(eqn: Any) -> list[str]:
 def _float_leaf(x: Any) -> bool:
     dtype = x.dtype if isinstance(x, jax.ShapeDtypeStruct) else np.result_type(x)
     return bool(jnp.issubdtype(dtype, jnp.inexact))
+
+
+def _all_float(arg: Any) -> bool:
+    return all(_float_leaf(x) for x in jax.tree_util.tree_leaves(arg))
+
+
+def _upto(candidates: list[int], floats: list[int]) -> int:
+    """How many candidates to try by default: up to the first floating one, so
+    the ones before it are named as skipped."""
+    return candidates.index(floats[0]) + 1 if floats else 1
 
 
 def param_names(fun: Callable[..., Any], count: int) -> list[str]:
@@ -109,11 +121,16 @@ def _refused(graph: Graph, error: BaseException) -> Graph:
 def gradient(d: Differentiable, options: Options, cell: CellInfo) -> Graph:
     """The dead-code-eliminated jaxpr of ``jax.grad``, forward and backward told apart."""
     graph = Graph()
-    args, kwargs = d.args, d.kwargs
+    args = d.args
+    kwargs = {k: v for k, v in d.kwargs.items() if k not in d.static_names}
+    fixed = {k: v for k, v in d.kwargs.items() if k in d.static_names}
     params = param_names(d.fun, len(args))
     candidates = [i for i in range(len(args)) if i not in d.static]
+    # by default the first argument JAX can differentiate (a sparse matrix of
+    # integer indices and values comes first in many calls)
+    default = candidates[: _upto(candidates, [i for i in candidates if _all_float(args[i])])]
     try:
-        wrt = [int(w) for w in options.wrt] if options.wrt else candidates[:1]
+        wrt = [int(w) for w in options.wrt] if options.wrt else default
     except ValueError:
         graph.notes.append(f"--wrt takes argument numbers for JAX, got {', '.join(options.wrt)}.")
         return graph
@@ -121,7 +138,7 @@ def gradient(d: Differentiable, options: Options, cell: CellInfo) -> Graph:
     for i in wrt:
         if i not in candidates:
             graph.notes.append(f"argument {i} is not an array argument of {params}; skipped.")
-        elif not all(_float_leaf(x) for x in jax.tree_util.tree_leaves(args[i])):
+        elif not _all_float(args[i]):
             graph.notes.append(
                 f"argument {i} ({params[i]}) is not floating point: "
                 "JAX cannot differentiate it; skipped."
@@ -137,13 +154,15 @@ def gradient(d: Differentiable, options: Options, cell: CellInfo) -> Graph:
     scalar = len(d.out_avals) == 1 and d.out_avals[0].shape == ()
     if not scalar:
         outs = ", ".join(type_text(a) for a in d.out_avals)
+        complex_out = any(jnp.issubdtype(a.dtype, jnp.complexfloating) for a in d.out_avals)
+        summed = "the real part of the sum" if complex_out else "the sum"
         graph.notes.append(
             f"the output ({outs}) is not a scalar: this is the gradient of "
-            "the sum of all its elements."
+            f"{summed} of all its elements."
         )
 
     def objective(*a: Any, **k: Any) -> Any:
-        out = d.fun(*a, **k)
+        out = d.fun(*a, **k, **fixed)
         if scalar:
             return jax.tree_util.tree_leaves(out)[0]
         return sum(jnp.sum(jnp.real(x)) for x in jax.tree_util.tree_leaves(out))
@@ -211,7 +230,8 @@ def _collectives(
 
     try:
         jitted = jax.jit(jax.grad(objective, argnums=argnums), static_argnums=d.static)
-        compiled = jitted.trace(*d.args, **d.kwargs).lower().compile()
+        dynamic = {k: v for k, v in d.kwargs.items() if k not in d.static_names}
+        compiled = jitted.trace(*d.args, **dynamic).lower().compile()
     except Exception as error:
         return f"collectives not found: XLA could not compile the gradient: {first_lines(error, 1)}"
     text = compiled.as_text() or ""
@@ -248,6 +268,7 @@ def _check(
         args, kwargs = d.values()
     except Exception as error:
         return f"not checked numerically: no values to check at ({first_lines(error, 1)})"
+    kwargs = {k: v for k, v in kwargs.items() if k not in d.static_names}
     flat = [
         leaf
         for i, a in enumerate(args)

@@ -139,3 +139,81 @@ def test_a_checked_gradient_says_where_it_was_checked() -> None:
         "checked against jax.grad at made-up inputs of the shapes the cell's call had"
     )
     assert [n.label for n in gradient.nodes if n.kind == "output"] == ["d/d w"]
+
+
+# -- cells from JAX's issue tracker and docs (see tests/python/README.md) --
+
+COO = """
+import jax
+import jax.numpy as jnp
+from typing import NamedTuple
+from jax.tree_util import register_pytree_node
+
+class Coo(NamedTuple):
+    rows: jnp.ndarray
+    cols: jnp.ndarray
+    vals: jnp.ndarray
+    shape: tuple
+
+register_pytree_node(Coo, lambda m: (m[:3], m[3]), lambda aux, kids: Coo(*kids, aux))
+
+@jax.jit
+def spmv(m, vec):
+    prod = jnp.take(vec, m.cols, axis=0) * m.vals
+    return jax.ops.segment_sum(prod, m.rows, m.shape[0])
+
+mat = Coo(jnp.array([0, 1, 1]), jnp.array([1, 0, 2]), jnp.array([2.0, 3.0, 4.0]), (2, 3))
+y = spmv(mat, jnp.array([1.0, 2.0, 3.0]))
+"""
+
+
+def test_by_default_the_first_argument_jax_can_differentiate_is_taken() -> None:
+    """A sparse matrix with integer indices comes first; the dense vector is differentiable."""
+    bundle, _ = build_one(COO, "spmv")
+    notes = bundle.views["gradient"].notes
+    assert notes[:3] == [
+        "gradient with respect to argument 1 (vec); 6 dead forward equations removed.",
+        "argument 0 (m) is not floating point: JAX cannot differentiate it; skipped.",
+        "the output (f32[2]) is not a scalar: this is the gradient of the sum of all its elements.",
+    ]
+    outputs = bundle.views["gradient"].nodes
+    assert [n.label for n in outputs if n.kind == "output" and not n.parent] == ["d/d vec"]
+
+
+def test_a_static_keyword_argument_is_held_not_traced() -> None:
+    """``static_argnames=['mode']`` with a string: the gradient closes over it as jit does."""
+    bundle, _ = build_one(
+        """
+import jax
+import jax.numpy as jnp
+from functools import partial
+
+@partial(jax.jit, static_argnames=["mode"])
+def act(x, mode):
+    return jnp.where(x > 0, x, 0.01 * x) if mode == "leaky" else jnp.maximum(x, 0)
+
+av = act(jnp.array([-1.0, 2.0]), mode="leaky")
+""",
+        "act",
+    )
+    notes = bundle.views["gradient"].notes
+    assert notes[0] == "gradient with respect to argument 0 (x); 4 dead forward equations removed."
+    assert notes[-1].endswith("at made-up inputs of the shapes the cell's call had")
+    assert notes[-1].startswith("checked against jax.grad ")
+
+
+def test_a_complex_output_is_differentiated_through_its_real_part_and_says_so() -> None:
+    bundle, _ = build_one(
+        """
+import jax
+import jax.numpy as jnp
+Jm = jnp.ones((3, 3))
+cmv = jax.jit(lambda v: jnp.matmul(Jm, v))
+res = cmv((1.0 + 1.0j) * jnp.ones(3))
+""",
+        "cmv",
+    )
+    assert bundle.views["gradient"].notes[1] == (
+        "the output (c64[3]) is not a scalar: this is the gradient of the real part of the sum "
+        "of all its elements."
+    )
