@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from ipywidgets.widgets.widget import _instances
 
+from conftest import run
 from tgraph.frontends import (
     LazyView,
     Offers,
@@ -22,8 +24,10 @@ from tgraph.frontends import (
     summarize,
 )
 from tgraph.graph import Edge, Graph, GraphBundle, Node, Rewrite, Source, Subgraph
-from tgraph.registry import PACK_OVER, Registry
+from tgraph.registry import PACK_OVER, Registry, unwire
 from tgraph.static import unpack
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 def chain(n: int, op: str = "Add", prefix: str = "n") -> Graph:
@@ -336,3 +340,156 @@ def test_a_big_reply_travels_packed_and_unpacks_to_exactly_the_graph_the_registr
     assert channel.ask(ask) == registry.answer(ask)  # the groups' source is small: as it is
     registry.add(traced("tiny"))
     assert channel.sent[-1] == registry.listing()  # the pushed list: small, as it is
+
+
+# -- each graph's reply is built once, until its entry changes ------------------------------
+
+PANEL_CELL = """%%tgraph --no-run --budget 0.1
+x = pt.dvector("x")
+f = pytensor.function([x], (pt.exp(x) / (1 + pt.exp(x))).sum())
+f(np.ones(3))
+"""
+
+
+def counting_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the entries whose ``get`` reply the registry builds, in order."""
+    built: list[str] = []
+    build = Registry._graph_reply
+
+    def counted(entry: Any) -> Any:
+        built.append(entry.id)
+        return build(entry)
+
+    monkeypatch.setattr(Registry, "_graph_reply", staticmethod(counted))
+    return built
+
+
+def widget_message(widget: Any, content: Any) -> None:
+    """What the kernel does with the inline widget's ``model.send(content)``."""
+    message = {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
+    widget._handle_msg(message)
+
+
+def test_an_unchanged_graph_is_sent_as_it_was_and_a_view_built_by_the_widget_changes_it(
+    shell: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(shell, "import numpy as np\nimport pytensor\nimport pytensor.tensor as pt")
+    ran = run(shell, PANEL_CELL)
+    assert ran.error is None
+    [widget] = [_instances[d[WIDGET_MIME]["model_id"]] for d in ran.outputs if WIDGET_MIME in d]
+    registry: Registry = shell.magics_manager.registry["TgraphMagics"].registry
+    [entry] = registry.entries
+    built = counting_builds(monkeypatch)
+    channel = Channel()
+    registry._on_open(channel, {})
+    ask = {"type": "get", "id": entry.id}
+
+    first = channel.ask(ask)
+    assert channel.ask(ask) is first and registry.answer(ask) == unwire(first)
+    assert built == [entry.id]
+    before = unwire(first)
+    assert before["type"] == "graph"
+    pending = sorted(before["pending"])
+    assert pending and sorted(before["layouts"]) == sorted(before["bundle"]["views"])
+
+    view = pending[0]
+    widget_message(widget, {"type": "view", "view": view})  # the inline widget's build
+    after = unwire(channel.ask(ask))
+    assert after["type"] == "graph" and built == [entry.id, entry.id]
+    assert view not in after["pending"] and view in after["bundle"]["views"]
+    assert after["layouts"][view] == entry.picture(view) and "svg" in after["layouts"][view]
+    assert after["bundle"] == json.loads(json.dumps(entry.bundle.to_json(steps=False)))
+
+    listed = channel.sent[-1]
+    widget.run_timing({})  # a timing row: the list shows it, the graph's reply holds none
+    [row] = entry.timings
+    assert channel.sent[-1] != listed and channel.sent[-1]["entries"][0]["timing"] == row
+    assert registry.answer({"type": "list"})["entries"][0]["timing"] == row
+    assert unwire(channel.ask(ask)) == after and len(built) == 2
+
+
+def test_a_build_cut_short_leaves_no_view_shown_as_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl-C in a view's builder: the view was taken off ``later``, no "built" came."""
+
+    def interrupted() -> ViewResult:
+        raise KeyboardInterrupt
+
+    registry = Registry()
+    entry = registry.add(traced("t"))
+    entry.traced.later["gradient"] = LazyView("differentiating", interrupted)
+    built = counting_builds(monkeypatch)
+    ask = {"type": "get", "id": entry.id}
+    before = registry.answer(ask)
+    assert before is not None and before["type"] == "graph"
+    assert before["pending"] == {"gradient": {"task": "differentiating", "started": None}}
+    with pytest.raises(KeyboardInterrupt):
+        entry.build("gradient")
+    after = registry.answer(ask)
+    assert after is not None and after["type"] == "graph"
+    assert after["pending"] == {} and "gradient" not in after["bundle"]["views"]
+    assert built == [entry.id, entry.id]
+
+
+def test_a_reply_asked_for_while_a_view_builds_says_so_and_is_not_kept_past_the_build() -> None:
+    """Listeners hear "building" before the builder runs: one may ask for the graph then."""
+    registry = Registry()
+    entry = registry.add(traced("t", lazy=True))
+    ask = {"type": "get", "id": entry.id}
+    assert registry.answer(ask)["pending"]["gradient"]["started"] is None
+    during: list[tuple[Any, float | None]] = []
+
+    def listener(event: str, view: str) -> None:
+        if event == "building":
+            during.append((registry.answer(ask), entry.building.get(view)))
+
+    entry.listen(listener)
+    entry.build("gradient")
+    [(asked, started)] = during
+    assert started is not None and asked["pending"]["gradient"]["started"] == started
+    after = registry.answer(ask)
+    assert after is not None and after["type"] == "graph" and after["pending"] == {}
+    assert [n["op"] for n in after["bundle"]["views"]["gradient"]["nodes"]] == ["Neg", "Neg"]
+    assert "gradient" in after["layouts"]
+
+
+def test_kept_replies_are_bounded_and_let_go_with_their_graphs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def big(name: str) -> Traced:
+        return Traced(GraphBundle(name, "pytensor", {"original": chain(600)}), Offers([]))
+
+    registry = Registry(max_entries=3)
+    for k in range(3):
+        registry.add(big(f"b{k}"))
+    built = counting_builds(monkeypatch)
+    packed = [registry.message({"type": "get", "id": f"g{k}"}) for k in (1, 2, 3)]
+    assert all(p is not None and p["type"] == "packed" for p in packed)
+    sizes = [len(p["reply"]) for p in packed if p is not None and p["type"] == "packed"]
+    assert registry.message({"type": "get", "id": "g1"}) is packed[0]
+    assert built == ["g1", "g2", "g3"]
+
+    registry.max_kept = sum(sizes) - 1  # room for two: the least recently sent goes
+    registry.add(big("b3"))  # and g1 leaves the registry, its reply with it
+    assert registry.message({"type": "get", "id": "g1"}) is None
+    assert list(registry._kept) == ["g2", "g3"]
+    assert registry.message({"type": "get", "id": "g2"}) is packed[1]
+    assert registry.message({"type": "get", "id": "g4"}) is not None  # g3 goes for it
+    assert registry.message({"type": "get", "id": "g2"}) is packed[1]
+    assert registry.message({"type": "get", "id": "g3"}) is not packed[2]  # built again
+    assert built == ["g1", "g2", "g3", "g4", "g3"]
+    assert list(registry._kept) == ["g2", "g3"]  # g4 was the least recent
+
+
+def test_a_graph_reply_carries_exactly_the_bundle_without_its_snapshots() -> None:
+    bundle = traced("logistic").bundle
+    bundle.views["original"].nodes[0].source = Source(3, "y = x + 1", "cell")
+    bundle.info["hlo"] = {"ops": [1, 2], "cost": (1.5, None)}
+    bundle.notes.append("中文 <&>")
+    registry = Registry()
+    registry.add(Traced(bundle, Offers([])))
+    reply = registry.answer({"type": "get", "id": "g1"})
+    assert reply is not None and reply["type"] == "graph"
+    assert reply["bundle"] == json.loads(json.dumps(bundle.to_json(steps=False)))
+    assert reply["steps"] == {"optimized": 2}
