@@ -25,10 +25,14 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Apply, Constant, Variable
 from pytensor.graph.fg import Output
 from pytensor.graph.traversal import toposort
-from pytensor.ifelse import IfElse
 from pytensor.scalar.basic import Composite
 from pytensor.tensor.elemwise import Elemwise
 from pytensor.tensor.type import tensor
+
+try:
+    from pytensor.conditional.op import IfElse
+except ImportError:  # PyTensor before 3.3 (3.3 deprecates the old place)
+    from pytensor.ifelse import IfElse
 
 from ..graph import Graph
 from . import (
