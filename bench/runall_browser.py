@@ -75,7 +75,8 @@ WATCH = """
   const panel = window.jupyterapp.shell.currentWidget;
   const model = panel.content.model;
   const state = { cells: null, views: null, shown: null, failed: '', missing: '',
-                  widgets: 0, timingRows: 0, timingErrors: [], pending: 0 };
+                  widgets: 0, timingRows: 0, timingErrors: [], pending: 0,
+                  trace: [] };
   window.__runall = state;
   const list = seq => Array.from({ length: seq.length }, (_, i) => seq.get(i));
   const codeCells = () => list(model.cells).filter(c => c.type === 'code');
@@ -146,7 +147,11 @@ WATCH = """
     state.widgets = roots.length;
     state.timingRows = rows;
     state.timingErrors = errors;
-    state.missing = views.concat(timing).join('; ');
+    const missing = views.concat(timing).join('; ');
+    if (missing !== state.missing) {
+      state.trace.push(`${(now / 1000).toFixed(2)} s: ${missing || 'all shown'}`);
+    }
+    state.missing = missing;
     if (views.length) {
       return false;
     }
@@ -193,6 +198,8 @@ class Run:
     load: float = 0.0
     #: The most tabs waiting for the kernel at once, after the cells ran.
     pending: int = 0
+    #: What was still missing, each time it changed after the cells ran.
+    trace: list[str] = field(default_factory=list, repr=False)
 
 
 def copies(name: str, folder: Path) -> dict[str, tuple[str, int]]:
@@ -267,6 +274,7 @@ def run_all(context: BrowserContext, url: str, file: str, magic: bool, timeout_s
         state["timingErrors"],
         load,
         state["pending"],
+        state["trace"],
     )
 
 
@@ -284,6 +292,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per notebook and mode")
     parser.add_argument("--notebooks", nargs="+", default=NOTEBOOKS, choices=NOTEBOOKS)
     parser.add_argument("--timeout", type=int, default=600, help="seconds one Run All may take")
+    parser.add_argument("--trace", action="store_true", help="log what each run still waited for")
     args = parser.parse_args()
     chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     os.environ.pop("TGRAPH_SYNC", None)  # the kernels inherit the server's environment
@@ -310,6 +319,8 @@ def main() -> None:
                         run = run_all(context, url, files[mode][0], mode == "tgraph", args.timeout)
                         results[name][mode].append(run)
                         print(f"{name} {mode}: {run}", file=sys.stderr)
+                        if args.trace:
+                            print("\n".join(f"  {t}" for t in run.trace), file=sys.stderr)
                         time.sleep(2)  # the old kernel's exit stays out of the next run
             browser.close()
     finally:
