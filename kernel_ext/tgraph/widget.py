@@ -21,7 +21,7 @@ from __future__ import annotations
 import html
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any, cast
+from typing import Any
 
 import anywidget
 import traitlets as t
@@ -169,9 +169,10 @@ class GraphWidget(anywidget.AnyWidget):
             self.values = {**self.values, view: self._entry.values(view)}
 
     def find_devices(self) -> None:
-        found = self._serve(lambda _request: self._discover() if self._discover else None, {})
-        if found is not None:
-            self.devices = found
+        def found(devices: Any) -> None:
+            self.devices = devices
+
+        self._serve(lambda _request: self._discover() if self._discover else None, {}, found)
 
     def run_timing(self, request: dict[str, Any]) -> None:
         """Time once as ``request`` asks and append the row."""
@@ -179,34 +180,38 @@ class GraphWidget(anywidget.AnyWidget):
             self.find_devices()
         clock = self._clock = StopClock()
         timer = self._timer
-        try:
-            row = cast(
-                TimingRowJSON | None,
-                self._serve(None if timer is None else lambda r: timer(r, clock), request),
-            )
-        finally:
-            self._clock = None
-        if row is not None:
+
+        def append(row: TimingRowJSON) -> None:
             self.timings = [*self.timings, row]
 
+        try:
+            self._serve(None if timer is None else lambda r: timer(r, clock), request, append)
+        finally:
+            self._clock = None
+
     def run_profile(self, request: dict[str, Any]) -> None:
-        profile = cast(ProfileJSON | None, self._serve(self._profiler, request))
-        if profile is not None:
+        def show(profile: ProfileJSON) -> None:
             self.profile = profile
 
-    def _serve(self, call: Request | None, request: dict[str, Any]) -> Any:
-        """The answer of ``call``, or None with the reason in ``timing_error``.
+        self._serve(self._profiler, request, show)
+
+    def _serve(
+        self, call: Request | None, request: dict[str, Any], apply: Callable[[Any], None]
+    ) -> None:
+        """Run ``call`` and ``apply`` its answer, or put the reason in ``timing_error``.
 
         Nothing raised here may reach the cell or the comm: a request that
         cannot run, an interrupt before anything was measured, and a tgraph
-        bug all become one line in the panel.
+        bug all become one line in the panel. The answer and the end of
+        ``busy`` go out as one message, so the panel never shows neither.
         """
         if call is None:
-            return None
+            return
         self.busy = True
         self.timing_error = ""
+        answer = None
         try:
-            return call(request)
+            answer = call(request)
         except (DeviceError, TimingError) as error:
             self.timing_error = str(error)
         except KeyboardInterrupt:
@@ -214,8 +219,10 @@ class GraphWidget(anywidget.AnyWidget):
         except Exception as bug:
             self.timing_error = f"internal error, please report it: {type(bug).__name__}: {bug}"
         finally:
-            self.busy = False
-        return None
+            with self.hold_sync():
+                if answer is not None:
+                    apply(answer)
+                self.busy = False
 
     # -- views built after the cell ------------------------------------------------
 

@@ -294,6 +294,23 @@ def test_stop_ends_a_running_timing_with_what_it_measured(jax_shell: Interactive
     assert len(widget.timings) == 2
 
 
+def test_a_row_and_the_end_of_busy_travel_in_one_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def timer(request: dict[str, Any], clock: Clock) -> dict[str, Any]:
+        return {"device": "cpu:0"}
+
+    widget = GraphWidget(small_entry(), timer=timer, discover=lambda: {"cpus": []})
+    widget.devices = {"cpus": ["cpu:0"]}
+    sent: list[set[str]] = []
+    monkeypatch.setattr(
+        widget, "send_state", lambda key: sent.append({key} if isinstance(key, str) else set(key))
+    )
+    send(widget, {"type": "time"})
+    # busy on, then the row with busy off: never a moment with neither
+    assert sent == [{"busy"}, {"timings", "busy"}]
+
+
 def test_stop_before_a_queued_run_starts_means_it_never_does() -> None:
     queued: list[Callable[[], None]] = []
     seen: list[dict[str, Any]] = []
