@@ -4,7 +4,9 @@ Each node of a drawn view is run with its op's own Python ``perform``, in
 topological order, so a node with several clients is computed once and every
 value is PyTensor's. Inner graphs are run too: an ``OpFromGraph`` node by
 its inner graph, a fused ``Composite`` by each of its scalar ops applied
-elementwise. Nothing is compiled and the user's graph is not touched.
+elementwise, a ``LazyIfElse`` by the branch it takes (the other one's nodes
+say they were not run, as an ``IfElse``'s do). Nothing is compiled and the
+user's graph is not touched.
 
 The optimized view is also compared with the graph as written on the same
 inputs; when the outputs differ, the rewrites that changed the numbers are
@@ -30,9 +32,14 @@ from pytensor.tensor.elemwise import Elemwise
 from pytensor.tensor.type import tensor
 
 try:
-    from pytensor.conditional.op import IfElse
-except ImportError:  # PyTensor before 3.3 (3.3 deprecates the old place)
+    from pytensor.conditional.op import IfElse, LazyIfElse
+
+    #: PyTensor 3.3's optimized ifelse, each branch an inner graph.
+    LAZY_IFELSE: tuple[type, ...] = (LazyIfElse,)
+except ImportError:  # PyTensor before 3.3 (3.3 deprecates the old place), no LazyIfElse
     from pytensor.ifelse import IfElse
+
+    LAZY_IFELSE = ()
 
 from ..graph import Graph
 from . import (
@@ -46,7 +53,7 @@ from . import (
     summarize,
 )
 from .pytensor_rewrites import Recorded
-from .pytensor_views import _toposort
+from .pytensor_views import _toposort, inner_graphs
 
 #: A node of a graph, inner graphs' frozen nodes included (PyTensor 3.3 made
 #: them a class of their own beside ``Apply``).
@@ -80,8 +87,9 @@ class Run:
 
     values: dict[Variable, Any] = field(default_factory=dict)
     errors: dict[Apply, str] = field(default_factory=dict)
-    #: Inner graphs: the owning apply -> the run of its inner variables.
-    inner: dict[Apply, Run] = field(default_factory=dict)
+    #: Inner graphs: the owning apply (with the graph's name where the op has
+    #: several, as a ``LazyIfElse`` its branches) -> the run of its inner variables.
+    inner: dict[Any, Run] = field(default_factory=dict)
 
 
 def _own(apply: Apply) -> Sequence[Variable]:
@@ -128,11 +136,10 @@ def evaluate(
         if missing is not None:
             run.errors[apply] = f"no value for its input {missing.name or missing.type}"
             continue
-        found = _inner(apply, values) if inner else None
-        if found is not None:
-            run.inner[apply] = found
+        found = _inner(apply, values) if inner else {}
+        run.inner.update(found)
         try:
-            outs = _inner_outputs(apply, found) if found is not None else None
+            outs = _inner_outputs(apply, found, values) if found else None
             outs = outs if outs is not None else perform(apply, values)
         except Exception as error:  # an op without a Python implementation...
             run.errors[apply] = f"{type(error).__name__}: {error}"
@@ -178,24 +185,37 @@ def _not_run(ends: list[Variable], applies: list[Apply], read: InputsOf, run: Ru
     return among - reached
 
 
-def _inner_outputs(apply: Apply, found: Run) -> list[Any] | None:
+def _branch(condition: Any) -> str:
+    """The name of the branch a ``LazyIfElse`` takes."""
+    return "true_branch" if condition else "false_branch"
+
+
+def _inner_outputs(apply: Apply, found: dict[Any, Run], values: list[Any]) -> list[Any] | None:
     """An inner graph's outputs from its run, where the op's own ``perform``
     would run it again: a fused Composite loops in Python, and an
     ``OpFromGraph`` compiles its graph (which refuses the in-place random
-    draws a backend's rewrites leave inside it)."""
+    draws a backend's rewrites leave inside it), as does each branch of a
+    ``LazyIfElse``."""
     op = apply.op
     scalar = getattr(op, "scalar_op", None)
+    run = found.get(apply)
     if isinstance(op, OpFromGraph):
         inner_outputs = op.inner_outputs
     elif isinstance(op, Elemwise) and isinstance(scalar, Composite):
         inner_outputs = scalar.inner_outputs
+    elif isinstance(op, LAZY_IFELSE):
+        name = _branch(values[0])
+        run = found.get((apply, name))
+        inner_outputs = next(list(g.outputs) for g in inner_graphs(op) if g.name == name)
     else:
+        return None
+    if run is None:
         return None
     outs = []
     for inner_out, out in zip(inner_outputs, apply.outputs, strict=True):
-        if inner_out not in found.values:
+        if inner_out not in run.values:
             return None
-        value = found.values[inner_out]
+        value = run.values[inner_out]
         dtype = getattr(out.type, "dtype", None)  # random generators have none
         outs.append(value if dtype is None else np.asarray(value, dtype=dtype))
     return outs
@@ -216,12 +236,26 @@ def perform(apply: Apply, values: list[Any]) -> list[Any]:
     return [box[0] for box in storage]
 
 
-def _inner(apply: Apply, values: list[Any]) -> Run | None:
-    """The values inside an OpFromGraph or a fused Composite, on this node's inputs."""
+def _inner(apply: Apply, values: list[Any]) -> dict[Any, Run]:
+    """The values inside an OpFromGraph, a fused Composite or the branch a
+    ``LazyIfElse`` takes, on this node's inputs, keyed as ``Run.inner``."""
     op = apply.op
     if isinstance(op, OpFromGraph):
         given = dict(zip(op.inner_inputs, values, strict=True))
-        return evaluate(list(op.inner_outputs), given)
+        return {apply: evaluate(list(op.inner_outputs), given)}
+    if isinstance(op, LAZY_IFELSE):
+        taken = _branch(values[0])
+        runs: dict[Any, Run] = {}
+        for branch in inner_graphs(op):
+            # Each branch is its own run: frozen inner graphs share interned nodes.
+            given = dict(zip(branch.inputs, values[1:], strict=True))
+            ends = list(branch.outputs)
+            if branch.name == taken:
+                runs[(apply, branch.name)] = evaluate(ends, given)
+            else:
+                skipped = toposort(ends, blockers=list(given))
+                runs[(apply, branch.name)] = Run(given, {a: NOT_RUN for a in skipped})
+        return runs
     scalar = getattr(op, "scalar_op", None)
     if isinstance(op, Elemwise) and isinstance(scalar, Composite):
         run = Run(dict(zip(scalar.inner_inputs, values, strict=True)))
@@ -233,8 +267,8 @@ def _inner(apply: Apply, values: list[Any]) -> Run | None:
                 run.errors[node] = f"{type(error).__name__}: {error}"
                 continue
             run.values.update(zip(node.outputs, outs, strict=True))
-        return run
-    return None
+        return {apply: run}
+    return {}
 
 
 _ELEMENTWISE: dict[tuple[Any, ...], Apply] = {}
@@ -266,7 +300,7 @@ def summaries(drawn: Drawn, run: Run, view: str) -> ViewValues:
     skipped = [
         key[1]
         for key in drawn.ids
-        if _has_inner(key) and key[1] not in run.inner and key[1] in _applies(run)
+        if _has_inner(key) and _run_key(key) not in run.inner and key[1] in _applies(run)
     ]
     if skipped:
         names = sorted({type(a.op).__name__ for a in skipped})
@@ -275,7 +309,13 @@ def summaries(drawn: Drawn, run: Run, view: str) -> ViewValues:
 
 
 def _has_inner(key: Any) -> bool:
-    return isinstance(key, tuple) and len(key) == 2 and key[0] == "inner"
+    """``("inner", apply)``, or ``("inner", apply, name)`` for one of several inner graphs."""
+    return isinstance(key, tuple) and len(key) in (2, 3) and key[0] == "inner"
+
+
+def _run_key(key: tuple[Any, ...]) -> Any:
+    """The ``Run.inner`` key of a view's ``("inner", ...)`` key."""
+    return key[1] if len(key) == 2 else key[1:]
 
 
 def _applies(run: Run) -> set[Apply]:
@@ -291,11 +331,11 @@ def _fill(
 ) -> None:
     for key, node_id in ids.items():
         if _has_inner(key):
-            inner_run = run.inner.get(key[1])
-            if inner_run is not None:
-                inner_op: Any = key[1].op
-                inner_op = getattr(inner_op, "scalar_op", inner_op)
-                _fill(nodes, node_id, inner_run, list(inner_op.inner_outputs), [])  # type: ignore[arg-type]
+            inner_run = run.inner.get(_run_key(key))
+            name = key[2] if len(key) == 3 else ""
+            inner = next((g for g in inner_graphs(key[1].op) if g.name == name), None)
+            if inner_run is not None and inner is not None:
+                _fill(nodes, node_id, inner_run, list(inner.outputs), [])  # type: ignore[arg-type]
             continue
         if isinstance(key, tuple):
             kind, index = key[0], key[1]

@@ -1,14 +1,15 @@
 """PyTensor graphs -> the common model's ``Graph``, one view at a time.
 
 Intermediate values become edges, inner graphs (Composite, Scan,
-OpFromGraph) become subgraphs, and each node carries the cell line that
-made it, read from the stack trace PyTensor keeps on every variable.
+OpFromGraph, the two branches of PyTensor 3.3's LazyIfElse) become
+subgraphs, and each node carries the cell line that made it, read from the
+stack trace PyTensor keeps on every variable.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +65,34 @@ def _inner_op(op: Any) -> HasInnerGraph | None:
         return op
     scalar = getattr(op, "scalar_op", None)
     return scalar if isinstance(scalar, HasInnerGraph) else None
+
+
+#: What users call the branches of PyTensor 3.3's ``LazyIfElse`` (its
+#: ``inner_graphs`` keys), and the subgraph kind each is drawn as.
+BRANCHES = {"true_branch": ("then", "branch"), "false_branch": ("else", "branch")}
+
+
+@dataclass
+class InnerGraph:
+    """One inner graph of an op: ``name`` is empty for the only one."""
+
+    name: str
+    inputs: Sequence[Variable]
+    outputs: Sequence[Variable]
+
+
+def inner_graphs(op: Any) -> list[InnerGraph]:
+    """The inner graphs an op runs: one for Scan, OpFromGraph or a Composite;
+    one per name for ops with several, such as PyTensor 3.3's ``LazyIfElse``
+    (its two branches), found by their ``inner_graphs`` so older PyTensor,
+    which has no such op, needs nothing."""
+    inner = _inner_op(op)
+    if inner is not None:
+        return [InnerGraph("", list(inner.inner_inputs), list(inner.inner_outputs))]
+    graphs = getattr(op, "inner_graphs", None)
+    if not isinstance(graphs, Mapping):
+        return []
+    return [InnerGraph(name, list(g.inputs), list(g.outputs)) for name, g in graphs.items()]
 
 
 def _toposort(ends: list[Variable], inputs_of: InputsOf) -> list[Apply]:
@@ -215,7 +244,8 @@ class _GraphWriter:
     ) -> dict[Any, str]:
         """Add one (inner) graph; returns the node id of each apply and leaf."""
         updates = updates or []
-        ids: dict[Any, Any] = {}  # node -> id; ("inner", node) -> the inner graph's ids
+        # node -> id; ("inner", node[, name]) -> the ids of its (named) inner graph
+        ids: dict[Any, Any] = {}
         counts = {"n": 0, "s": 0}
         inner_index = {v: i for i, v in enumerate(inputs or [])}
 
@@ -264,18 +294,27 @@ class _GraphWriter:
                 rngs = [v for v in args if isinstance(v.type, RandomType)]
                 if rngs:
                     node.attrs["rng"] = self.graph_label(producer(rngs[0]))
-            inner = _inner_op(apply.op)
-            if inner is not None:
+            graphs = inner_graphs(apply.op)
+            if graphs:
+                owner = _inner_op(apply.op) or apply.op
                 sub_key = ("subgraph", apply)
-                sub = Subgraph(new_id("s", sub_key), op_label(inner), type(inner).__name__, parent)
+                sub = Subgraph(new_id("s", sub_key), op_label(owner), type(owner).__name__, parent)
                 ids[sub_key] = sub.id
                 sub.attrs["node"] = node.id
-                sub.attrs["op"] = value_preview(str(inner), 200)
+                sub.attrs["op"] = value_preview(str(owner), 200)
                 node.attrs["subgraph"] = sub.id
                 self.graph.subgraphs.append(sub)
-                inner_outs = [(f"out{i}", v) for i, v in enumerate(inner.inner_outputs)]
-                inner_ids = self.scope(inner_outs, list(inner.inner_inputs), f"{sub.id}.", sub.id)
-                ids[("inner", apply)] = inner_ids
+                for inner in graphs:
+                    holder = sub.id
+                    if len(graphs) > 1:  # each branch opens on its own, inside the op's box
+                        label, kind = BRANCHES.get(inner.name, (inner.name, inner.name))
+                        holder_key = ("subgraph", inner.name, apply)
+                        holder = new_id("s", holder_key)
+                        ids[holder_key] = holder
+                        self.graph.subgraphs.append(Subgraph(holder, label, kind, sub.id))
+                    inner_outs = [(f"out{i}", v) for i, v in enumerate(inner.outputs)]
+                    inner_ids = self.scope(inner_outs, list(inner.inputs), f"{holder}.", holder)
+                    ids[inner_key(apply, inner)] = inner_ids
         for index, (name, var) in enumerate(outputs):
             node = Node(new_id("n", ("output", index)), "output", name, name=name, parent=parent)
             ids[("output", index)] = node.id
@@ -307,6 +346,11 @@ class _GraphWriter:
             self.graph.nodes.append(node)
             edge(expr, node.id, 0, ["update"])
         return ids
+
+
+def inner_key(apply: Apply, inner: InnerGraph) -> tuple[Any, ...]:
+    """Where a view's ids keep the ids of one inner graph of ``apply``."""
+    return ("inner", apply, inner.name) if inner.name else ("inner", apply)
 
 
 def _rng_updated(var: Variable) -> Variable | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import linecache
@@ -20,6 +21,7 @@ from tgraph.frontends import CellInfo, Options, Target, TraceError
 from tgraph.frontends.pytensor import PyTensorFrontend
 from tgraph.frontends.pytensor_rewrites import Change, History, RewriteRecorder
 from tgraph.graph import Graph, GraphBundle, Node, Rewrite
+from tgraph.layout import layout
 
 _cells = itertools.count(1)
 
@@ -210,6 +212,39 @@ def test_op_from_graph_is_a_subgraph() -> None:
         "add",
         "mul",
     ]
+
+
+#: PyTensor 3.3 compiles an ifelse into a ``LazyIfElse`` whose branches are inner graphs.
+HAS_LAZY_IFELSE = importlib.util.find_spec("pytensor.conditional") is not None
+IFELSE_BRANCHES = (
+    "from pytensor.conditional.op import ifelse\n"
+    "x = T.dvector('x')\nc = T.dscalar('c')\n"
+    "f = function([x, c], ifelse(c > 0, T.exp(x), T.log(x) * 2))\n"
+)
+
+
+@pytest.mark.skipif(not HAS_LAZY_IFELSE, reason="PyTensor before 3.3 has no LazyIfElse")
+def test_an_optimized_ifelse_opens_on_its_two_branches() -> None:
+    graph = build_one(IFELSE_BRANCHES).views["optimized"]
+    [lazy] = [n for n in top_ops(graph) if n.op == "LazyIfElse"]
+    [sub] = [s for s in graph.subgraphs if s.kind == "LazyIfElse"]
+    assert (sub.attrs["node"], lazy.attrs["subgraph"], sub.parent) == (lazy.id, sub.id, None)
+    then, other = [s for s in graph.subgraphs if s.parent == sub.id]
+    assert [(then.label, then.kind), (other.label, other.kind)] == [
+        ("then", "branch"),
+        ("else", "branch"),
+    ]
+
+    def ops(parent: str) -> list[str]:
+        return [n.label for n in graph.nodes if n.parent == parent and n.kind == "op"]
+
+    assert ops(then.id) == ["exp"]
+    assert ops(other.id) == ["Composite"]
+    [fused] = [s for s in graph.subgraphs if s.parent == other.id]
+    assert ops(fused.id) == ["log", "mul"]
+    # Collapsed, the ifelse is one box; opened, each branch is a box of its own.
+    assert layout(graph).collapsed == [sub.id]
+    assert layout(graph, frozenset({sub.id})).collapsed == [then.id, other.id]
 
 
 def test_declared_table_for_inputs_and_types() -> None:

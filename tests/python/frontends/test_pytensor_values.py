@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
+import pytest
 from pytensor.compile.builders import OpFromGraph
 
 from tgraph.frontends import CellInfo, Options, Traced, values_of
@@ -238,10 +240,55 @@ def test_an_ifelse_runs_only_the_branch_it_takes() -> None:
         assert [values["nodes"][o]["preview"] for o in outs] == ["-1"] * len(outs) != []
         assert {n["error"] for n in values["nodes"].values()} <= {"", NOT_RUN}
         assert labelled(values, found, view, "LE")["preview"] == "True"
-    # PyTensor 3.3 moves the branches of the optimized ifelse into inner graphs
     original = values_of(found, "original").to_json()
-    for op in ("convert_to_float64", "Alloc", "Max{axes=None}"):
-        assert labelled(original, found, "original", op)["error"] == NOT_RUN
+    assert not_run(original, found, "original") == [
+        ("", "convert_to_float64"),
+        ("", "Alloc"),
+        ("", "Max{axes=None}"),
+    ]
+    optimized = values_of(found, "optimized").to_json()
+    if HAS_LAZY_IFELSE:  # the else branch, rewritten to a cast, is an inner graph
+        assert not_run(optimized, found, "optimized") == [("else", "convert_to_float64")]
+        assert labelled(optimized, found, "optimized", "DeepCopyOp")["preview"] == "-1"
+    else:
+        assert not_run(optimized, found, "optimized") == [("", "Alloc"), ("", "Max{axes=None}")]
+
+
+#: PyTensor 3.3 compiles an ifelse into a ``LazyIfElse`` whose branches are inner graphs.
+HAS_LAZY_IFELSE = importlib.util.find_spec("pytensor.conditional") is not None
+
+
+def not_run(values: dict[str, Any], found: Traced, view: str) -> list[tuple[str, str]]:
+    """(the subgraph it is drawn in, label) of each op the values say was not run."""
+    graph = found.bundle.views[view]
+    labels = {s.id: s.label for s in graph.subgraphs}
+    return [
+        (labels.get(n.parent or "", ""), n.label)
+        for n in graph.nodes
+        if n.kind == "op" and values["nodes"][n.id]["error"] == NOT_RUN
+    ]
+
+
+IFELSE_FUSED = """
+import pytensor, pytensor.tensor as pt
+from pytensor.conditional.op import ifelse
+x = pt.dvector('x')
+c = pt.dscalar('c')
+f = pytensor.function([x, c], ifelse(c > 0, pt.exp(x), pt.log(x) * 2))
+got = f([1.0, 4.0], -1.0)
+"""
+
+
+@pytest.mark.skipif(not HAS_LAZY_IFELSE, reason="PyTensor before 3.3 has no LazyIfElse")
+def test_a_lazy_ifelse_has_values_inside_the_branch_it_takes() -> None:
+    """The else branch's fused loop is run op by op; the then branch's exp is not run."""
+    found = traced(IFELSE_FUSED, "f")
+    values = values_of(found, "optimized").to_json()
+    assert not_run(values, found, "optimized") == [("then", "exp")]
+    assert labelled(values, found, "optimized", "log")["preview"] == "[0, 1.386]"
+    assert labelled(values, found, "optimized", "mul")["preview"] == "[0, 2.773]"
+    assert labelled(values, found, "optimized", "f")["preview"] == "[0, 2.773]"
+    assert values["notes"] == []
 
 
 RANDOM_STREAM = """
