@@ -211,18 +211,21 @@ class Plan:
         return [getattr(i, "variable", i) for i in self.inputs]
 
 
-def free_inputs(outputs: list[Variable]) -> list[Variable]:
-    return [v for v in graph_inputs(outputs) if not isinstance(v, Constant | SharedVariable)]
-
-
-def default_updates(outputs: list[Variable]) -> list[tuple[Variable, Variable]]:
-    """Updates ``function`` adds by itself (``RandomStream``'s generators)."""
-    found = []
+def inputs_and_updates(
+    outputs: list[Variable],
+) -> tuple[list[Variable], list[tuple[Variable, Variable]]]:
+    """The free inputs of ``outputs``, and the updates ``function`` would add by
+    itself (``RandomStream``'s generators): one walk over the graph, which the
+    cell waits for."""
+    free, updates = [], []
     for var in graph_inputs(outputs):
-        update = getattr(var, "default_update", None)
-        if isinstance(var, SharedVariable) and update is not None:
-            found.append((var, update))
-    return found
+        if isinstance(var, SharedVariable):
+            update = getattr(var, "default_update", None)
+            if update is not None:
+                updates.append((var, update))
+        elif not isinstance(var, Constant):
+            free.append(var)
+    return free, updates
 
 
 def _out_name(var: Variable, named: dict[str, Any], fallback: str) -> str:
@@ -265,7 +268,8 @@ def plan(target: Target) -> Plan:
     outputs = symbolic_outputs(obj)
     if outputs is not None:
         named = [(target.name, obj)] if isinstance(obj, Variable) else _named(target, outputs)
-        return Plan(free_inputs(outputs), named, get_mode(None), default_updates(outputs))
+        free, updates = inputs_and_updates(outputs)
+        return Plan(free, named, get_mode(None), updates)
     if not isinstance(obj, Function):
         raise TraceError(f"{target.name} is not a PyTensor variable or compiled function")
     maker = obj.maker
