@@ -132,17 +132,22 @@ def start_lab(root: Path) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"JupyterLab did not start on port {PORT}; see {root / 'lab.log'}")
 
 
-def shut_kernels(port: int) -> None:
-    """Shut down every kernel of the server on ``port`` through its API."""
-    base = f"http://localhost:{port}/api/kernels"
+def delete_all(port: int, what: str = "kernels") -> None:
+    """Delete every kernel (or session, which ends its kernel) of the server on
+    ``port`` through its API."""
+    base = f"http://localhost:{port}/api/{what}"
     try:
         with urllib.request.urlopen(base, timeout=10) as reply:
-            kernels = json.load(reply)
-        for kernel in kernels:
-            request = urllib.request.Request(f"{base}/{kernel['id']}", method="DELETE")
+            found = json.load(reply)
+        for item in found:
+            request = urllib.request.Request(f"{base}/{item['id']}", method="DELETE")
             urllib.request.urlopen(request, timeout=30).close()
     except OSError:
         pass
+
+
+def shut_kernels(port: int) -> None:
+    delete_all(port, "kernels")
 
 
 def stop_lab(lab: subprocess.Popen[bytes]) -> None:

@@ -44,7 +44,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -57,7 +56,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from bench_panel import chromium_version, shut_kernels  # noqa: E402
+from bench_panel import chromium_version, delete_all  # noqa: E402
 from benchutil import cpu_model  # noqa: E402
 from gateway_bench import lab_args, start, stop  # noqa: E402
 
@@ -229,16 +228,8 @@ def copies(name: str, folder: Path) -> dict[str, tuple[str, int]]:
 
 def end_sessions(port: int) -> None:
     """Delete every session (and so its kernel), then any kernel left over."""
-    base = f"http://localhost:{port}/api/sessions"
-    try:
-        with urllib.request.urlopen(base, timeout=10) as reply:
-            sessions = json.load(reply)
-        for session in sessions:
-            request = urllib.request.Request(f"{base}/{session['id']}", method="DELETE")
-            urllib.request.urlopen(request, timeout=30).close()
-    except OSError:
-        pass
-    shut_kernels(port)
+    delete_all(port, "sessions")
+    delete_all(port, "kernels")
 
 
 def run_all(context: BrowserContext, url: str, file: str, magic: bool, timeout_s: int) -> Run:
