@@ -86,6 +86,13 @@ def graph_cell(nodes: int) -> str:
     )
 
 
+def fresh(client: BlockingKernelClient, code: str) -> float:
+    """``timed``, after collecting the garbage the last big graph left (untimed):
+    otherwise the collector's pauses land in whichever cell comes next."""
+    timed(client, "import gc; gc.collect()")
+    return timed(client, code)
+
+
 def graph_times(sizes: list[int], runs: int) -> dict[int, dict[str, float]]:
     out: dict[int, dict[str, float]] = {}
     with kernel() as client:
@@ -98,7 +105,7 @@ def graph_times(sizes: list[int], runs: int) -> dict[int, dict[str, float]]:
             code = graph_cell(size)
             # plain and traced back to back, so a slow moment of a shared machine
             # lands on both of a pair; the overhead is the median of the pairs'
-            pairs = [(timed(client, code), timed(client, "%%tgraph\n" + code)) for _ in range(runs)]
+            pairs = [(fresh(client, code), fresh(client, "%%tgraph\n" + code)) for _ in range(runs)]
             row = {
                 "plain": statistics.median(p for p, _ in pairs),
                 "tgraph": statistics.median(t for _, t in pairs),
@@ -113,12 +120,14 @@ def graph_times(sizes: list[int], runs: int) -> dict[int, dict[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="the example notebooks only")
+    parser.add_argument("--graphs", action="store_true", help="the generated graphs only")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     print(f"CPU: {cpu_model()}\n")
-    print("| notebook | cells | plain | %%tgraph | --sync | ratio | worst cell over plain |")
-    print("|---|---|---|---|---|---|---|")
-    for name in NOTEBOOKS:
+    if not args.graphs:
+        print("| notebook | cells | plain | %%tgraph | --sync | ratio | worst cell over plain |")
+        print("|---|---|---|---|---|---|---|")
+    for name in [] if args.graphs else NOTEBOOKS:
         t = notebook_times(name)
         worst = max(b - a for a, b in zip(t["plain"], t["tgraph"], strict=True))
         total = {k: sum(v) for k, v in t.items()}
