@@ -67,8 +67,10 @@ test('widget, timing and panel work with a kernel on a gateway', async ({ page, 
   await doc.locator('.tg-step-next').click();
   await expect(doc.locator('.tg-step-label')).toContainText(/Step 1 of \d+: .* replaced/);
 
-  // Not checked here: a restart. Restarting a gateway kernel from JupyterLab
-  // left the kernel short of "Idle" in JupyterLab's own status bar in most
-  // runs on this machine (tgraph's panel waits for that idle); the panel's
-  // restart behaviour is checked with a local kernel in panel.spec.ts.
+  // Not checked here: a restart. With jupyter_server 2.21 and Kernel Gateway
+  // 3.0, restarting a gateway kernel from JupyterLab lost the kernel for
+  // JupyterLab itself in about one run in three: no message got through
+  // (the panel's opens and a plain cell alike) until the gateway dropped the
+  // connection for a ping timeout. In the other runs the panel emptied and
+  // refilled as with a local kernel, which panel.spec.ts checks.
 });
