@@ -11,6 +11,7 @@ request, as ``LazyView`` builders.
 from __future__ import annotations
 
 import copy
+import functools
 import sys
 import time
 from collections.abc import Iterator
@@ -189,6 +190,45 @@ class PyTensorFrontend:
         return rows
 
     def trace(self, target: Target, options: Options, cell: CellInfo) -> Traced:
+        if isinstance(target, PyTensorTarget) and target.planner is not None and not options.sync:
+            return self._deferred(target, options, cell)
+        return self._trace(target, options, cell)
+
+    def _deferred(self, target: PyTensorTarget, options: Options, cell: CellInfo) -> Traced:
+        """Every view after the cell: a target whose graph must first be made
+        (a PyMC model's ``logp()``) costs the cell that much before drawing.
+
+        The whole trace runs once, when the first view is asked for, and each
+        view is then taken from it.
+        """
+        offers = Offers(list(VIEWS), rewrites=True, show_noise=options.show_noise)
+        traced = Traced(GraphBundle(target.name, self.framework, {}), offers)
+        made: list[Traced] = []
+
+        def take(name: str) -> ViewResult:
+            if not made:
+                made.append(self._trace(target, options, cell))
+                target.traced = traced
+            inner = made[0]
+            inner.build(name)
+            if name in inner.errors:
+                raise TraceError(inner.errors[name])
+            bundle = inner.bundle
+            return ViewResult(
+                bundle.views[name],
+                [r for r in bundle.rewrites if r.view == name],
+                bundle.rewrite_start.get(name),
+                list(bundle.notes),
+                dict(bundle.info),
+            )
+
+        for name in ("original", "optimized", "gradient"):
+            traced.later[name] = LazyView("making the graph", functools.partial(take, name))
+        traced.values = lambda name: _values_of_made(made, name)
+        target.traced = traced
+        return traced
+
+    def _trace(self, target: Target, options: Options, cell: CellInfo) -> Traced:
         found = plan(target)
         bundle = GraphBundle(target.name, self.framework, {}, notes=list(found.notes))
         bundle.info["mode"] = type(found.mode.linker).__name__
@@ -280,6 +320,13 @@ class PyTensorFrontend:
         if optimized is None:
             raise TimingError(f"{target.name} has no optimized view to profile")
         return profile_pytensor(target, options, devices, optimized)
+
+
+def _values_of_made(made: list[Traced], view: str) -> ViewValues:
+    """A deferred target's values, from the trace its first view made."""
+    if not made or made[0].values is None:
+        raise TraceError(f"no values for the {view} view: it is not drawn yet")
+    return made[0].values(view)
 
 
 def _count_nodes(ends: list[Variable], limit: int) -> int:

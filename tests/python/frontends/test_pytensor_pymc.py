@@ -96,6 +96,31 @@ def test_a_model_is_one_target_named_after_its_variable() -> None:
 
 
 @needs_pymc
+def test_a_model_cell_makes_its_graph_after_the_cell() -> None:
+    namespace, target = regression()
+    model = namespace["model"]
+    found = FRONTEND.trace(target, Options(), CellInfo(REGRESSION))
+    # model.logp() and its drawing cost the cell a third of a second: all wait
+    assert found.bundle.views == {}
+    assert {v: lazy.task for v, lazy in found.later.items()} == {
+        "original": "making the graph",
+        "optimized": "making the graph",
+        "gradient": "making the graph",
+    }
+    # the first view asked for makes the graph once; the others come from it
+    assert found.build("optimized") and found.pending() == ["original", "gradient"]
+    found.build_all()
+    assert found.errors == {}
+    want = float(model.compile_logp()(model.initial_point()))
+    assert output_value(found, "original", "logp") == pytest.approx(want, rel=1e-14)
+    assert {r.view for r in found.bundle.rewrites} <= {"optimized", "gradient"}
+    assert any(r.view == "optimized" for r in found.bundle.rewrites)
+    synced = FRONTEND.trace(target, Options(sync=True), CellInfo(REGRESSION))
+    for view in ("original", "optimized", "gradient"):
+        assert found.bundle.views[view] == synced.bundle.views[view], view
+
+
+@needs_pymc
 def test_the_drawn_logp_is_pymcs_own_at_the_initial_point() -> None:
     namespace, target = regression()
     model = namespace["model"]
