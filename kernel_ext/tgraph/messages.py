@@ -464,7 +464,7 @@ PanelReply = (
 class PackedReply(TypedDict):
     """A big ``PanelReply`` as it travels: ``reply`` is base64 of the gzip of
     its JSON (``static.pack``). Text, not a binary buffer, so that it survives
-    a gateway's relay (see ``registry.wire``)."""
+    a gateway's relay (see ``wire.wire``)."""
 
     type: Literal["packed"]
     reply: str

@@ -21,7 +21,6 @@ import itertools
 import json
 import logging
 from collections import OrderedDict
-from dataclasses import is_dataclass
 from typing import Any, cast
 
 import comm
@@ -29,19 +28,17 @@ import comm
 from .devices import DeviceCache
 from .entry import Entry, Event
 from .frontends import Traced
-from .graph import FORMAT_VERSION, GraphBundle
 from .idle import IdleQueue
 from .messages import (
     EntriesReply,
     EntryJSON,
     GraphReply,
-    PackedReply,
     PanelMessage,
     PanelReply,
     RewriteSourceReply,
     StepsReply,
 )
-from .static import pack, unpack
+from .wire import bundle_json, unwire, wire
 
 COMM_TARGET = "tgraph"
 #: Panel requests that may run a frontend's builders: they wait until the kernel is idle.
@@ -49,62 +46,12 @@ HEAVY_REQUESTS = frozenset({"build", "values"})
 MAX_ENTRIES = 200
 #: Nodes plus edges over every entry's views and stepper snapshots.
 MAX_SIZE = 2_000_000
-#: Replies whose JSON is longer than this many characters travel packed.
-PACK_OVER = 16_384
-#: gzip's default: a tenth of the JSON's size in about 10 ms per megabyte.
-PACK_LEVEL = 6
 #: Characters of graph replies kept as sent (packed), over every entry.
 MAX_KEPT = 32_000_000
 #: Events after which an entry's ``get`` reply differs: ``pending`` says when a
 #: build started, and a built view adds its graph, rewrites and picture.
 CHANGES_GRAPH = frozenset({"building", "built"})
 log = logging.getLogger(__name__)
-
-
-def wire(reply: PanelReply) -> PanelMessage:
-    """A reply as the comm carries it: a big one as base64 of the gzip of its JSON.
-
-    A graph's reply is megabytes of JSON (pictures, and the stepper's
-    snapshots), and a Jupyter Kernel Gateway relays it as text through two
-    more servers; packed it is about a tenth of that. Not a binary buffer:
-    jupyter_server's gateway client (2.21) decodes every binary frame as
-    UTF-8 and stops relaying the kernel at the first one that is not.
-    """
-    try:
-        text = json.dumps(reply, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except ValueError:  # not JSON as Jupyter sends it; its own error is clearer
-        return reply
-    if len(text) <= PACK_OVER:
-        return reply
-    return _packed(text)
-
-
-def _packed(text: str) -> PackedReply:
-    return {"type": "packed", "reply": pack(text, PACK_LEVEL)}
-
-
-def unwire(message: PanelMessage) -> PanelReply:
-    """The reply a message carries, as the browser reads it."""
-    if message["type"] == "packed":
-        reply: PanelReply = json.loads(unpack(message["reply"]))
-        return reply
-    return message
-
-
-def _lean(value: Any) -> Any:
-    """``json.dumps``'s ``default`` for a graph reply: the bundle as
-    ``GraphBundle.to_json(steps=False)`` gives it, read straight off the
-    dataclasses. Not building that dict first halves the time a
-    1,000-node graph with its 2,420 rewrites takes to become JSON."""
-    if isinstance(value, GraphBundle):
-        data = dict(vars(value))
-        data["rewrites"] = [{**vars(r), "graph": None} for r in value.rewrites]
-        data["rewrite_start"] = {}
-        data["version"] = FORMAT_VERSION
-        return data
-    if is_dataclass(value) and not isinstance(value, type):
-        return vars(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def summary(entry: Entry) -> EntryJSON:
@@ -295,19 +242,8 @@ class Registry:
         if kept is not None:
             self._kept.move_to_end(entry.id)
             return kept[0]
-        reply = self._graph_reply(entry)
-        try:
-            text = json.dumps(
-                reply, default=_lean, ensure_ascii=False, separators=(",", ":"), allow_nan=False
-            )
-        except ValueError:  # not JSON as Jupyter sends it; its own error is clearer
-            return cast(PanelMessage, json.loads(json.dumps(reply, default=_lean)))
-        if len(text) > PACK_OVER:
-            packed = _packed(text)
-            message: PanelMessage = packed
-            size = len(packed["reply"])
-        else:
-            message, size = json.loads(text), len(text)
+        message = wire(self._graph_reply(entry), bundle_json)
+        size = len(message["reply"]) if message["type"] == "packed" else len(json.dumps(message))
         self._kept[entry.id] = (message, size)
         self._kept_size += size
         while self._kept_size > self.max_kept and len(self._kept) > 1:
@@ -316,7 +252,7 @@ class Registry:
 
     @staticmethod
     def _graph_reply(entry: Entry) -> GraphReply:
-        """The reply with the bundle itself in place of its JSON (``_lean`` writes it)."""
+        """The reply with the bundle itself in place of its JSON (``bundle_json`` writes it)."""
         bundle = entry.bundle
         steps: dict[str, int] = {}
         for view in bundle.rewrite_start:

@@ -12,7 +12,7 @@ import { GraphReply } from '../../labextension/src/messages';
 import { PanelModel } from '../../labextension/src/panelmodel';
 import { bundle, entry, NASTY, offers, SVG_COLLAPSED, viewValues } from './fixtures';
 
-/** A reply as the kernel's `registry.wire` sends a big one: base64 of gzip of its JSON. */
+/** A reply as the kernel's `wire.wire` sends a big one: base64 of gzip of its JSON. */
 const packed = (reply: unknown) => ({
   type: 'packed',
   reply: gzipSync(Buffer.from(JSON.stringify(reply), 'utf-8')).toString('base64')

@@ -22,7 +22,7 @@ from ipywidgets.widgets.widget import _instances
 
 from conftest import run
 from tgraph import messages
-from tgraph import registry as registry_module
+from tgraph import wire as wire_module
 
 ROOT = Path(__file__).parents[2]
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -119,10 +119,10 @@ def test_what_the_kernel_sends_validates(
         registry.answer({"type": "layout", "id": entry.id, "view": "original", "expanded": []}),
         registry.answer({"type": "dot", "id": entry.id, "view": "original", "expanded": []}),
     ]
-    monkeypatch.setattr(registry_module, "PACK_OVER", 0)  # every reply as a big one travels
+    monkeypatch.setattr(wire_module, "PACK_OVER", 0)  # every reply as a big one travels
     for reply in replies:
         assert reply is not None
         validate(schema, "PanelReply", reply)
-        packed = registry_module.wire(reply)
+        packed = wire_module.wire(reply)
         assert packed["type"] == "packed"
         validate(schema, "PanelMessage", packed)

@@ -24,8 +24,9 @@ from tgraph.frontends import (
     summarize,
 )
 from tgraph.graph import Edge, Graph, GraphBundle, Node, Rewrite, Source, Subgraph
-from tgraph.registry import PACK_OVER, Registry, unwire
+from tgraph.registry import Registry
 from tgraph.static import unpack
+from tgraph.wire import PACK_OVER, unwire
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
