@@ -117,23 +117,6 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
   root.append(tabs.node, notes, error, panels, status, timingSection);
   host.replaceChildren(root);
 
-  // Run All draws many widgets at once; the ones off screen wait until they
-  // come near it, so the page keeps up with the kernel's messages.
-  let onScreen = typeof IntersectionObserver === 'undefined';
-  const watcher = onScreen
-    ? null
-    : new IntersectionObserver(
-        entries => {
-          if (entries.some(e => e.isIntersecting)) {
-            onScreen = true;
-            watcher?.disconnect();
-            syncGraphs();
-          }
-        },
-        { rootMargin: '400px' }
-      );
-  watcher?.observe(root);
-
   const views = new Map<string, GraphView>();
   const graphValues = new Map<string, GraphValues>();
   const valuesAsked = new Set<string>();
@@ -186,11 +169,8 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
     v.highlight(ids, 'tg-flash');
   };
 
-  /** (Re)mount the SVG of each drawn view that changed, once the widget is near the screen. */
+  /** (Re)mount the SVG of each drawn view that changed. */
   const syncGraphs = () => {
-    if (!onScreen) {
-      return;
-    }
     const svgs = traits.svg;
     const layouts = traits.layouts;
     const graphs = traits.bundle.views;
@@ -457,7 +437,6 @@ function draw(model: IWidgetModel, host: HTMLElement): () => void {
     model.on(event, cb);
   }
   return () => {
-    watcher?.disconnect();
     for (const [event, cb] of listeners) {
       model.off(event, cb);
     }

@@ -185,42 +185,6 @@ describe('tabs', () => {
   });
 });
 
-describe('drawing off screen', () => {
-  it('waits until the widget comes near the screen', () => {
-    const watched: { callback: IntersectionObserverCallback; targets: Element[] }[] = [];
-    class Watcher {
-      constructor(callback: IntersectionObserverCallback) {
-        watched.push({ callback, targets: [] });
-      }
-      observe(target: Element) {
-        watched[watched.length - 1].targets.push(target);
-      }
-      disconnect() {
-        watched.splice(0);
-      }
-    }
-    Object.assign(globalThis, { IntersectionObserver: Watcher });
-    try {
-      const { el } = setup();
-      const nodes = () => panel(el, 'original').querySelectorAll('.tg-graph svg g.node');
-      expect(tabNames(el)).toHaveLength(6); // tabs and panels at once
-      expect(nodes()).toHaveLength(0); // the picture waits
-      const [{ callback, targets }] = watched;
-      expect(targets).toEqual([el.querySelector('.tg-root')]);
-      callback(
-        [{ isIntersecting: false } as IntersectionObserverEntry],
-        {} as IntersectionObserver
-      );
-      expect(nodes()).toHaveLength(0);
-      callback([{ isIntersecting: true } as IntersectionObserverEntry], {} as IntersectionObserver);
-      expect(nodes()).toHaveLength(4);
-      expect(watched).toHaveLength(0); // drawn once: no longer watched
-    } finally {
-      delete (globalThis as { IntersectionObserver?: unknown }).IntersectionObserver;
-    }
-  });
-});
-
 describe('rewrites', () => {
   it('are grouped by view, counted when bookkeeping, and show created nodes', () => {
     const { el } = setup();
