@@ -327,19 +327,18 @@ def _all_equations(closed: Any) -> Iterator[Any]:
     jaxpr = closed.jaxpr if hasattr(closed, "jaxpr") else closed
     for eqn in jaxpr.eqns:
         yield eqn
-        for value in eqn.params.values():
-            for inner in value if isinstance(value, tuple | list) else [value]:
-                if hasattr(inner, "eqns") or hasattr(getattr(inner, "jaxpr", None), "eqns"):
-                    yield from _all_equations(inner)
+        for inner in _inner_jaxprs(eqn):
+            yield from _all_equations(inner)
 
 
-def _holds_jaxpr(eqn: Any) -> bool:
-    """An equation drawn as a box around its inner jaxpr (pjit, scan...), not a node."""
-    return any(
-        hasattr(inner, "eqns") or hasattr(getattr(inner, "jaxpr", None), "eqns")
+def _inner_jaxprs(eqn: Any) -> list[Any]:
+    """The jaxprs an equation holds (pjit's, scan's body, cond's branches...)."""
+    return [
+        inner
         for value in eqn.params.values()
         for inner in (value if isinstance(value, tuple | list) else [value])
-    )
+        if hasattr(inner, "eqns") or hasattr(getattr(inner, "jaxpr", None), "eqns")
+    ]
 
 
 def _has_specs(tree: Any) -> bool:
@@ -500,7 +499,8 @@ class JaxFrontend:
                 "of the arrays they meet."
             )
         notes += traced_run.notes
-        equations = sum(1 for e in _all_equations(closed) if not _holds_jaxpr(e))
+        # an equation holding jaxprs is drawn as a box around them, not as a node
+        equations = sum(1 for e in _all_equations(closed) if not _inner_jaxprs(e))
         bundle = GraphBundle(
             target=target.name,
             framework="jax",

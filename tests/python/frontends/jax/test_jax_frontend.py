@@ -407,19 +407,24 @@ def test_the_cell_gets_the_jaxpr_and_a_small_functions_compiled_program() -> Non
     assert offers["backend_label"] == "XLA"
 
 
-def test_a_big_function_leaves_compiling_and_differentiating_for_later() -> None:
-    src = """
+def chain(name: str, steps: int) -> str:
+    """A jitted function of ``3 * steps + 1`` equations, called once."""
+    return f"""
     import jax
     import jax.numpy as jnp
 
     @jax.jit
-    def big(x):
-        for _ in range(70):
+    def {name}(x):
+        for _ in range({steps}):
             x = jnp.sin(x) * 1.01 + 0.5
         return x.sum()
 
-    big(jnp.ones(8))
+    {name}(jnp.ones(8))
     """
+
+
+def test_a_big_function_leaves_compiling_and_differentiating_for_later() -> None:
+    src = chain("big", 70)
     ns, cell = run_cell(src)
     (target,) = targets(ns, cell)
     traced = JaxFrontend().trace(target, Options(), cell)
@@ -434,18 +439,7 @@ def test_a_big_function_leaves_compiling_and_differentiating_for_later() -> None
 
 
 def test_a_huge_function_is_drawn_after_the_cell_and_its_hlo_links_back() -> None:
-    src = """
-    import jax
-    import jax.numpy as jnp
-
-    @jax.jit
-    def huge(x):
-        for _ in range(110):
-            x = jnp.sin(x) * 1.01 + 0.5
-        return x.sum()
-
-    huge(jnp.ones(8))
-    """
+    src = chain("huge", 110)
     ns, cell = run_cell(src)
     (target,) = targets(ns, cell)
     traced = JaxFrontend().trace(target, Options(), cell)
