@@ -149,8 +149,11 @@ def test_a_slow_function_stops_within_the_budget(devices: Devices) -> None:
 
 
 def test_ctrl_c_returns_what_was_measured(devices: Devices) -> None:
-    def interrupt(calls: int) -> None:  # Ctrl-C after some timed calls, however slow the compile
-        if calls == 30:
+    # Ctrl-C once a repeat has surely been kept: a call takes at least 10 ms, so
+    # probing doubles the calls per repeat at most up to 16 (31 calls) and the
+    # first kept repeat has at most 32; a loaded machine cannot stretch that.
+    def interrupt(calls: int) -> None:
+        if calls == 100:
             threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT)).start()
 
     target = given("slow", sleepy(0.01, interrupt), np.ones(3, np.float32))
