@@ -15,7 +15,10 @@ watches the page every 50 ms:
 
 * cells done: every code cell has an execution count and none is running or
   queued (the last execute reply; the kernel may still answer the widgets);
-* views shown: every widget output is drawn (one ``.tg-root`` per
+* views shown: once the cells ran, the page scrolls to each cell with a
+  widget in turn, as a reader would (a widget draws, and asks the kernel for
+  its views and timing, when it comes near the screen); every widget output
+  is drawn (one ``.tg-root`` per
   ``application/vnd.jupyter.widget-view+json`` output), no tab is marked
   ``.tg-tab-pending`` (no view waits for the kernel, "rewriting… 3.2 s"),
   no ``.tg-pending`` is on screen, and the open tab draws its graph;
@@ -75,10 +78,32 @@ WATCH = """
   const model = panel.content.model;
   const state = { cells: null, views: null, shown: null, failed: '', missing: '',
                   widgets: 0, timingRows: 0, timingErrors: [], pending: 0,
-                  trace: [] };
+                  trace: [], scrolledTo: [] };
   window.__runall = state;
   const list = seq => Array.from({ length: seq.length }, (_, i) => seq.get(i));
   const codeCells = () => list(model.cells).filter(c => c.type === 'code');
+  // A reader scrolls to each graph in turn once the cells ran: a widget draws
+  // (and asks for its views and timing) when it comes near the screen.
+  const revealed = new Set();
+  const reveal = () => {
+    const notebook = panel.content;
+    const all = list(model.cells);
+    const next = all.findIndex((c, i) => c.type === 'code' && !revealed.has(i) &&
+      list(c.outputs).some(o => o.data && mime in o.data));
+    if (next < 0) {
+      return;
+    }
+    const node = notebook.widgets[next] && notebook.widgets[next].node;
+    const drawn = node && node.isConnected &&
+      node.querySelectorAll('.tg-root').length ===
+        list(all[next].outputs).filter(o => o.data && mime in o.data).length;
+    if (drawn) {
+      revealed.add(next);
+    } else if (!state.scrolledTo.includes(next)) {
+      state.scrolledTo.push(next);
+      void notebook.scrollToItem(next, 'center').catch(() => undefined);
+    }
+  };
   const check = now => {
     const cells = codeCells();
     for (const c of cells) {
@@ -105,6 +130,7 @@ WATCH = """
     }
     const expected = cells.reduce(
       (n, c) => n + list(c.outputs).filter(o => o.data && mime in o.data).length, 0);
+    reveal();
     const roots = Array.from(document.querySelectorAll('.jp-Notebook .tg-root'));
     const views = [];
     const timing = [];

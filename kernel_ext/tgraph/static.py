@@ -9,7 +9,8 @@ nbconvert offline, Markdown, GitHub, nbviewer. So:
   JSON and SVG shrink five to ten times;
 - the bundled front end (``static/widget.js`` and ``widget.css``), which
   anywidget stores in every widget's state, is packed the same way behind a
-  small loader module;
+  small loader module; the page unpacks and imports it once per version
+  (anywidget imports ``_esm`` once per widget), keyed by a hash of it;
 - each picture of the static copy is an SVG document of its own, titled
   inside, self-contained (no scripts, no external references), because
   static renderers draw ``image/svg+xml`` outputs and strip SVG inside HTML.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import html
 import json
 import re
@@ -43,17 +45,26 @@ _LOADER = """const unpack = async (packed) => {
   const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
   return await new Response(stream).text();
 };
-const css = await unpack("%(css)s");
-if (css && !document.getElementById("tgraph-widget-css")) {
-  const style = document.createElement("style");
-  style.id = "tgraph-widget-css";
-  style.textContent = css;
-  document.head.append(style);
+const load = async () => {
+  const css = await unpack("%(css)s");
+  if (css && !document.getElementById("tgraph-widget-css")) {
+    const style = document.createElement("style");
+    style.id = "tgraph-widget-css";
+    style.textContent = css;
+    document.head.append(style);
+  }
+  const url = URL.createObjectURL(new Blob([await unpack("%(js)s")], { type: "text/javascript" }));
+  try {
+    return await import(url);
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+};
+const loaded = (globalThis.__tgraphWidgets ??= new Map());
+if (!loaded.has("%(key)s")) {
+  loaded.set("%(key)s", load());
 }
-const url = URL.createObjectURL(new Blob([await unpack("%(js)s")], { type: "text/javascript" }));
-const widget = await import(url);
-URL.revokeObjectURL(url);
-export default widget.default;
+export default (await loaded.get("%(key)s")).default;
 """
 
 
@@ -88,7 +99,9 @@ def loader() -> str:
     js = _built("widget.js")
     if js is None:
         return _MISSING_ESM
-    return _LOADER % {"css": pack(_built("widget.css") or ""), "js": pack(js)}
+    css = _built("widget.css") or ""
+    key = hashlib.sha256((css + js).encode("utf-8")).hexdigest()[:16]
+    return _LOADER % {"css": pack(css), "js": pack(js), "key": key}
 
 
 _SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')

@@ -111,9 +111,11 @@ class GraphWidget(anywidget.AnyWidget):
             pending=entry.pending(),
             error="\n".join(problems),
             static_id="tgs" + uuid.uuid4().hex,
+            # in the state the comm opens with: an update right after it would
+            # hold up the page's kernel messages while the new model loads
+            status=self._summary(metas),
             **kwargs,
         )
-        self.status = self._summary(metas)
         self._timer, self._profiler, self._discover = timer, profiler, discover
         #: Timing and profile requests received, and how many of them were stopped.
         self._asked = self._stopped = 0

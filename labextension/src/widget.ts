@@ -35,6 +35,7 @@
  */
 import { el, text } from './dom';
 import { GraphView } from './graphview';
+import { whenNear } from './nearscreen';
 import { PendingView } from './pendingview';
 import { applyHeat, ProfileView } from './profileview';
 import { groupRewrites, rewritesView } from './rewritesview';
@@ -84,19 +85,24 @@ export function tabsOf(traits: Traits): ITab[] {
  * unpacked (asynchronously) before the first drawing and on every change.
  */
 export function render({ model, el: host }: { model: IWidgetModel; el: HTMLElement }): () => void {
-  if (!hasPacked(model)) {
-    return draw(model, host);
-  }
-  const unpacked = new UnpackedModel(model);
   let cleanup: (() => void) | null = null;
   let gone = false;
-  void unpacked.ready().then(() => {
-    if (!gone) {
-      cleanup = draw(unpacked, host);
+  const show = () => {
+    if (!hasPacked(model)) {
+      cleanup = draw(model, host);
+      return;
     }
-  });
+    const unpacked = new UnpackedModel(model);
+    void unpacked.ready().then(() => {
+      if (!gone) {
+        cleanup = draw(unpacked, host);
+      }
+    });
+  };
+  const stopWatching = whenNear(host, show);
   return () => {
     gone = true;
+    stopWatching();
     cleanup?.();
   };
 }

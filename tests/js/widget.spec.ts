@@ -133,6 +133,35 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
+describe('off screen', () => {
+  it('draws and asks the kernel nothing until the widget comes near the screen', () => {
+    const watchers: IntersectionObserverCallback[] = [];
+    Object.assign(globalThis, {
+      IntersectionObserver: class {
+        constructor(callback: IntersectionObserverCallback) {
+          watchers.push(callback);
+        }
+        observe() {}
+        disconnect() {}
+      }
+    });
+    try {
+      const model = new MemoryModel(lazy({ autorun: true, devices: null }));
+      const { el } = show(model);
+      expect(el.querySelector('.tg-root')).toBeNull();
+      expect(model.sent).toEqual([]);
+      const near = watchers[watchers.length - 1];
+      near([{ isIntersecting: true } as IntersectionObserverEntry], {} as IntersectionObserver);
+      expect(
+        el.querySelectorAll('.tg-panel[data-view="original"] .tg-graph svg g.node')
+      ).toHaveLength(4);
+      expect(model.sent.map(m => m.type).sort()).toEqual(['devices', 'view', 'view']);
+    } finally {
+      delete (globalThis as { IntersectionObserver?: unknown }).IntersectionObserver;
+    }
+  });
+});
+
 describe('tabs', () => {
   it('are the offered views in order, then rewrites and each text', () => {
     const { el } = setup();

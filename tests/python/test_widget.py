@@ -7,9 +7,11 @@ import json
 import re
 from importlib import resources
 
+import comm
 import pytest
 
 from tgraph import entry as entry_module
+from tgraph import static as static_module
 from tgraph import widget as widget_module
 from tgraph.entry import Entry
 from tgraph.frontends import Declared, LazyView, Offers, TextOffer, Traced, ViewOffer, ViewResult
@@ -271,6 +273,21 @@ def test_esm_unpacks_to_the_built_bundle_and_its_css() -> None:
     assert len(GraphWidget._esm) < 25_000
 
 
+def test_the_page_imports_each_built_front_end_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every widget's ``_esm`` is the same loader; the page keeps the imported
+    module under a key of the bundle, so a rebuilt bundle is never mistaken
+    for the one a page already holds."""
+    key = re.compile(r'loaded\.(?:has|set|get)\("([0-9a-f]{16})"')
+    keys = set(key.findall(GraphWidget._esm))
+    assert len(key.findall(GraphWidget._esm)) == 3 and len(keys) == 1
+    files = {"widget.js": "export default {};", "widget.css": ""}
+    monkeypatch.setattr(static_module, "_built", files.get)
+    first = set(key.findall(static_module.loader()))
+    files["widget.js"] = "export default { render() {} };"
+    second = set(key.findall(static_module.loader()))
+    assert len(first) == len(second) == 1 and first != second != keys
+
+
 def test_declared_table_escapes_and_aligns() -> None:
     rows = [
         Declared("x", "TensorVariable", "float64", "1", "(None,)"),
@@ -296,3 +313,26 @@ def test_saved_widget_leaves_the_stepper_snapshots_to_the_panel() -> None:
         ("local_log1p", None),
         ("merge", None),
     ]
+
+
+def test_the_comm_opens_with_every_trait_and_says_nothing_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An update right after the comm opens holds up the page's kernel messages
+    (Run All waited on it per widget), so the first state must be whole."""
+    sent: list[tuple[object, str, dict[str, object]]] = []
+
+    def publish(
+        c: object, msg_type: str, data: dict[str, object], *_a: object, **_k: object
+    ) -> None:
+        sent.append((c, msg_type, data))
+
+    # the comm a widget gets outside a kernel, whose publishing is a no-op
+    monkeypatch.setattr(comm.DummyComm, "publish_msg", publish)
+    w = widget()
+    ((kind, data),) = [(kind, data) for c, kind, data in sent if c is w.comm]
+    assert kind == "comm_open"
+    state = data["state"]
+    assert isinstance(state, dict)
+    assert state["status"] == w.status
+    assert w.status.startswith("laid out by Graphviz")

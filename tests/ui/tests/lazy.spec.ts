@@ -1,13 +1,15 @@
 /**
  * Fast cells: the views and timings a cell does not wait for arrive after
- * it. Run All on the tutorial notebook ends, then every widget fills in; a
- * view still being built says what the kernel is doing, then shows.
+ * it. Run All on the tutorial notebook ends; widgets far from the screen wait
+ * to be scrolled to, then each fills in; a view still being built says what
+ * the kernel is doing, then shows.
  */
 import { expect, test } from '@jupyterlab/galata';
 import * as path from 'path';
 
 import { TIMING_ROWS, notebookWith, widgetOf } from './helpers';
 
+const WIDGET_MIME = 'application/vnd.jupyter.widget-view+json';
 const EXAMPLE = path.resolve(__dirname, '..', '..', '..', 'examples', 'pytensor_basics.ipynb');
 
 test('Run All on the tutorial ends, then every view and timing appears', async ({
@@ -28,12 +30,31 @@ test('Run All on the tutorial ends, then every view and timing appears', async (
     await expect(prompts.nth(i)).toHaveText(/^\[\d+\]:$/);
   }
 
-  const widgets = page.locator('.jp-Notebook .tg-root');
-  const shown = await widgets.count();
-  expect(shown).toBeGreaterThanOrEqual(8);
-  for (let i = 0; i < shown; i++) {
-    const widget = widgets.nth(i);
-    await widget.scrollIntoViewIfNeeded();
+  // A widget draws when it comes near the screen: scroll to each in turn, as a reader would.
+  const withWidgets = await page.evaluate(mime => {
+    type Output = { data?: Record<string, unknown> };
+    type Cells = { length: number; get(i: number): { toJSON(): { outputs?: Output[] } } };
+    const app = (window as unknown as { jupyterapp: { shell: { currentWidget: unknown } } })
+      .jupyterapp;
+    const cells = (app.shell.currentWidget as { content: { model: { cells: Cells } } }).content
+      .model.cells;
+    const found: number[] = [];
+    for (let i = 0; i < cells.length; i++) {
+      const outputs = cells.get(i).toJSON().outputs ?? [];
+      if (outputs.some(o => o.data && mime in o.data)) {
+        found.push(i);
+      }
+    }
+    return found;
+  }, WIDGET_MIME);
+  expect(withWidgets.length).toBeGreaterThanOrEqual(8);
+  // those far from the screen have not drawn (nor asked the kernel for anything)
+  expect(await page.locator('.jp-Notebook .tg-root').count()).toBeLessThan(withWidgets.length);
+  for (const index of withWidgets) {
+    const cell = page.locator('.jp-Notebook .jp-Cell').nth(index);
+    await cell.scrollIntoViewIfNeeded();
+    const widget = cell.locator('.tg-root');
+    await expect(widget).toHaveCount(1);
     // no view left to build, and every view draws
     await expect(widget.locator('.tg-tab-pending')).toHaveCount(0);
     const tabs = widget.locator('.tg-tab');
