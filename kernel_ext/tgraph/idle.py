@@ -11,7 +11,9 @@ take time from cells the user has queued.
 So every request becomes a job on this queue. Jobs run on the thread of the
 kernel's event loop, one at a time, when no cell is running; heavy jobs
 also wait until no cell has ended for ``settle`` seconds, so Run All runs
-every cell before the first view is built or the first timing starts.
+every cell before the first view is built or the first timing starts. A
+view someone waits for goes before timing: a widget scrolled to after five
+others asked to be timed shows its views at once, not ten seconds later.
 Without a kernel event loop (a plain IPython shell, tests) a job runs at once.
 """
 
@@ -23,6 +25,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from enum import IntEnum
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,17 @@ SETTLE_S = 0.3
 Job = Callable[[], None]
 
 
+class Kind(IntEnum):
+    """When a job may run; of those that may, the lowest kind runs first."""
+
+    #: As soon as no cell runs (a rewrite's source text).
+    LIGHT = 0
+    #: Once the cells have settled: what someone is looking at (views, values, the panel).
+    SHOWN = 1
+    #: Once the cells have settled and no ``SHOWN`` job waits (devices, timing, profiles).
+    BACKGROUND = 2
+
+
 class IdleQueue:
     """Jobs for the main thread, light ones as soon as it is free, heavy ones when idle."""
 
@@ -41,7 +55,7 @@ class IdleQueue:
         self._clock = clock
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._jobs: deque[tuple[Job, bool]] = deque()
+        self._jobs: deque[tuple[Job, Kind]] = deque()
         self._lock = threading.Lock()
         self._in_cell = False
         self._last_cell_end = -float("inf")
@@ -66,13 +80,13 @@ class IdleQueue:
 
     # -- jobs ------------------------------------------------------------------------
 
-    def submit(self, job: Job, heavy: bool = True) -> None:
-        """Run ``job`` on the main thread when it is free (and idle, if ``heavy``)."""
+    def submit(self, job: Job, kind: Kind = Kind.SHOWN) -> None:
+        """Run ``job`` on the main thread when it is free, and idle unless ``LIGHT``."""
         if self._loop is None or self._loop.is_closed():
             self._run(job)
             return
         with self._lock:
-            self._jobs.append((job, heavy))
+            self._jobs.append((job, kind))
         if threading.current_thread() is self._thread:
             self._loop.call_soon(self._pump)
         else:
@@ -89,12 +103,15 @@ class IdleQueue:
             with self._lock:
                 if not self._jobs:
                     return
-                job, heavy = self._jobs[0]
                 quiet_for = self._clock() - self._last_cell_end
-                if heavy and quiet_for < self.settle:
+                settled = quiet_for >= self.settle
+                ready = [i for i, (_, kind) in enumerate(self._jobs) if settled or not kind]
+                if not ready:
                     self._later(self.settle - quiet_for)
                     return
-                self._jobs.popleft()
+                first = min(ready, key=lambda i: (self._jobs[i][1], i))
+                job, _ = self._jobs[first]
+                del self._jobs[first]
             self._run(job)
 
     def _later(self, delay: float) -> None:

@@ -28,7 +28,7 @@ import comm
 from .devices import DeviceCache
 from .entry import Entry, Event
 from .frontends import Traced
-from .idle import IdleQueue
+from .idle import IdleQueue, Kind
 from .messages import (
     EntriesReply,
     EntryJSON,
@@ -174,7 +174,7 @@ class Registry:
                 channel.send(answer)
 
         heavy = isinstance(data, dict) and data.get("type") in HEAVY_REQUESTS
-        self.idle.submit(reply, heavy)
+        self.idle.submit(reply, Kind.SHOWN if heavy else Kind.LIGHT)
 
     def message(self, data: Any) -> PanelMessage | None:
         """The message that answers one panel request, as the comm carries it."""

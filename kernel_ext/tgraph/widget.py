@@ -29,6 +29,7 @@ from IPython.display import display, update_display
 
 from .devices import DeviceError
 from .entry import Entry, Event
+from .idle import Kind
 from .messages import DevicesJSON, LayoutMetaJSON, ProfileJSON, TimingRowJSON
 from .static import STATIC_BUDGET, captioned, loader, pack_json, pack_svgs
 from .tables import DeclaredTable, declared_table
@@ -36,11 +37,19 @@ from .timing import Clock, StopClock, TimingError
 
 __all__ = ["DeclaredTable", "GraphWidget", "declared_table"]
 
-#: Queues a job for the kernel's main thread; the flag says it is heavy (``idle.IdleQueue``).
-Submit = Callable[[Callable[[], None], bool], None]
+#: Queues a job for the kernel's main thread, saying when it may run (``idle.IdleQueue``).
+Submit = Callable[[Callable[[], None], Kind], None]
+
+#: When each widget request may run: timing waits for the views someone looks at.
+_KINDS = {
+    "source": Kind.LIGHT,
+    "devices": Kind.BACKGROUND,
+    "time": Kind.BACKGROUND,
+    "profile": Kind.BACKGROUND,
+}
 
 
-def _now(job: Callable[[], None], heavy: bool = True) -> None:
+def _now(job: Callable[[], None], kind: Kind = Kind.SHOWN) -> None:
     job()
 
 
@@ -140,7 +149,8 @@ class GraphWidget(anywidget.AnyWidget):
         if kind in ("time", "profile"):
             self._asked += 1
             number = self._asked
-        self._submit(lambda: self._serve_request(kind, content, number), kind != "source")
+        when = _KINDS.get(kind, Kind.SHOWN) if isinstance(kind, str) else Kind.SHOWN
+        self._submit(lambda: self._serve_request(kind, content, number), when)
 
     def _stop(self) -> None:
         """Stop the runs asked for so far: queued ones never start, a running one ends."""
@@ -268,7 +278,7 @@ class GraphWidget(anywidget.AnyWidget):
     @t.observe("expanded")
     def _on_expanded(self, change: dict[str, Any]) -> None:
         """Lay out again each view whose expanded set the front end changed."""
-        self._submit(lambda: self._expand(change["new"]), False)
+        self._submit(lambda: self._expand(change["new"]), Kind.LIGHT)
 
     def _expand(self, asked: dict[str, Any]) -> None:
         views = self._entry.bundle.views

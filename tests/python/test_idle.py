@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from tgraph.idle import IdleQueue
+from tgraph.idle import IdleQueue, Kind
 
 
 def test_without_a_kernel_loop_a_job_runs_at_once() -> None:
@@ -28,10 +28,10 @@ def test_jobs_wait_for_cells_then_run_on_the_loops_thread() -> None:
             ran.append((name, threading.current_thread() is main, queue._in_cell))
 
         # a subshell thread asks while the cell runs
-        asker = threading.Thread(target=lambda: queue.submit(lambda: job("heavy"), True))
+        asker = threading.Thread(target=lambda: queue.submit(lambda: job("heavy"), Kind.SHOWN))
         asker.start()
         asker.join()
-        queue.submit(lambda: job("light"), False)
+        queue.submit(lambda: job("light"), Kind.LIGHT)
         await asyncio.sleep(0.02)
         assert ran == []  # nothing runs inside the cell
         queue.cell_ended()
@@ -40,12 +40,35 @@ def test_jobs_wait_for_cells_then_run_on_the_loops_thread() -> None:
         assert ran == []
         queue.cell_ended()
         await asyncio.sleep(0.01)
-        assert ran == []  # the heavy job is first in line and waits for quiet
+        assert ran == [("light", True, False)]  # the heavy one waits for quiet
         await asyncio.sleep(0.1)
         assert queue.pending() == 0
 
     asyncio.run(kernel())
-    assert ran == [("heavy", True, False), ("light", True, False)]
+    assert ran == [("light", True, False), ("heavy", True, False)]
+
+
+def test_views_someone_looks_at_go_before_timing() -> None:
+    """Five widgets asked to be timed; the sixth, scrolled to last, still
+    shows its view first."""
+    ran: list[str] = []
+    queue = IdleQueue(settle=0.02)
+
+    async def kernel() -> None:
+        queue.cell_started()
+        for name, kind in [
+            ("time 1", Kind.BACKGROUND),
+            ("view 1", Kind.SHOWN),
+            ("time 2", Kind.BACKGROUND),
+            ("source", Kind.LIGHT),
+            ("view 2", Kind.SHOWN),
+        ]:
+            queue.submit(lambda name=name: ran.append(name), kind)
+        queue.cell_ended()
+        await asyncio.sleep(0.1)
+
+    asyncio.run(kernel())
+    assert ran == ["source", "view 1", "view 2", "time 1", "time 2"]
 
 
 def test_a_failing_job_does_not_stop_the_next() -> None:
@@ -58,8 +81,8 @@ def test_a_failing_job_does_not_stop_the_next() -> None:
     async def kernel() -> None:
         queue.cell_started()
         queue.cell_ended()
-        queue.submit(broken, False)
-        queue.submit(lambda: ran.append("next"), False)
+        queue.submit(broken, Kind.LIGHT)
+        queue.submit(lambda: ran.append("next"), Kind.LIGHT)
         await asyncio.sleep(0.01)
 
     asyncio.run(kernel())

@@ -25,6 +25,7 @@ from tgraph.frontends import Offers, Traced, ViewOffer
 from tgraph.frontends.jax import JaxFrontend
 from tgraph.frontends.pytensor_devices import discover as pytensor_devices
 from tgraph.graph import Graph, GraphBundle, Node
+from tgraph.idle import Kind
 from tgraph.timing import Clock
 from tgraph.widget import GraphWidget
 
@@ -319,7 +320,7 @@ def test_stop_before_a_queued_run_starts_means_it_never_does() -> None:
         seen.append(request)
         return {"device": "cpu:0"}
 
-    widget = GraphWidget(small_entry(), timer=timer, submit=lambda job, _heavy: queued.append(job))
+    widget = GraphWidget(small_entry(), timer=timer, submit=lambda job, _kind: queued.append(job))
     send(widget, {"type": "time"})
     send(widget, {"type": "stop"})
     send(widget, {"type": "time", "size": 3})  # asked after the Stop: runs
@@ -346,3 +347,26 @@ def test_the_autoencoder_example_trains_and_times_both_steps(shell: InteractiveS
     losses = [float(v) for v in re.findall(r"(\d+\.\d+) (?:at|after)", printed)]
     assert len(losses) == 4
     assert losses[1] < losses[0] / 2 and losses[3] < losses[2] / 2
+
+
+def test_timing_waits_behind_the_views_someone_looks_at() -> None:
+    kinds: list[Kind] = []
+    widget = GraphWidget(small_entry(), submit=lambda _job, kind: kinds.append(kind))
+    kinds.clear()  # the first layout's bookkeeping
+    for request in [
+        {"type": "devices"},
+        {"type": "view", "view": "optimized"},
+        {"type": "time"},
+        {"type": "profile"},
+        {"type": "values", "view": "original"},
+        {"type": "source", "name": "local_mul_canonizer"},
+    ]:
+        send(widget, request)
+    assert kinds == [
+        Kind.BACKGROUND,
+        Kind.SHOWN,
+        Kind.BACKGROUND,
+        Kind.BACKGROUND,
+        Kind.SHOWN,
+        Kind.LIGHT,
+    ]
