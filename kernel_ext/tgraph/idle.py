@@ -60,6 +60,9 @@ class IdleQueue:
         self._in_cell = False
         self._last_cell_end = -float("inf")
         self._waiting = False
+        #: A pump is scheduled on the loop: one at a time, so each job is
+        #: chosen among everything that arrived before it ran.
+        self._woken = False
 
     # -- the kernel's cells (IPython events, on the main thread) -----------------
 
@@ -75,8 +78,8 @@ class IdleQueue:
     def cell_ended(self) -> None:
         self._in_cell = False
         self._last_cell_end = self._clock()
-        if self._jobs and self._loop is not None:
-            self._loop.call_soon(self._pump)
+        if self._jobs:
+            self._wake()
 
     # -- jobs ------------------------------------------------------------------------
 
@@ -87,32 +90,49 @@ class IdleQueue:
             return
         with self._lock:
             self._jobs.append((job, kind))
-        if threading.current_thread() is self._thread:
-            self._loop.call_soon(self._pump)
-        else:
-            self._loop.call_soon_threadsafe(self._pump)
+        self._wake()
 
     def pending(self) -> int:
         return len(self._jobs)
 
+    def _wake(self) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with self._lock:
+            if self._woken:
+                return
+            self._woken = True
+        if threading.current_thread() is self._thread:
+            loop.call_soon(self._pump)
+        else:
+            loop.call_soon_threadsafe(self._pump)
+
     def _pump(self) -> None:
-        """Run what may run now; come back later for heavy jobs while cells are recent."""
-        while True:
-            if self._in_cell:
-                return  # cell_ended pumps again
-            with self._lock:
-                if not self._jobs:
-                    return
-                quiet_for = self._clock() - self._last_cell_end
-                settled = quiet_for >= self.settle
-                ready = [i for i, (_, kind) in enumerate(self._jobs) if settled or not kind]
-                if not ready:
-                    self._later(self.settle - quiet_for)
-                    return
-                first = min(ready, key=lambda i: (self._jobs[i][1], i))
-                job, _ = self._jobs[first]
-                del self._jobs[first]
+        """Run one job that may run now, then let the loop read the kernel's
+        messages (a request for a view may have come in) before the next;
+        come back later for heavy jobs while cells are recent."""
+        with self._lock:
+            self._woken = False
+        if self._in_cell:
+            return  # cell_ended pumps again
+        with self._lock:
+            if not self._jobs:
+                return
+            quiet_for = self._clock() - self._last_cell_end
+            settled = quiet_for >= self.settle
+            ready = [i for i, (_, kind) in enumerate(self._jobs) if settled or not kind]
+            if not ready:
+                self._later(self.settle - quiet_for)
+                return
+            first = min(ready, key=lambda i: (self._jobs[i][1], i))
+            job, _ = self._jobs[first]
+            del self._jobs[first]
+        try:
             self._run(job)
+        finally:
+            if self._jobs:
+                self._wake()
 
     def _later(self, delay: float) -> None:
         if self._waiting or self._loop is None:

@@ -87,3 +87,27 @@ def test_a_failing_job_does_not_stop_the_next() -> None:
 
     asyncio.run(kernel())
     assert ran == ["next"]
+
+
+def test_a_request_the_loop_reads_between_two_jobs_is_weighed_before_the_next() -> None:
+    """While timing runs, the kernel's loop may read a request for a view; it
+    must not wait for every other timing run queued."""
+    ran: list[str] = []
+    queue = IdleQueue(settle=0.0)
+
+    async def kernel() -> None:
+        loop = asyncio.get_running_loop()
+        queue.cell_started()
+
+        def time_first() -> None:
+            ran.append("time 1")
+            # a message the loop reads after this job: someone opened a view
+            loop.call_soon(lambda: queue.submit(lambda: ran.append("view"), Kind.SHOWN))
+
+        queue.submit(time_first, Kind.BACKGROUND)
+        queue.submit(lambda: ran.append("time 2"), Kind.BACKGROUND)
+        queue.cell_ended()
+        await asyncio.sleep(0.05)
+
+    asyncio.run(kernel())
+    assert ran == ["time 1", "view", "time 2"]

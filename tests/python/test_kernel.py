@@ -142,3 +142,51 @@ def test_stderr_holds_only_tgraph_lines(kernel: BlockingKernelClient) -> None:
     marker = uuid.uuid4().hex
     messages = execute(kernel, f"import sys\nprint('{marker}', file=sys.stderr)")
     assert [m["content"]["text"] for m in messages if m["msg_type"] == "stream"] == [f"{marker}\n"]
+
+
+TWO = """%%tgraph
+import pytensor
+import pytensor.tensor as pt
+a = pt.dvector("a")
+first = pytensor.function([a], (pt.exp(a) * 2).sum())
+second = pytensor.function([a], (pt.sin(a) ** 2).sum())
+first([1.0, 2.0]), second([1.0, 2.0])
+"""
+
+
+def test_a_view_asked_for_goes_before_timing_asked_for_earlier(
+    kernel: BlockingKernelClient,
+) -> None:
+    opened = [
+        m
+        for m in execute(kernel, TWO)
+        if m["msg_type"] == "comm_open" and "pending" in m["content"]["data"]["state"]
+    ]
+    first, second = (m["content"]["comm_id"] for m in opened)
+    assert "gradient" in unpacked(opened[1]["content"]["data"]["state"])["pending"]
+
+    def ask(comm_id: str, content: dict[str, Any]) -> None:
+        data = {"method": "custom", "content": content}
+        kernel.shell_channel.send(
+            kernel.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+        )
+
+    # within the cells' settling time, as Run All's widgets ask
+    ask(first, {"type": "time"})
+    ask(second, {"type": "time"})
+    ask(second, {"type": "view", "view": "gradient"})
+    events: list[str] = []
+    while len(events) < 3:
+        try:
+            msg = kernel.get_iopub_msg(timeout=300)
+        except queue.Empty:
+            pytest.fail(f"only {events} arrived")
+        if msg["msg_type"] != "comm_msg":
+            continue
+        state = unpacked(msg["content"]["data"].get("state", {}))
+        who = "first" if msg["content"]["comm_id"] == first else "second"
+        if state.get("timings"):
+            events.append(f"{who} timed")
+        if "gradient" in state.get("bundle", {}).get("views", {}):
+            events.append(f"{who} gradient")
+    assert events == ["second gradient", "first timed", "second timed"]
