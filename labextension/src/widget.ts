@@ -81,8 +81,10 @@ export function tabsOf(traits: Traits): ITab[] {
 }
 
 /**
- * Draw the widget. The kernel sends `bundle` and `svg` packed; they are
- * unpacked (asynchronously) before the first drawing and on every change.
+ * Draw the widget once it comes near the screen (until then it asks the
+ * kernel for nothing, and the static copy stands in). The kernel sends
+ * `bundle` and `svg` packed; they are unpacked (asynchronously) before the
+ * first drawing and on every change.
  */
 export function render({ model, el: host }: { model: IWidgetModel; el: HTMLElement }): () => void {
   let cleanup: (() => void) | null = null;
