@@ -121,13 +121,16 @@ class IdleQueue:
                 return
             quiet_for = self._clock() - self._last_cell_end
             settled = quiet_for >= self.settle
-            ready = [i for i, (_, kind) in enumerate(self._jobs) if settled or not kind]
-            if not ready:
+            # the lowest kind that may run now, first come first within it
+            best = min(
+                ((kind, i) for i, (_, kind) in enumerate(self._jobs) if settled or not kind),
+                default=None,
+            )
+            if best is None:
                 self._later(self.settle - quiet_for)
                 return
-            first = min(ready, key=lambda i: (self._jobs[i][1], i))
-            job, _ = self._jobs[first]
-            del self._jobs[first]
+            job, _ = self._jobs[best[1]]
+            del self._jobs[best[1]]
         try:
             self._run(job)
         finally:

@@ -18,7 +18,6 @@ few hundred ms to turn into JSON, and the panel asks for it on every open.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 from collections import OrderedDict
 from typing import Any, cast
@@ -38,7 +37,7 @@ from .messages import (
     RewriteSourceReply,
     StepsReply,
 )
-from .wire import bundle_json, unwire, wire
+from .wire import bundle_json, unwire, wire, wire_sized
 
 COMM_TARGET = "tgraph"
 #: Panel requests that may run a frontend's builders: they wait until the kernel is idle.
@@ -242,8 +241,7 @@ class Registry:
         if kept is not None:
             self._kept.move_to_end(entry.id)
             return kept[0]
-        message = wire(self._graph_reply(entry), bundle_json)
-        size = len(message["reply"]) if message["type"] == "packed" else len(json.dumps(message))
+        message, size = wire_sized(self._graph_reply(entry), bundle_json)
         self._kept[entry.id] = (message, size)
         self._kept_size += size
         while self._kept_size > self.max_kept and len(self._kept) > 1:

@@ -149,8 +149,9 @@ class GraphWidget(anywidget.AnyWidget):
         if kind in ("time", "profile"):
             self._asked += 1
             number = self._asked
-        when = _KINDS.get(kind, Kind.SHOWN) if isinstance(kind, str) else Kind.SHOWN
-        self._submit(lambda: self._serve_request(kind, content, number), when)
+        self._submit(
+            lambda: self._serve_request(kind, content, number), _KINDS.get(str(kind), Kind.SHOWN)
+        )
 
     def _stop(self) -> None:
         """Stop the runs asked for so far: queued ones never start, a running one ends."""

@@ -26,15 +26,22 @@ PACK_LEVEL = 6
 
 def wire(reply: Any, default: Callable[[Any], Any] | None = None) -> PanelMessage:
     """``reply`` as the comm carries it; ``default`` writes what JSON cannot."""
+    return wire_sized(reply, default)[0]
+
+
+def wire_sized(reply: Any, default: Callable[[Any], Any] | None = None) -> tuple[PanelMessage, int]:
+    """``wire``'s message and the characters it takes (what the registry keeps count of)."""
     try:
         text = json.dumps(
             reply, default=default, ensure_ascii=False, separators=(",", ":"), allow_nan=False
         )
     except ValueError:  # not JSON as Jupyter sends it: let its own error say so
-        return cast(PanelMessage, json.loads(json.dumps(reply, default=default)))
+        text = json.dumps(reply, default=default)
+        return cast(PanelMessage, json.loads(text)), len(text)
     if len(text) > PACK_OVER:
-        return {"type": "packed", "reply": pack(text, PACK_LEVEL)}
-    return cast(PanelMessage, reply if default is None else json.loads(text))
+        packed = pack(text, PACK_LEVEL)
+        return {"type": "packed", "reply": packed}, len(packed)
+    return cast(PanelMessage, reply if default is None else json.loads(text)), len(text)
 
 
 def unwire(message: PanelMessage) -> PanelReply:
