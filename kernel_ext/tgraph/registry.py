@@ -1,7 +1,8 @@
 """The graphs of this kernel session, and the comm that serves them.
 
 The JupyterLab side panel opens a comm with target ``tgraph``; the kernel
-answers the few messages declared in ``messages.py`` and pushes the list
+answers the few messages declared in ``messages.py`` (``requests.Dispatcher``,
+which the widgets and VS Code's panel reach too) and pushes the list
 whenever a cell adds graphs, a pending view is built or a timing lands.
 Anything else is ignored and logged: the panel never sends code to execute.
 Frontends without the panel simply never open the comm.
@@ -18,8 +19,8 @@ few hundred ms to turn into JSON, and the panel asks for it on every open.
 from __future__ import annotations
 
 import itertools
-import logging
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, cast
 
 import comm
@@ -27,21 +28,12 @@ import comm
 from .devices import DeviceCache
 from .entry import Entry, Event
 from .frontends import Traced
-from .idle import IdleQueue, Kind
-from .messages import (
-    EntriesReply,
-    EntryJSON,
-    GraphReply,
-    PanelMessage,
-    PanelReply,
-    RewriteSourceReply,
-    StepsReply,
-)
-from .wire import bundle_json, unwire, wire, wire_sized
+from .idle import IdleQueue
+from .messages import EntriesReply, EntryJSON, GraphReply, PanelMessage, PanelReply
+from .requests import Dispatcher
+from .wire import bundle_json, wire, wire_sized
 
 COMM_TARGET = "tgraph"
-#: Panel requests that may run a frontend's builders: they wait until the kernel is idle.
-HEAVY_REQUESTS = frozenset({"build", "values"})
 MAX_ENTRIES = 200
 #: Nodes plus edges over every entry's views and stepper snapshots.
 MAX_SIZE = 2_000_000
@@ -50,7 +42,6 @@ MAX_KEPT = 32_000_000
 #: Events after which an entry's ``get`` reply differs: ``pending`` says when a
 #: build started, and a built view adds its graph, rewrites and picture.
 CHANGES_GRAPH = frozenset({"building", "built"})
-log = logging.getLogger(__name__)
 
 
 def summary(entry: Entry) -> EntryJSON:
@@ -92,6 +83,8 @@ class Registry:
         self._kept_size = 0
         #: Entry id -> its row of the list.
         self._rows: dict[str, EntryJSON] = {}
+        #: What answers the panel's requests (and the widgets' and VS Code's).
+        self.dispatcher = Dispatcher(self)
 
     def open(self) -> None:
         comm.get_comm_manager().register_target(COMM_TARGET, self._on_open)
@@ -168,80 +161,27 @@ class Registry:
         data = message.get("content", {}).get("data", {})
 
         def reply() -> None:
-            answer = self.message(data)
+            answer = self.dispatcher.message(data)
             if answer is not None:
                 channel.send(answer)
 
-        heavy = isinstance(data, dict) and data.get("type") in HEAVY_REQUESTS
-        self.idle.submit(reply, Kind.SHOWN if heavy else Kind.LIGHT)
+        self.idle.submit(reply, self.dispatcher.kind(data))
 
     def message(self, data: Any) -> PanelMessage | None:
         """The message that answers one panel request, as the comm carries it."""
-        entry = self._graph_request(data)
-        if entry is not None:
-            return self._graph_message(entry)
-        answer = self.answer(data)
-        return None if answer is None else wire(answer)
+        return self.dispatcher.message(data)
 
     def answer(self, data: Any) -> PanelReply | None:
         """The reply to one panel request, or None for anything undefined."""
-        entry = self._graph_request(data)
-        if entry is not None:
-            return unwire(self._graph_message(entry))
-        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-            return self._ignore(data)
-        kind = data["type"]
-        if kind == "list":
-            return self.listing()
-        entry = self.get(str(data.get("id")))
-        if entry is None:
-            return self._ignore(data)
-        if kind == "steps" and isinstance(data.get("view"), str):
-            return self._steps_reply(entry, data["view"])
-        if kind == "source" and isinstance(data.get("name"), str):
-            return cast(RewriteSourceReply, {**entry.rewrite_source(data["name"]), "id": entry.id})
-        if kind == "values" and isinstance(data.get("view"), str):
-            if data["view"] not in entry.bundle.views and data["view"] not in entry.traced.later:
-                return self._ignore(data)
-            view = data["view"]
-            return {"type": "values", "id": entry.id, "view": view, "values": entry.values(view)}
-        view, step = data.get("view"), data.get("step")
-        if not isinstance(view, str) or not (step is None or isinstance(step, int)):
-            return self._ignore(data)
-        if entry.graph(view, step) is None:
-            return self._ignore(data)
-        expanded = frozenset(s for s in data.get("expanded", []) if isinstance(s, str))
-        if kind == "layout":
-            return {
-                "type": "layout",
-                "id": entry.id,
-                "view": view,
-                "step": step,
-                **entry.picture(view, expanded, step),
-            }
-        if kind == "dot":
-            dot = entry.dot(view, expanded, step) or ""
-            return {"type": "dot", "id": entry.id, "view": view, "step": step, "dot": dot}
-        return self._ignore(data)
+        return self.dispatcher.answer(data)
 
-    def _graph_request(self, data: Any) -> Entry | None:
-        """The entry a ``get`` or ``build`` asks for (built first), else None."""
-        if not isinstance(data, dict) or data.get("type") not in ("get", "build"):
-            return None
-        if data["type"] == "build" and not isinstance(data.get("view"), str):
-            return None
-        entry = self.get(str(data.get("id")))
-        if entry is not None and data["type"] == "build":
-            entry.build(data["view"])
-        return entry
-
-    def _graph_message(self, entry: Entry) -> PanelMessage:
+    def graph_message(self, entry: Entry) -> PanelMessage:
         """The entry's ``get`` reply as sent, from what is kept when it has not changed."""
         kept = self._kept.get(entry.id)
         if kept is not None:
             self._kept.move_to_end(entry.id)
             return kept[0]
-        message, size = wire_sized(self._graph_reply(entry), bundle_json)
+        message, size = graph_message(entry, self._graph_reply)
         self._kept[entry.id] = (message, size)
         self._kept_size += size
         while self._kept_size > self.max_kept and len(self._kept) > 1:
@@ -250,38 +190,28 @@ class Registry:
 
     @staticmethod
     def _graph_reply(entry: Entry) -> GraphReply:
-        """The reply with the bundle itself in place of its JSON (``bundle_json`` writes it)."""
-        bundle = entry.bundle
-        steps: dict[str, int] = {}
-        for view in bundle.rewrite_start:
-            steps[view] = sum(1 for r in bundle.rewrites if r.view == view and r.graph)
-        return {
-            "type": "graph",
-            "id": entry.id,
-            "bundle": cast(dict[str, Any], bundle),
-            "offers": entry.traced.offers.to_json(),
-            "layouts": {view: entry.picture(view) for view in bundle.views},
-            "pending": entry.pending(),
-            "steps": steps,
-        }
+        return graph_reply(entry)
 
-    @staticmethod
-    def _steps_reply(entry: Entry, view: str) -> StepsReply:
-        bundle = entry.bundle
-        start = bundle.rewrite_start.get(view)
-        return {
-            "type": "steps",
-            "id": entry.id,
-            "view": view,
-            "start": None if start is None else start.to_json(),
-            "snapshots": {
-                str(r.step): r.graph.to_json()
-                for r in bundle.rewrites
-                if r.view == view and r.graph is not None
-            },
-        }
 
-    @staticmethod
-    def _ignore(data: Any) -> None:
-        log.warning("tgraph: ignored a panel message it does not define: %r", data)
-        return None
+def graph_reply(entry: Entry) -> GraphReply:
+    """The reply with the bundle itself in place of its JSON (``bundle_json`` writes it)."""
+    bundle = entry.bundle
+    steps: dict[str, int] = {}
+    for view in bundle.rewrite_start:
+        steps[view] = sum(1 for r in bundle.rewrites if r.view == view and r.graph)
+    return {
+        "type": "graph",
+        "id": entry.id,
+        "bundle": cast(dict[str, Any], bundle),
+        "offers": entry.traced.offers.to_json(),
+        "layouts": {view: entry.picture(view) for view in bundle.views},
+        "pending": entry.pending(),
+        "steps": steps,
+    }
+
+
+def graph_message(
+    entry: Entry, reply: Callable[[Entry], GraphReply] = graph_reply
+) -> tuple[PanelMessage, int]:
+    """An entry's ``get`` reply as sent, and its size: made in one serialization."""
+    return wire_sized(reply(entry), bundle_json)

@@ -31,6 +31,7 @@ from .devices import DeviceError
 from .entry import Entry, Event
 from .idle import Kind
 from .messages import DevicesJSON, LayoutMetaJSON, ProfileJSON, TimingRowJSON
+from .requests import Dispatcher
 from .static import STATIC_BUDGET, captioned, loader, pack_json, pack_svgs
 from .tables import DeclaredTable, declared_table
 from .timing import Clock, StopClock, TimingError
@@ -40,9 +41,9 @@ __all__ = ["DeclaredTable", "GraphWidget", "declared_table"]
 #: Queues a job for the kernel's main thread, saying when it may run (``idle.IdleQueue``).
 Submit = Callable[[Callable[[], None], Kind], None]
 
-#: When each widget request may run: timing waits for the views someone looks at.
-_KINDS = {
-    "source": Kind.LIGHT,
+#: The widget's own requests (its timing table) and when they may run: timing
+#: waits for the views someone looks at. The rest go to the ``Dispatcher``.
+_TIMING_KINDS = {
     "devices": Kind.BACKGROUND,
     "time": Kind.BACKGROUND,
     "profile": Kind.BACKGROUND,
@@ -104,10 +105,13 @@ class GraphWidget(anywidget.AnyWidget):
         profiler: Request | None = None,
         discover: Callable[[], DevicesJSON] | None = None,
         submit: Submit | None = None,
+        dispatcher: Dispatcher | None = None,
         **kwargs: Any,
     ) -> None:
         self._entry = entry
         self._submit: Submit = submit or _now
+        #: Answers the graph requests (views, values, sources) as for every host.
+        self._dispatcher = dispatcher or Dispatcher(None)
         self._applied: dict[str, frozenset[str]] = {}
         self._static_shown = False
         svgs, metas, problems = self._pictures(list(entry.bundle.views))
@@ -149,9 +153,8 @@ class GraphWidget(anywidget.AnyWidget):
         if kind in ("time", "profile"):
             self._asked += 1
             number = self._asked
-        self._submit(
-            lambda: self._serve_request(kind, content, number), _KINDS.get(str(kind), Kind.SHOWN)
-        )
+        when = _TIMING_KINDS.get(str(kind)) or self._dispatcher.kind(content)
+        self._submit(lambda: self._serve_request(kind, content, number), when)
 
     def _stop(self) -> None:
         """Stop the runs asked for so far: queued ones never start, a running one ends."""
@@ -166,20 +169,23 @@ class GraphWidget(anywidget.AnyWidget):
             self.run_timing(content)
         elif kind == "profile":
             self.run_profile(content)
-        elif kind == "view" and isinstance(content.get("view"), str):
-            self._entry.build(content["view"])
         elif kind == "devices":
             self.find_devices()
-        elif kind == "source" and isinstance(content.get("name"), str):
-            self.send(self._entry.rewrite_source(content["name"]))
-        elif kind == "values" and isinstance(content.get("view"), str):
-            self.find_values(content["view"])
+        elif kind in ("view", "source", "values"):
+            self._apply(self._dispatcher.answer(content, self._entry))
+
+    def _apply(self, reply: Any) -> None:
+        """Show a dispatcher's reply: a view built shows itself (``_on_entry``)."""
+        if reply is None:
+            return
+        if reply["type"] == "values":
+            self.values = {**self.values, reply["view"]: reply["values"]}
+        elif reply["type"] == "source":  # the widget's reply names no graph
+            self.send({k: v for k, v in reply.items() if k != "id"})
 
     def find_values(self, view: str) -> None:
         """Every node's value in ``view``, on the cell's inputs (or made-up ones)."""
-        known = self._entry.bundle.views.keys() | self._entry.traced.later.keys()
-        if view in known:
-            self.values = {**self.values, view: self._entry.values(view)}
+        self._apply(self._dispatcher.answer({"type": "values", "view": view}, self._entry))
 
     def find_devices(self) -> None:
         def found(devices: Any) -> None:
