@@ -12,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := .make
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
-TS_SOURCES := $(wildcard labextension/src/*.ts labextension/style/*.css)
+TS_SOURCES := $(shell find labextension/src labextension/style -name "*.ts" -o -name "*.css")
 
 .PHONY: lab test lint test-python test-js test-ui test-compat screenshots mutation clean
 

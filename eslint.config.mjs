@@ -40,7 +40,7 @@ export default tseslint.config(
   {
     // The wire contract keeps the Python TypedDict names (kernel_ext/tgraph/messages.py),
     // so the generated JSON schema's definitions match them one to one.
-    files: ['labextension/src/messages.ts'],
+    files: ['labextension/src/common/messages.ts'],
     rules: {
       '@typescript-eslint/naming-convention': [
         'error',

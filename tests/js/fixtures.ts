@@ -4,7 +4,7 @@ import {
   IGraphJSON,
   INodeJSON,
   IRewriteJSON
-} from '../../labextension/src/graphmodel';
+} from '../../labextension/src/common/graphmodel';
 import {
   DevicesJSON,
   EntryJSON,
@@ -12,7 +12,7 @@ import {
   TimingRowJSON,
   ValueJSON,
   ViewValuesJSON
-} from '../../labextension/src/messages';
+} from '../../labextension/src/common/messages';
 
 export function node(id: string, over: Partial<INodeJSON> = {}): INodeJSON {
   return {

@@ -1,4 +1,4 @@
-import { NEAR_PX, whenNear } from '../../labextension/src/nearscreen';
+import { NEAR_PX, whenNear } from '../../../labextension/src/widget/nearscreen';
 
 /** A stand-in IntersectionObserver the test calls back by hand. */
 class Watcher {

@@ -4,8 +4,8 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { el, formatSeconds, text } from './dom';
-import { EntryJSON } from './messages';
+import { el, formatSeconds, text } from '../common/dom';
+import { EntryJSON } from '../common/messages';
 import { PanelModel } from './panelmodel';
 
 const STATUS_TEXT: Record<string, string> = {

@@ -1,6 +1,6 @@
-import { WidgetRequest } from '../../labextension/src/messages';
-import { heatColour } from '../../labextension/src/profileview';
-import widget, { IWidgetModel } from '../../labextension/src/widget';
+import { WidgetRequest } from '../../../labextension/src/common/messages';
+import { heatColour } from '../../../labextension/src/common/profileview';
+import widget, { IWidgetModel } from '../../../labextension/src/widget';
 import {
   NO_GPU,
   SVG_COLLAPSED,
@@ -9,7 +9,7 @@ import {
   devices,
   offers,
   timingRow
-} from './fixtures';
+} from '../fixtures';
 
 /** anywidget's model contract, kept in memory: get/set/save_changes/on/off/send. */
 class MemoryModel implements IWidgetModel {

@@ -1,4 +1,4 @@
-import { PendingView, pendingText } from '../../labextension/src/pendingview';
+import { PendingView, pendingText } from '../../../labextension/src/common/pendingview';
 
 describe('pendingText', () => {
   it('says the task and the seconds since the kernel started it', () => {

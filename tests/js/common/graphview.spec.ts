@@ -1,5 +1,5 @@
-import { GraphView, parseSvg } from '../../labextension/src/graphview';
-import { NASTY, SVG_COLLAPSED, SVG_EXPANDED, graph } from './fixtures';
+import { GraphView, parseSvg } from '../../../labextension/src/common/graphview';
+import { NASTY, SVG_COLLAPSED, SVG_EXPANDED, graph } from '../fixtures';
 
 function mounted(svg = SVG_COLLAPSED) {
   const calls = { expand: [] as string[], collapse: [] as string[] };

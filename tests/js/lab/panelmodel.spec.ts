@@ -1,6 +1,6 @@
-import { EntryJSON } from '../../labextension/src/messages';
-import { PanelModel } from '../../labextension/src/panelmodel';
-import { entry } from './fixtures';
+import { EntryJSON } from '../../../labextension/src/common/messages';
+import { PanelModel } from '../../../labextension/src/lab/panelmodel';
+import { entry } from '../fixtures';
 
 const entries = (list: EntryJSON[], dropped = 0) => ({ type: 'entries', entries: list, dropped });
 

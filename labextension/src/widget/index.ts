@@ -33,16 +33,16 @@
  * `{type: 'time'}` when `autorun` is set; Run and "Where the time goes" send
  * `time` and `profile`. The answers come back as traits.
  */
-import { el, text } from './dom';
-import { GraphView } from './graphview';
+import { el, text } from '../common/dom';
+import { GraphView } from '../common/graphview';
 import { whenNear } from './nearscreen';
-import { PendingView } from './pendingview';
-import { applyHeat, ProfileView } from './profileview';
-import { groupRewrites, rewritesView } from './rewritesview';
-import { ITab, TabStrip } from './tabs';
-import { GraphValues, numbersView, valuesOf } from './valuesview';
-import { textView } from './textview';
-import { TimingView } from './timingview';
+import { PendingView } from '../common/pendingview';
+import { applyHeat, ProfileView } from '../common/profileview';
+import { groupRewrites, rewritesView } from '../common/rewritesview';
+import { ITab, TabStrip } from '../common/tabs';
+import { GraphValues, numbersView, valuesOf } from '../common/valuesview';
+import { textView } from '../common/textview';
+import { TimingView } from '../common/timingview';
 import {
   hasPacked,
   hideStatic,

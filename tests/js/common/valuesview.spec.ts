@@ -1,7 +1,12 @@
-import { WidgetRequest } from '../../labextension/src/messages';
-import { formatNumber, numbersView, valueRows, valuesOf } from '../../labextension/src/valuesview';
-import widget, { IWidgetModel } from '../../labextension/src/widget';
-import { NASTY, SVG_COLLAPSED, bundle, devices, offers, value, viewValues } from './fixtures';
+import { WidgetRequest } from '../../../labextension/src/common/messages';
+import {
+  formatNumber,
+  numbersView,
+  valueRows,
+  valuesOf
+} from '../../../labextension/src/common/valuesview';
+import widget, { IWidgetModel } from '../../../labextension/src/widget';
+import { NASTY, SVG_COLLAPSED, bundle, devices, offers, value, viewValues } from '../fixtures';
 
 class MemoryModel implements IWidgetModel {
   sent: WidgetRequest[] = [];

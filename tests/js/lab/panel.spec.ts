@@ -1,7 +1,7 @@
-import { EntryJSON } from '../../labextension/src/messages';
-import { GraphListPanel, droppedText, nodesText } from '../../labextension/src/panel';
-import { PanelModel } from '../../labextension/src/panelmodel';
-import { entry, timingRow } from './fixtures';
+import { EntryJSON } from '../../../labextension/src/common/messages';
+import { GraphListPanel, droppedText, nodesText } from '../../../labextension/src/lab/panel';
+import { PanelModel } from '../../../labextension/src/lab/panelmodel';
+import { entry, timingRow } from '../fixtures';
 
 function listed(list: EntryJSON[], dropped = 0) {
   const model = new PanelModel();

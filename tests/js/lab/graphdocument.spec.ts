@@ -2,12 +2,17 @@
  * The panel's full-size document against a fake kernel link: the replies
  * are what the kernel's comm sends, the requests are recorded.
  */
-import { GraphDocument } from '../../labextension/src/graphdocument';
-import { IGraphJSON } from '../../labextension/src/graphmodel';
-import { IKernelLink, ReplyOf } from '../../labextension/src/kernellink';
-import { GraphReply, PanelReply, PanelRequest, StepsReply } from '../../labextension/src/messages';
-import { PanelModel } from '../../labextension/src/panelmodel';
-import { SVG_COLLAPSED, bundle, entry, graph, offers, viewValues } from './fixtures';
+import { GraphDocument } from '../../../labextension/src/lab/graphdocument';
+import { IGraphJSON } from '../../../labextension/src/common/graphmodel';
+import { IKernelLink, ReplyOf } from '../../../labextension/src/lab/kernellink';
+import {
+  GraphReply,
+  PanelReply,
+  PanelRequest,
+  StepsReply
+} from '../../../labextension/src/common/messages';
+import { PanelModel } from '../../../labextension/src/lab/panelmodel';
+import { SVG_COLLAPSED, bundle, entry, graph, offers, viewValues } from '../fixtures';
 
 /** The optimized graph: `mul` became a sigmoid, the rest is as written. */
 function optimizedGraph(): IGraphJSON {

@@ -1,5 +1,10 @@
-import { GraphModel, SearchCursor, isBundle, viewTitle } from '../../labextension/src/graphmodel';
-import { NASTY, bundle, graph } from './fixtures';
+import {
+  GraphModel,
+  SearchCursor,
+  isBundle,
+  viewTitle
+} from '../../../labextension/src/common/graphmodel';
+import { NASTY, bundle, graph } from '../fixtures';
 
 describe('GraphModel.search', () => {
   const model = new GraphModel(graph());

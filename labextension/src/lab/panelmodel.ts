@@ -5,8 +5,8 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { isPanelReply } from './guards';
-import { EntryJSON } from './messages';
+import { isPanelReply } from '../common/guards';
+import { EntryJSON } from '../common/messages';
 
 /** no-kernel: no notebook; connecting: asking the kernel; not-loaded: no %load_ext. */
 export type PanelStatus = 'no-kernel' | 'connecting' | 'not-loaded' | 'ready';

@@ -1,7 +1,12 @@
-import { formatSeconds } from '../../labextension/src/dom';
-import { DevicesJSON, TimingRowJSON } from '../../labextension/src/messages';
-import { ITimingChoice, TimingView, speedups, toggleName } from '../../labextension/src/timingview';
-import { NO_GPU, devices, timingRow } from './fixtures';
+import { formatSeconds } from '../../../labextension/src/common/dom';
+import { DevicesJSON, TimingRowJSON } from '../../../labextension/src/common/messages';
+import {
+  ITimingChoice,
+  TimingView,
+  speedups,
+  toggleName
+} from '../../../labextension/src/common/timingview';
+import { NO_GPU, devices, timingRow } from '../fixtures';
 
 function row(over: Partial<TimingRowJSON> = {}): TimingRowJSON {
   return timingRow({

@@ -5,9 +5,9 @@ import {
   passesOf,
   passList,
   rewritesView
-} from '../../labextension/src/rewritesview';
-import { Requests } from '../../labextension/src/widgetmodel';
-import { NASTY, bundle, offers } from './fixtures';
+} from '../../../labextension/src/common/rewritesview';
+import { Requests } from '../../../labextension/src/widget/widgetmodel';
+import { NASTY, bundle, offers } from '../fixtures';
 
 describe('groupRewrites', () => {
   it('groups two interleaved runs by the view they rewrote, in step order', () => {

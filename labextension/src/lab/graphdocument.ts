@@ -7,10 +7,17 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { IPairing, pairNodes } from './compare';
-import { button, el, save, text } from './dom';
-import { IBundleJSON, IGraphJSON, IRewriteJSON, isBundle, isGraph, viewTitle } from './graphmodel';
-import { GraphView } from './graphview';
+import { IPairing, pairNodes } from '../common/compare';
+import { button, el, save, text } from '../common/dom';
+import {
+  IBundleJSON,
+  IGraphJSON,
+  IRewriteJSON,
+  isBundle,
+  isGraph,
+  viewTitle
+} from '../common/graphmodel';
+import { GraphView } from '../common/graphview';
 import { IKernelLink } from './kernellink';
 import {
   EntryJSON,
@@ -20,11 +27,11 @@ import {
   PictureJSON,
   StepsReply,
   ViewValuesJSON
-} from './messages';
-import { PendingView } from './pendingview';
-import { explainRewrite } from './rewritesview';
-import { ITab, TabStrip } from './tabs';
-import { GraphValues } from './valuesview';
+} from '../common/messages';
+import { PendingView } from '../common/pendingview';
+import { explainRewrite } from '../common/rewritesview';
+import { ITab, TabStrip } from '../common/tabs';
+import { GraphValues } from '../common/valuesview';
 
 /** The graph a view shows and where it comes from in the kernel. */
 interface ISource {

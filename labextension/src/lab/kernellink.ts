@@ -6,9 +6,9 @@
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { ISignal } from '@lumino/signaling';
 
-import { isPackedReply, isPanelReply } from './guards';
-import { PanelReply, PanelRequest } from './messages';
-import { unpack } from './packed';
+import { isPackedReply, isPanelReply } from '../common/guards';
+import { PanelReply, PanelRequest } from '../common/messages';
+import { unpack } from '../common/packed';
 import { PanelModel } from './panelmodel';
 
 export const COMM_TARGET = 'tgraph';

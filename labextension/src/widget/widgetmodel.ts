@@ -3,8 +3,8 @@
  * (`WidgetState` in messages.ts), and the requests it sends the kernel,
  * each at most once per model however many times the model is on screen.
  */
-import { emptyBundle, IBundleJSON, isBundle, viewTitle } from './graphmodel';
-import { unpack } from './packed';
+import { emptyBundle, IBundleJSON, isBundle, viewTitle } from '../common/graphmodel';
+import { unpack } from '../common/packed';
 import {
   isDevices,
   isMapOf,
@@ -14,7 +14,7 @@ import {
   isRecord,
   isSourceReply,
   isTimingRow
-} from './guards';
+} from '../common/guards';
 import {
   DevicesJSON,
   LayoutMetaJSON,
@@ -24,8 +24,8 @@ import {
   SourceReply,
   TimingRowJSON,
   WidgetRequest
-} from './messages';
-import { ITimingChoice } from './timingview';
+} from '../common/messages';
+import { ITimingChoice } from '../common/timingview';
 
 /** The part of anywidget's model API this widget uses. */
 export interface IWidgetModel {

@@ -1,5 +1,5 @@
-import { pairNodes } from '../../labextension/src/compare';
-import { IGraphJSON, INodeJSON } from '../../labextension/src/graphmodel';
+import { pairNodes } from '../../../labextension/src/common/compare';
+import { IGraphJSON, INodeJSON } from '../../../labextension/src/common/graphmodel';
 
 const node = (id: string, kind: INodeJSON['kind'], op = '', name = ''): INodeJSON =>
   ({ id, kind, label: op || name, op, name, parent: null }) as INodeJSON;

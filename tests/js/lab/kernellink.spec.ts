@@ -7,10 +7,10 @@ import {
   IKernelLike,
   KernelLink,
   OPEN_RETRY_MS
-} from '../../labextension/src/kernellink';
-import { GraphReply } from '../../labextension/src/messages';
-import { PanelModel } from '../../labextension/src/panelmodel';
-import { bundle, entry, NASTY, offers, SVG_COLLAPSED, viewValues } from './fixtures';
+} from '../../../labextension/src/lab/kernellink';
+import { GraphReply } from '../../../labextension/src/common/messages';
+import { PanelModel } from '../../../labextension/src/lab/panelmodel';
+import { bundle, entry, NASTY, offers, SVG_COLLAPSED, viewValues } from '../fixtures';
 
 /** A reply as the kernel's `wire.wire` sends a big one: base64 of gzip of its JSON. */
 const packed = (reply: unknown) => ({
