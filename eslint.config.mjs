@@ -11,6 +11,7 @@ export default tseslint.config(
       'labextension/lib/',
       'kernel_ext/tgraph/labextension/',
       'kernel_ext/tgraph/static/',
+      'labextension/src/common/validators.generated.ts',
       '.venv/',
       '**/*.js'
     ]
@@ -38,9 +39,9 @@ export default tseslint.config(
     }
   },
   {
-    // The wire contract keeps the Python TypedDict names (kernel_ext/tgraph/messages.py),
+    // The wire contract keeps the Python names (kernel_ext/tgraph/messages.py, graph.py),
     // so the generated JSON schema's definitions match them one to one.
-    files: ['labextension/src/common/messages.ts'],
+    files: ['labextension/src/common/messages.ts', 'labextension/src/common/graph.ts'],
     rules: {
       '@typescript-eslint/naming-convention': [
         'error',

@@ -1,4 +1,9 @@
 /** jest: TypeScript specs in tests/js run against labextension/src in jsdom. */
+
+// The runtime checks are generated from the wire's declaration, as `npm run build`
+// does, before jest resolves any module: a fresh clone's specs test what the build makes.
+require('./labextension/scripts/wire.cjs').main('validators');
+
 module.exports = {
   testEnvironment: 'jsdom',
   roots: ['<rootDir>/tests/js'],

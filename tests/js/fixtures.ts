@@ -1,10 +1,10 @@
 /** Small bundles in the kernel's JSON format, and an SVG shaped like Graphviz's. */
 import {
-  IBundleJSON,
-  IGraphJSON,
-  INodeJSON,
-  IRewriteJSON
-} from '../../labextension/src/common/graphmodel';
+  GraphBundleJSON,
+  GraphJSON,
+  NodeJSON,
+  RewriteJSON
+} from '../../labextension/src/common/graph';
 import {
   DevicesJSON,
   EntryJSON,
@@ -14,7 +14,7 @@ import {
   ViewValuesJSON
 } from '../../labextension/src/common/messages';
 
-export function node(id: string, over: Partial<INodeJSON> = {}): INodeJSON {
+export function node(id: string, over: Partial<NodeJSON> = {}): NodeJSON {
   return {
     id,
     kind: 'op',
@@ -33,7 +33,7 @@ export function node(id: string, over: Partial<INodeJSON> = {}): INodeJSON {
 
 export const NASTY = '<img src=x onerror="alert(1)"> & 中文';
 
-export function graph(): IGraphJSON {
+export function graph(): GraphJSON {
   return {
     nodes: [
       node('x', {
@@ -109,7 +109,7 @@ export const SVG_EXPANDED =
   g('exp', 'tg&#45;op', 'Exp', 90, -100) +
   '</g></svg>';
 
-export function bundle(): IBundleJSON {
+export function bundle(): GraphBundleJSON {
   return {
     target: 'f',
     framework: 'pytensor',
@@ -211,8 +211,8 @@ export function rewrite(
   name: string,
   view: string,
   pass: string,
-  over: Partial<IRewriteJSON> = {}
-): IRewriteJSON {
+  over: Partial<RewriteJSON> = {}
+): RewriteJSON {
   return {
     step,
     name,

@@ -3,7 +3,7 @@
  * only stable within one graph, so nodes are matched by what they are: kind,
  * op and name, taken in graph order. What is left over exists on one side only.
  */
-import { IGraphJSON, INodeJSON } from './graphmodel';
+import { GraphJSON, NodeJSON } from './graph';
 
 export interface IPairing {
   pairs: [string, string][];
@@ -11,13 +11,13 @@ export interface IPairing {
   onlyRight: string[];
 }
 
-function key(node: INodeJSON): string {
+function key(node: NodeJSON): string {
   return [node.kind, node.op ?? '', node.name ?? '', node.parent ? 'inner' : 'outer'].join(
     '\u0000'
   );
 }
 
-export function pairNodes(left: IGraphJSON, right: IGraphJSON): IPairing {
+export function pairNodes(left: GraphJSON, right: GraphJSON): IPairing {
   const waiting = new Map<string, string[]>();
   for (const node of right.nodes) {
     const list = waiting.get(key(node)) ?? [];

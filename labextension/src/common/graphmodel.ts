@@ -3,131 +3,12 @@
  * node lookup, search, inspector rows, rewrite filtering. No DOM here, so
  * the inline widget and the side panel share it and jest tests it directly.
  */
-import { isRecord } from './guards';
+import { EdgeJSON, GraphBundleJSON, GraphJSON, NodeJSON, SubgraphJSON } from './graph';
 import { LayoutMetaJSON } from './messages';
 
-export type NodeKind = 'op' | 'input' | 'output' | 'constant' | 'shared';
-
-export interface ISourceJSON {
-  line: number;
-  text: string;
-  file: string;
-}
-
-export interface INodeJSON {
-  id: string;
-  kind: NodeKind;
-  label: string;
-  op: string;
-  name: string;
-  dtype: string;
-  shape: string;
-  parent: string | null;
-  source: ISourceJSON | null;
-  attrs: Record<string, string>;
-  tags: string[];
-}
-
-export interface IEdgeJSON {
-  src: string;
-  dst: string;
-  label: string;
-  slot: number;
-  tags: string[];
-}
-
-export interface ISubgraphJSON {
-  id: string;
-  label: string;
-  kind: string;
-  parent: string | null;
-  attrs?: Record<string, string>;
-}
-
-export interface IGraphJSON {
-  nodes: INodeJSON[];
-  edges: IEdgeJSON[];
-  subgraphs: ISubgraphJSON[];
-  notes: string[];
-}
-
-export interface IRewriteJSON {
-  step: number;
-  name: string;
-  replaced: string;
-  replacement: string;
-  noise: boolean;
-  created: string[];
-  /** The view whose graph it rewrote: 'optimized', 'gradient'... */
-  view?: string;
-  /** The pass it belongs to (canonicalize, specialize, fusion...); may be empty. */
-  pass_name?: string;
-  /** The first line of its docstring, read from the installed framework. */
-  doc?: string;
-  /** Every pass it is registered under. */
-  passes?: string[];
-  /** Where it is defined: module and 1-based line ('' and 0 when unknown). */
-  module?: string;
-  line?: number;
-  /** Ids in the previous step's graph that this step removed. */
-  removed?: string[];
-  /** The graph right after this step (the side panel's stepper only). */
-  graph?: IGraphJSON | null;
-}
-
-export interface IBundleJSON {
-  target: string;
-  framework: string;
-  views: Record<string, IGraphJSON>;
-  rewrites: IRewriteJSON[];
-  notes: string[];
-  info: Record<string, unknown>;
-  cell: number | null;
-  /** Per view, the graph before its first rewrite (the stepper's step 0). */
-  rewrite_start?: Record<string, IGraphJSON>;
-  version?: number;
-}
-
-/** Enough of a bundle to draw from; the kernel's JSON arrives untyped. */
-export function isBundle(value: unknown): value is IBundleJSON {
-  return (
-    isRecord(value) &&
-    typeof value.target === 'string' &&
-    typeof value.framework === 'string' &&
-    isRecord(value.views) &&
-    Object.values(value.views).every(isGraph) &&
-    Array.isArray(value.rewrites) &&
-    Array.isArray(value.notes) &&
-    isRecord(value.info)
-  );
-}
-
-export function isGraph(value: unknown): value is IGraphJSON {
-  return (
-    isRecord(value) &&
-    Array.isArray(value.nodes) &&
-    Array.isArray(value.edges) &&
-    Array.isArray(value.subgraphs)
-  );
-}
-
-function isGroup(value: unknown): value is IGroupJSON {
-  return (
-    isRecord(value) &&
-    typeof value.id === 'string' &&
-    typeof value.label === 'string' &&
-    Array.isArray(value.members)
-  );
-}
-
 /** An empty bundle, drawn until a real one arrives. */
-export function emptyBundle(): IBundleJSON {
+export function emptyBundle(): GraphBundleJSON {
   return { target: '', framework: '', views: {}, rewrites: [], notes: [], info: {}, cell: null };
-}
-
-/** Synthetic group made by the kernel's layout for big flat graphs. */
-export interface IGroupJSON extends ISubgraphJSON {
-  members: string[];
 }
 
 /** A view's title where the kernel sent none (other graphs in the compare list). */
@@ -141,14 +22,14 @@ type SearchField = (typeof SEARCH_FIELDS)[number];
 
 /** Node and subgraph lookup for one view, plus containment for collapsed boxes. */
 export class GraphModel {
-  readonly nodes: INodeJSON[];
-  private _byId = new Map<string, INodeJSON>();
-  private _subs = new Map<string, ISubgraphJSON>();
+  readonly nodes: NodeJSON[];
+  private _byId = new Map<string, NodeJSON>();
+  private _subs = new Map<string, SubgraphJSON>();
   private _parents = new Map<string, string | null>();
-  private _inputs = new Map<string, IEdgeJSON[]>();
-  private _outputs = new Map<string, IEdgeJSON[]>();
+  private _inputs = new Map<string, EdgeJSON[]>();
+  private _outputs = new Map<string, EdgeJSON[]>();
 
-  constructor(graph: IGraphJSON, meta: LayoutMetaJSON = {}) {
+  constructor(graph: GraphJSON, meta: LayoutMetaJSON = {}) {
     this.nodes = graph.nodes ?? [];
     for (const n of this.nodes) {
       this._byId.set(n.id, n);
@@ -159,8 +40,7 @@ export class GraphModel {
       this._subs.set(s.id, s);
       this._parents.set(s.id, s.parent);
     }
-    const groups: unknown[] = meta.groups ?? [];
-    for (const g of groups.filter(isGroup)) {
+    for (const g of meta.groups ?? []) {
       this._subs.set(g.id, g);
       this._parents.set(g.id, g.parent);
       for (const m of g.members) {
@@ -173,11 +53,11 @@ export class GraphModel {
     }
   }
 
-  node(id: string): INodeJSON | undefined {
+  node(id: string): NodeJSON | undefined {
     return this._byId.get(id);
   }
 
-  subgraph(id: string): ISubgraphJSON | undefined {
+  subgraph(id: string): SubgraphJSON | undefined {
     return this._subs.get(id);
   }
 
@@ -213,9 +93,9 @@ export class GraphModel {
       const field = term.slice(0, colon) as SearchField;
       if (colon > 0 && SEARCH_FIELDS.includes(field)) {
         const value = term.slice(colon + 1);
-        return (n: INodeJSON) => lower(n[field]).includes(value);
+        return (n: NodeJSON) => lower(n[field]).includes(value);
       }
-      return (n: INodeJSON) => SEARCH_FIELDS.some(f => lower(n[f]).includes(term));
+      return (n: NodeJSON) => SEARCH_FIELDS.some(f => lower(n[f]).includes(term));
     });
     return this.nodes.filter(n => tests.every(t => t(n))).map(n => n.id);
   }
@@ -277,7 +157,7 @@ export class GraphModel {
     return rows;
   }
 
-  private _edgeText(other: string, e: IEdgeJSON): string {
+  private _edgeText(other: string, e: EdgeJSON): string {
     const n = this._byId.get(other);
     const name = n ? n.name || n.label : other;
     return e.label ? `${name} (${e.label})` : name;

@@ -5,7 +5,8 @@
  * ever reach the page as text (textContent), and the SVG is parsed as XML.
  */
 import { button, el, save, text } from './dom';
-import { GraphModel, IGraphJSON, SearchCursor } from './graphmodel';
+import { GraphJSON } from './graph';
+import { GraphModel, SearchCursor } from './graphmodel';
 import { LayoutMetaJSON } from './messages';
 
 export interface IGraphViewOptions {
@@ -97,7 +98,7 @@ export class GraphView {
   }
 
   /** Show a new picture; keeps the zoom and centres on a just-toggled subgraph. */
-  setGraph(graph: IGraphJSON, svgText: string, meta: LayoutMetaJSON = {}): void {
+  setGraph(graph: GraphJSON, svgText: string, meta: LayoutMetaJSON = {}): void {
     this._model = new GraphModel(graph, meta);
     this._canvas.replaceChildren();
     this._elements.clear();

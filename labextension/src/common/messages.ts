@@ -6,8 +6,8 @@
  * test validates the messages the kernel sends against it, so the two sides
  * cannot drift apart. The names keep Python's TypedDict names (no `I`
  * prefix) so each schema definition is found under its Python name.
- * Declarations only: the guards that check data as it arrives are in
- * guards.ts.
+ * Declarations only: the checks of data as it arrives are generated from
+ * the same schema (validators.generated.ts, by labextension/scripts/wire.cjs).
  */
 
 // -- shared pieces -------------------------------------------------------------
@@ -42,12 +42,21 @@ export interface PendingJSON {
   started: number | null;
 }
 
+/** A box the layout made to cut a big flat graph into bands (a `group` subgraph). */
+export interface GroupJSON {
+  id: string;
+  label: string;
+  kind: string;
+  parent: string | null;
+  members: string[];
+}
+
 export interface LayoutMetaJSON {
   engine?: string;
   seconds?: number;
   visible?: number;
   collapsed?: string[];
-  groups?: { [key: string]: unknown }[];
+  groups?: GroupJSON[];
   expanded?: string[];
   error?: string;
 }
@@ -193,7 +202,7 @@ export interface ViewValuesJSON {
 /** The synced traits of `GraphWidget` (besides anywidget's own). */
 export interface WidgetState {
   /**
-   * The graph model, typed as `BundleJSON` in graphmodel.ts (`isBundle`).
+   * The graph model, `GraphBundleJSON` in graph.ts.
    * `bundle` and each `svg` travel packed (base64 of gzip, unpacked by
    * widgetmodel.ts); an unpacked SVG starts with `<`.
    */
@@ -290,12 +299,6 @@ export type WidgetRequest =
   | SourceRequest;
 
 // -- the side panel's comm --------------------------------------------------------
-
-export interface TimingSummaryJSON {
-  device: string;
-  backend: string;
-  median_s: number | null;
-}
 
 export interface EntryJSON {
   id: string;

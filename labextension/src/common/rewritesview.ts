@@ -7,13 +7,13 @@
  * defined, its source on request); a filter keeps one pass's rewrites.
  */
 import { button, el, text } from './dom';
-import { IRewriteJSON } from './graphmodel';
+import { RewriteJSON } from './graph';
 import { SourceReply, ViewOfferJSON } from './messages';
 
 export interface IRewriteGroup {
   view: string;
   title: string;
-  rewrites: IRewriteJSON[];
+  rewrites: RewriteJSON[];
 }
 
 export interface IGroupedRewrites {
@@ -24,12 +24,12 @@ export interface IGroupedRewrites {
 
 /** Groups in the order of ``views`` (then any other), rewrites by step within each. */
 export function groupRewrites(
-  rewrites: IRewriteJSON[],
+  rewrites: RewriteJSON[],
   views: ViewOfferJSON[],
   showNoise: boolean
 ): IGroupedRewrites {
   const listed = showNoise ? rewrites : rewrites.filter(r => !r.noise);
-  const byView = new Map<string, IRewriteJSON[]>();
+  const byView = new Map<string, RewriteJSON[]>();
   for (const r of listed) {
     const view = r.view ?? 'optimized';
     byView.set(view, [...(byView.get(view) ?? []), r]);
@@ -45,7 +45,7 @@ export function groupRewrites(
 }
 
 /** The passes a rewrite counts under: the one it ran in, else those it is registered under. */
-export function passesOf(r: IRewriteJSON): string[] {
+export function passesOf(r: RewriteJSON): string[] {
   return r.pass_name ? [r.pass_name] : (r.passes ?? []);
 }
 
@@ -74,7 +74,7 @@ export function filterByPass(grouped: IGroupedRewrites, pass: string): IGroupedR
 }
 
 /** "pytensor.tensor.rewriting.math, line 3452", or '' when not known. */
-export function whereOf(r: IRewriteJSON): string {
+export function whereOf(r: RewriteJSON): string {
   return r.module ? `${r.module}, line ${r.line ?? 0}` : '';
 }
 
@@ -84,7 +84,7 @@ export function whereOf(r: IRewriteJSON): string {
  * fetches its source (``source`` absent: no button).
  */
 export function explainRewrite(
-  r: IRewriteJSON,
+  r: RewriteJSON,
   source?: (name: string) => Promise<SourceReply>
 ): HTMLDivElement {
   const box = el('div', 'tg-rewrite-about');

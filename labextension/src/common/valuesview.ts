@@ -21,15 +21,15 @@
  */
 import { button, el, text } from './dom';
 import { GraphView } from './graphview';
-import { isRecord, isViewValues } from './guards';
 import { DifferenceJSON, ValueJSON, ViewValuesJSON } from './messages';
+import { isViewValuesJSON } from './validators.generated';
 
 /** The `values` trait, each view checked; a malformed one is left out. */
 export function valuesOf(raw: unknown): Record<string, ViewValuesJSON> {
   const found: Record<string, ViewValuesJSON> = {};
-  if (isRecord(raw)) {
+  if (typeof raw === 'object' && raw !== null) {
     for (const [view, v] of Object.entries(raw)) {
-      if (isViewValues(v)) {
+      if (isViewValuesJSON(v)) {
         found[view] = v;
       }
     }

@@ -9,14 +9,9 @@ import { Widget } from '@lumino/widgets';
 
 import { IPairing, pairNodes } from '../common/compare';
 import { button, el, save, text } from '../common/dom';
-import {
-  IBundleJSON,
-  IGraphJSON,
-  IRewriteJSON,
-  isBundle,
-  isGraph,
-  viewTitle
-} from '../common/graphmodel';
+import { GraphBundleJSON, GraphJSON, RewriteJSON } from '../common/graph';
+import { viewTitle } from '../common/graphmodel';
+import { isGraphBundleJSON, isGraphJSON } from '../common/validators.generated';
 import { GraphView } from '../common/graphview';
 import { IKernelLink } from './kernellink';
 import {
@@ -37,18 +32,18 @@ import { GraphValues } from '../common/valuesview';
 interface ISource {
   entry: string;
   view: string;
-  graph: IGraphJSON;
+  graph: GraphJSON;
   expanded: string[];
 }
 
 const TICK_MS = 100;
 
 /** A rewrite that carries the graph right after it: one stop of the stepper. */
-export interface IStep extends IRewriteJSON {
-  graph: IGraphJSON;
+export interface IStep extends RewriteJSON {
+  graph: GraphJSON;
 }
 
-export function stepsOf(bundle: IBundleJSON, view: string): IStep[] {
+export function stepsOf(bundle: GraphBundleJSON, view: string): IStep[] {
   if (!bundle.rewrite_start?.[view]) {
     return [];
   }
@@ -186,7 +181,7 @@ export class GraphDocument extends Widget {
 
   /** Keep what a `graph` reply says; false (and why, shown) when it is no graph. */
   private _take(reply: GraphReply): boolean {
-    if (!isBundle(reply.bundle)) {
+    if (!isGraphBundleJSON(reply.bundle)) {
       this._message.textContent = 'The kernel sent a graph this version cannot read.';
       return false;
     }
@@ -316,7 +311,7 @@ export class GraphDocument extends Widget {
     }
   }
 
-  private _graphOf(mode: string): IGraphJSON | undefined {
+  private _graphOf(mode: string): GraphJSON | undefined {
     return this._bundle?.views[mode];
   }
 
@@ -362,7 +357,7 @@ export class GraphDocument extends Widget {
   }
 
   /** What a view shows, so that expanding asks the kernel for the right picture. */
-  private _showing(view: GraphView, entry: string, name: string, graph: IGraphJSON): void {
+  private _showing(view: GraphView, entry: string, name: string, graph: GraphJSON): void {
     const expanded = entry === this.entry.id ? (this._expanded[name] ?? []) : [];
     this._sources.set(view, { entry, view: name, graph, expanded });
   }
@@ -403,12 +398,12 @@ export class GraphDocument extends Widget {
       return false;
     }
     const bundle = this._bundle!;
-    if (isGraph(reply.start)) {
+    if (isGraphJSON(reply.start)) {
       bundle.rewrite_start = { ...bundle.rewrite_start, [view]: reply.start };
     }
     bundle.rewrites = bundle.rewrites.map(r => {
       const graph = reply.snapshots[String(r.step)];
-      return (r.view ?? 'optimized') === view && isGraph(graph) ? { ...r, graph } : r;
+      return (r.view ?? 'optimized') === view && isGraphJSON(graph) ? { ...r, graph } : r;
     });
     this._stepsLoaded.add(view);
     return true;
@@ -528,7 +523,7 @@ export class GraphDocument extends Widget {
     otherView: string,
     summary: HTMLElement
   ): Promise<void> {
-    let graph: IGraphJSON | undefined;
+    let graph: GraphJSON | undefined;
     let layout: PictureJSON | undefined;
     if (otherId === this.entry.id) {
       graph = this._graphOf(otherView);
@@ -536,7 +531,7 @@ export class GraphDocument extends Widget {
     } else {
       // another graph of the kernel: it opens collapsed
       const reply = await this._link.request({ type: 'get', id: otherId }, 'graph');
-      graph = isBundle(reply.bundle) ? reply.bundle.views[otherView] : undefined;
+      graph = isGraphBundleJSON(reply.bundle) ? reply.bundle.views[otherView] : undefined;
       layout = reply.layouts[otherView];
     }
     const right = this._other;
@@ -589,7 +584,7 @@ export class GraphDocument extends Widget {
     }
   }
 
-  private _bundle: IBundleJSON | null = null;
+  private _bundle: GraphBundleJSON | null = null;
   private _offers: OffersJSON | null = null;
   private _layouts: Record<string, PictureJSON> = {};
   private _pending: Record<string, PendingJSON> = {};

@@ -6,7 +6,7 @@
 import { Kernel, KernelMessage } from '@jupyterlab/services';
 import { ISignal } from '@lumino/signaling';
 
-import { isPackedReply, isPanelReply } from '../common/guards';
+import { isPackedReply, isPanelReply } from '../common/validators.generated';
 import { PanelReply, PanelRequest } from '../common/messages';
 import { unpack } from '../common/packed';
 import { PanelModel } from './panelmodel';

@@ -5,7 +5,7 @@
  */
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { isPanelReply } from '../common/guards';
+import { isPanelReply } from '../common/validators.generated';
 import { EntryJSON } from '../common/messages';
 
 /** no-kernel: no notebook; connecting: asking the kernel; not-loaded: no %load_ext. */

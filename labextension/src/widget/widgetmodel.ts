@@ -3,18 +3,21 @@
  * (`WidgetState` in messages.ts), and the requests it sends the kernel,
  * each at most once per model however many times the model is on screen.
  */
-import { emptyBundle, IBundleJSON, isBundle, viewTitle } from '../common/graphmodel';
+import { GraphBundleJSON } from '../common/graph';
+import { emptyBundle, viewTitle } from '../common/graphmodel';
 import { unpack } from '../common/packed';
 import {
-  isDevices,
-  isMapOf,
-  isOffers,
-  isPending,
-  isProfile,
-  isRecord,
+  isDevicesJSON,
+  isGraphBundleJSON,
+  isProfileJSON,
   isSourceReply,
-  isTimingRow
-} from '../common/guards';
+  isTimingRowJSON,
+  isTraitExpanded,
+  isTraitLayouts,
+  isTraitOffers,
+  isTraitPending,
+  isTraitSvg
+} from '../common/validators.generated';
 import {
   DevicesJSON,
   LayoutMetaJSON,
@@ -40,11 +43,11 @@ export interface IWidgetModel {
 }
 
 const isString = (value: unknown): value is string => typeof value === 'string';
-const isStringList = (value: unknown): value is string[] =>
-  Array.isArray(value) && value.every(isString);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** What a bundle offers when the kernel sent no offers (only its own views). */
-export function offersOf(bundle: IBundleJSON): OffersJSON {
+export function offersOf(bundle: GraphBundleJSON): OffersJSON {
   return {
     views: Object.keys(bundle.views).map(name => ({ name, title: viewTitle(name) })),
     rewrites: bundle.rewrites.length > 0,
@@ -60,34 +63,34 @@ export function offersOf(bundle: IBundleJSON): OffersJSON {
 export class Traits {
   constructor(private readonly _model: IWidgetModel) {}
 
-  get bundle(): IBundleJSON {
+  get bundle(): GraphBundleJSON {
     const value = this._model.get('bundle');
-    return isBundle(value) ? value : emptyBundle();
+    return isGraphBundleJSON(value) ? value : emptyBundle();
   }
 
   get offers(): OffersJSON {
     const value = this._model.get('offers');
-    return isOffers(value) ? value : offersOf(this.bundle);
+    return isTraitOffers(value) ? value : offersOf(this.bundle);
   }
 
   get svg(): Record<string, string> {
     const value = this._model.get('svg');
-    return isMapOf(value, isString) ? value : {};
+    return isTraitSvg(value) ? value : {};
   }
 
   get layouts(): Record<string, LayoutMetaJSON> {
     const value = this._model.get('layouts');
-    return isMapOf(value, (v): v is LayoutMetaJSON => isRecord(v)) ? value : {};
+    return isTraitLayouts(value) ? value : {};
   }
 
   get expanded(): Record<string, string[]> {
     const value = this._model.get('expanded');
-    return isMapOf(value, isStringList) ? value : {};
+    return isTraitExpanded(value) ? value : {};
   }
 
   get pending(): Record<string, PendingJSON> {
     const value = this._model.get('pending');
-    return isMapOf(value, isPending) ? value : {};
+    return isTraitPending(value) ? value : {};
   }
 
   get status(): string {
@@ -101,12 +104,12 @@ export class Traits {
   /** Null until the kernel has looked for devices. */
   get devices(): DevicesJSON | null {
     const value = this._model.get('devices');
-    return isDevices(value) ? value : null;
+    return isDevicesJSON(value) ? value : null;
   }
 
   get timings(): TimingRowJSON[] {
     const value = this._model.get('timings');
-    return Array.isArray(value) ? value.filter(isTimingRow) : [];
+    return Array.isArray(value) ? value.filter(isTimingRowJSON) : [];
   }
 
   get busy(): boolean {
@@ -120,7 +123,7 @@ export class Traits {
   /** Null until a profile ran. */
   get profile(): ProfileJSON | null {
     const value = this._model.get('profile');
-    return isProfile(value) ? value : null;
+    return isProfileJSON(value) ? value : null;
   }
 
   get autorun(): boolean {
@@ -249,7 +252,7 @@ function isPackedValue(name: string, value: unknown): boolean {
   if (name === 'bundle') {
     return typeof value === 'string';
   }
-  return isRecord(value) && Object.values(value).some(v => isString(v) && v !== '' && v[0] !== '<');
+  return isObject(value) && Object.values(value).some(v => isString(v) && v !== '' && v[0] !== '<');
 }
 
 export function hasPacked(model: IWidgetModel): boolean {
@@ -324,7 +327,7 @@ async function unpackTrait(name: string, raw: unknown): Promise<unknown> {
     if (name === 'bundle') {
       return typeof raw === 'string' ? JSON.parse(await unpack(raw)) : raw;
     }
-    if (!isRecord(raw)) {
+    if (!isObject(raw)) {
       return {};
     }
     const out: Record<string, string> = {};

@@ -1,10 +1,10 @@
 import { pairNodes } from '../../../labextension/src/common/compare';
-import { IGraphJSON, INodeJSON } from '../../../labextension/src/common/graphmodel';
+import { GraphJSON, NodeJSON } from '../../../labextension/src/common/graph';
 
-const node = (id: string, kind: INodeJSON['kind'], op = '', name = ''): INodeJSON =>
-  ({ id, kind, label: op || name, op, name, parent: null }) as INodeJSON;
+const node = (id: string, kind: NodeJSON['kind'], op = '', name = ''): NodeJSON =>
+  ({ id, kind, label: op || name, op, name, parent: null }) as NodeJSON;
 
-const graph = (nodes: INodeJSON[]): IGraphJSON => ({ nodes, edges: [], subgraphs: [], notes: [] });
+const graph = (nodes: NodeJSON[]): GraphJSON => ({ nodes, edges: [], subgraphs: [], notes: [] });
 
 describe('pairNodes', () => {
   it('pairs nodes by kind, op and name, in order, and reports the rest', () => {

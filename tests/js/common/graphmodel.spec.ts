@@ -1,10 +1,5 @@
-import {
-  GraphModel,
-  SearchCursor,
-  isBundle,
-  viewTitle
-} from '../../../labextension/src/common/graphmodel';
-import { NASTY, bundle, graph } from '../fixtures';
+import { GraphModel, SearchCursor, viewTitle } from '../../../labextension/src/common/graphmodel';
+import { NASTY, graph } from '../fixtures';
 
 describe('GraphModel.search', () => {
   const model = new GraphModel(graph());
@@ -87,12 +82,5 @@ describe('SearchCursor', () => {
 describe('views and rewrites', () => {
   it('titles a view from its name where the kernel sent none', () => {
     expect(viewTitle('extra_view')).toBe('Extra view');
-  });
-
-  it('takes a bundle of any framework and refuses what is not one', () => {
-    expect(isBundle({ ...bundle(), framework: 'tinyexpr' })).toBe(true);
-    expect(isBundle({ ...bundle(), views: { original: { nodes: 'x' } } })).toBe(false);
-    expect(isBundle({ ...bundle(), rewrites: undefined })).toBe(false);
-    expect(isBundle(null)).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
  * are what the kernel's comm sends, the requests are recorded.
  */
 import { GraphDocument } from '../../../labextension/src/lab/graphdocument';
-import { IGraphJSON } from '../../../labextension/src/common/graphmodel';
+import { GraphJSON } from '../../../labextension/src/common/graph';
 import { IKernelLink, ReplyOf } from '../../../labextension/src/lab/kernellink';
 import {
   GraphReply,
@@ -15,7 +15,7 @@ import { PanelModel } from '../../../labextension/src/lab/panelmodel';
 import { SVG_COLLAPSED, bundle, entry, graph, offers, viewValues } from '../fixtures';
 
 /** The optimized graph: `mul` became a sigmoid, the rest is as written. */
-function optimizedGraph(): IGraphJSON {
+function optimizedGraph(): GraphJSON {
   const g = graph();
   g.nodes[2] = { ...g.nodes[2], op: 'Elemwise{sigmoid}' };
   return g;
