@@ -27,8 +27,8 @@ import jax.numpy as jnp
 from benchutil import build_all, median
 
 from tgraph import layout as _layout
-from tgraph.frontends import CellInfo, Options
 from tgraph.frontends.jax import JaxFrontend
+from tgraph.protocol import CellInfo, Options
 
 CELLS = {
     "poly": (

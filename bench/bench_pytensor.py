@@ -48,9 +48,9 @@ from pytensor.compile.rebuild import construct_function_ins_and_outs
 from pytensor.graph.basic import Variable
 
 from tgraph import layout as lay
-from tgraph.frontends import CellInfo, Options, Target
 from tgraph.frontends.pytensor import PyTensorFrontend
-from tgraph.frontends.pytensor_capture import plan as _plan
+from tgraph.frontends.pytensor.capture import plan as _plan
+from tgraph.protocol import CellInfo, Options, Target
 
 #: Goals from the issue: per tutorial target after warm-up; a 10k-node graph shown.
 TUTORIAL_GOAL_S = 0.1

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python")
 
 from test_layout import deep  # the nested-Scan graph the tests check
 from tgraph import layout as lay
+from tgraph import render
 from tgraph.graph import Edge, Graph, Node
 
 RUNS = 3
@@ -38,9 +39,10 @@ import json, sys, time
 start = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
 from tgraph import layout as lay
+from tgraph import render
 from tgraph.graph import Graph, Node
 imported = time.perf_counter()
-lay.warm_up()
+render.warm_up()
 warm = time.perf_counter()
 lay.layout(Graph(nodes=[Node("a", "op", "A", op="A")]), engine="wasm")
 done = time.perf_counter()
@@ -93,7 +95,7 @@ def timed(graph: Graph, expanded: frozenset[str], engine: str) -> tuple[float, i
 def main() -> None:
     engines = ["wasm"] + (["dot"] if shutil.which("dot") else [])
     start_up()
-    lay.warm_up()
+    render.warm_up()
     print()
     print("| engine | graph | nodes | collapsed: visible | collapsed (s) |", end="")
     print(" one group expanded: visible | expanded (s) |")

@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kernel_ext"))
 
 import jax
 
-from tgraph.frontends import CellInfo, Options
 from tgraph.frontends.jax import JaxFrontend
+from tgraph.protocol import CellInfo, Options
 
 RUNS = 5
 _COUNT = itertools.count()

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from benchutil import cpu_model, median
 
-from tgraph.frontends import CellInfo, Options, Traced, values_of
+from tgraph.protocol import CellInfo, Options, Traced, values_of
 
 RUNS = 5
 

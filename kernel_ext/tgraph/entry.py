@@ -19,10 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .frontends import Traced, values_of
 from .graph import Graph, GraphBundle
-from .layout import LayoutError, dot_source, layout
+from .layout import dot_source, layout
 from .messages import PendingJSON, PictureJSON, SourceReply, TimingRowJSON, ViewValuesJSON
+from .protocol import Traced, values_of
+from .render import LayoutError
 
 #: Laid-out pictures kept per entry (collapsed views, recent expansions, steps).
 MAX_PICTURES = 48

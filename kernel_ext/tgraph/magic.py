@@ -21,17 +21,8 @@ from IPython.core.magic import Magics, cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
-from .frontends import (
-    CellInfo,
-    Declared,
-    Frontend,
-    Options,
-    Target,
-    Traced,
-    TraceError,
-    loaded_frontends,
-    observe_cell,
-)
+from .discovery import loaded_frontends, observe_cell
+from .protocol import CellInfo, Declared, Frontend, Options, Target, Traced, TraceError
 from .quiet import quiet
 from .registry import Registry
 from .runner import Runner, devices_of, host_fallback

@@ -27,9 +27,9 @@ import comm
 
 from .devices import DeviceCache
 from .entry import Entry, Event
-from .frontends import Traced
 from .idle import IdleQueue
 from .messages import EntriesReply, EntryJSON, GraphReply, PanelMessage, PanelReply
+from .protocol import Traced
 from .requests import Dispatcher
 from .wire import bundle_json, wire, wire_sized
 

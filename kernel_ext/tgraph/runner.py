@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .devices import DeviceCache, DeviceError, Devices
-from .frontends import Frontend, Options, Target
 from .messages import DevicesJSON, ProfileJSON, TimingRowJSON
+from .protocol import Frontend, Options, Target
 from .quiet import quiet
-from .timing import Clock, options_for
+from .timing import Clock
 
 
 def devices_of(frontend: Frontend, cache: DeviceCache) -> Devices:
@@ -76,3 +76,20 @@ class Runner:
         devices = devices_of(self.frontend, self.cache)
         with quiet():
             return self.frontend.profile(self.target, options, devices).to_json()
+
+
+def options_for(base: Options, request: dict[str, Any]) -> Options:
+    """The timing view's ``{device, backend, size}`` over the magic's options.
+
+    The request comes from the front end, so each field is checked here and
+    a bad one raises ``DeviceError`` rather than reaching a framework.
+    """
+    device = request.get("device") or base.device
+    # "auto" in the view (None) lets the kernel choose, e.g. JAX on a GPU
+    backend = request.get("backend", base.backend) or None
+    size = request.get("size")
+    if not isinstance(device, str) or not (backend is None or isinstance(backend, str)):
+        raise DeviceError(f"bad timing request: {request!r}")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+        raise DeviceError(f"size must be a positive whole number, not {size!r}")
+    return replace(base, device=device, backend=backend, size=size or base.size)

@@ -6,7 +6,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .frontends import Declared
+from .protocol import Declared
 
 _COLUMNS = ("name", "type", "dtype", "ndim", "shape")
 

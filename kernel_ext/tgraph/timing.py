@@ -19,13 +19,11 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
 import numpy as np
 
-from .devices import DeviceError
-from .frontends import Options
 from .messages import TimingRowJSON
 
 DEFAULT_SIZE = 100
@@ -194,20 +192,3 @@ class TimingResult:
         self.calls = measured.calls
         self.interrupted = self.interrupted or measured.interrupted
         self.budget_exhausted = measured.budget_exhausted
-
-
-def options_for(base: Options, request: dict[str, Any]) -> Options:
-    """The timing view's ``{device, backend, size}`` over the magic's options.
-
-    The request comes from the front end, so each field is checked here and
-    a bad one raises ``DeviceError`` rather than reaching a framework.
-    """
-    device = request.get("device") or base.device
-    # "auto" in the view (None) lets the kernel choose, e.g. JAX on a GPU
-    backend = request.get("backend", base.backend) or None
-    size = request.get("size")
-    if not isinstance(device, str) or not (backend is None or isinstance(backend, str)):
-        raise DeviceError(f"bad timing request: {request!r}")
-    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
-        raise DeviceError(f"size must be a positive whole number, not {size!r}")
-    return replace(base, device=device, backend=backend, size=size or base.size)

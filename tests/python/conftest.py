@@ -61,12 +61,12 @@ PLUGINS = Path(__file__).parent / "plugins"
 @pytest.fixture
 def toyexpr_installed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The test-only toyexpr package and its tgraph entry point, as pip would install them."""
-    from tgraph import frontends
+    from tgraph import discovery
 
     monkeypatch.syspath_prepend(str(PLUGINS))
-    frontends.refresh()
+    discovery.refresh()
     yield
     monkeypatch.undo()
     for name in [m for m in sys.modules if m == "toyexpr" or m.startswith("toyexpr.")]:
         del sys.modules[name]
-    frontends.refresh()
+    discovery.refresh()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tgraph import grouping, render
 from tgraph import layout as lay
 from tgraph.graph import Edge, Graph, Node, Subgraph
 
@@ -303,7 +304,7 @@ def deep(levels: int, width: int) -> Graph:
 
 def test_deep_nesting_stays_small_and_fast() -> None:
     g = deep(levels=8, width=150)  # 1,210 nodes
-    lay.warm_up()
+    render.warm_up()
     start = time.perf_counter()
     closed = lay.layout(g)
     elapsed = time.perf_counter() - start
@@ -326,7 +327,7 @@ def test_big_flat_graph_is_grouped_and_fast() -> None:
     start = time.perf_counter()
     out = lay.layout(g)
     elapsed = time.perf_counter() - start
-    assert out.visible <= lay.MAX_GROUPS
+    assert out.visible <= grouping.MAX_GROUPS
     assert elapsed < 3.0
     assert {grp["id"] for grp in out.groups} >= set(out.collapsed)
     assert lay.layout(g).collapsed == out.collapsed  # group ids are stable
@@ -363,7 +364,7 @@ def test_cycles_do_not_break_grouping() -> None:
 
 def test_wasm_engine_works_without_dot(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shutil, "which", lambda name: None)
-    assert lay.engine_name() == "wasm"
+    assert render.engine_name() == "wasm"
     out = lay.layout(small())
     assert out.engine == "wasm"
     assert "tg-x" in groups(out.svg)
@@ -377,8 +378,8 @@ def test_dot_and_wasm_give_the_same_elements() -> None:
 
 
 def test_graphviz_errors_are_layout_errors() -> None:
-    with pytest.raises(lay.LayoutError):
-        lay.render_svg("digraph { a -> [ }", "wasm")
+    with pytest.raises(render.LayoutError):
+        render.render_svg("digraph { a -> [ }", "wasm")
 
 
 def test_an_op_with_an_inner_graph_is_one_box_until_opened() -> None:
@@ -406,10 +407,10 @@ def test_many_edges_get_less_crossing_search() -> None:
 WARM = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-from tgraph import layout as lay
+from tgraph import layout as lay, render
 from tgraph.graph import Graph, Node
 start = time.perf_counter()
-lay.warm_up()
+render.warm_up()
 warm = time.perf_counter() - start
 start = time.perf_counter()
 lay.layout(Graph(nodes=[Node("a", "op", "A", op="A")]), engine="wasm")

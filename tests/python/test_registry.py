@@ -13,19 +13,11 @@ import pytest
 from ipywidgets.widgets.widget import _instances
 
 from conftest import run
-from tgraph.frontends import (
-    LazyView,
-    Offers,
-    Traced,
-    ViewOffer,
-    ViewResult,
-    ViewValues,
-    arrange,
-    summarize,
-)
 from tgraph.graph import Edge, Graph, GraphBundle, Node, Rewrite, Source, Subgraph
+from tgraph.protocol import LazyView, Offers, Traced, ViewOffer, ViewResult
 from tgraph.registry import Registry
 from tgraph.static import unpack
+from tgraph.values import ViewValues, arrange, summarize
 from tgraph.wire import PACK_OVER, unwire
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

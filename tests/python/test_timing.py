@@ -13,8 +13,9 @@ from collections.abc import Iterable
 import pytest
 
 from tgraph.devices import DeviceError
-from tgraph.frontends import Options
-from tgraph.timing import StopClock, TimingResult, measure, options_for, repeat_seconds
+from tgraph.protocol import Options
+from tgraph.runner import options_for
+from tgraph.timing import StopClock, TimingResult, measure, repeat_seconds
 
 
 class Ticks:

@@ -14,9 +14,9 @@ from tgraph import entry as entry_module
 from tgraph import static as static_module
 from tgraph import widget as widget_module
 from tgraph.entry import Entry
-from tgraph.frontends import Declared, LazyView, Offers, TextOffer, Traced, ViewOffer, ViewResult
 from tgraph.graph import Edge, Graph, GraphBundle, Node, Rewrite, Subgraph
 from tgraph.layout import LayoutError
+from tgraph.protocol import Declared, LazyView, Offers, TextOffer, Traced, ViewOffer, ViewResult
 from tgraph.static import unpack
 from tgraph.widget import GraphWidget, declared_table
 

@@ -21,11 +21,11 @@ from ipywidgets.widgets.widget import _instances
 
 from conftest import Ran, run
 from tgraph.entry import Entry
-from tgraph.frontends import Offers, Traced, ViewOffer
 from tgraph.frontends.jax import JaxFrontend
-from tgraph.frontends.pytensor_devices import discover as pytensor_devices
+from tgraph.frontends.pytensor.devices import discover as pytensor_devices
 from tgraph.graph import Graph, GraphBundle, Node
 from tgraph.idle import Kind
+from tgraph.protocol import Offers, Traced, ViewOffer
 from tgraph.timing import Clock
 from tgraph.widget import GraphWidget
 

@@ -1,4 +1,4 @@
-"""Every registered frontend keeps the protocol in ``tgraph.frontends``.
+"""Every registered frontend keeps the protocol in ``tgraph.protocol``.
 
 Run against PyTensor, JAX and the test-only ``toyexpr`` frontend, which plugs
 in through its entry point with no change to tgraph. Each sample is a small
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from tgraph import frontends
-from tgraph.frontends import CellInfo, Frontend, Options, Traced
+from tgraph import discovery
+from tgraph.protocol import CellInfo, Frontend, Options, Traced
 
 Sample = Callable[[Frontend], dict[str, Any]]
 
@@ -61,7 +61,7 @@ SAMPLES: dict[str, Sample] = {"pytensor": _pytensor, "jax": _jax, "toyexpr": _to
 @pytest.fixture(params=sorted(SAMPLES))
 def loaded(request: pytest.FixtureRequest, toyexpr_installed: None) -> tuple[Frontend, Traced]:
     importlib.import_module(request.param)
-    frontend = next(f for f in frontends.loaded_frontends() if f.framework == request.param)
+    frontend = next(f for f in discovery.loaded_frontends() if f.framework == request.param)
     changed = SAMPLES[request.param](frontend)
     found = frontend.targets(changed, CellInfo(""))
     assert [t.name for t in found] == ["b"]  # one graph; the intermediate is inside it

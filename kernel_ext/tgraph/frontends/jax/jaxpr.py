@@ -16,7 +16,7 @@ import numpy as np
 from jax._src import source_info_util
 
 from ...graph import Graph, GraphBuilder, Node, Source, Subgraph
-from .. import CellInfo
+from ...protocol import CellInfo
 from . import sharding
 from .hlo import HloSource, inner_holder
 

@@ -26,7 +26,7 @@ import numpy as np
 from ...graph import Graph, Node
 
 if TYPE_CHECKING:
-    from .hlo import HloModule, Instruction
+    from .hlo_text import HloModule, Instruction
 
 #: HLO opcodes of collectives, sync and async (``-start``), by the kind users read.
 KINDS = {

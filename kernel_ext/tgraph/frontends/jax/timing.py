@@ -1,4 +1,4 @@
-"""Running a JAX target: devices, made-up inputs, timing and per-op profiles.
+"""Running a JAX target: timing and per-op profiles.
 
 JAX dispatches asynchronously, so every call waits for its outputs
 (``block_until_ready``); inputs are put on the device first and that
@@ -17,171 +17,24 @@ import re
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import jax
-import numpy as np
 
 from ...devices import Device, DeviceError, Devices
-from ...messages import DeviceJSON, DevicesJSON
 from ...profile import ProfileResult, ranked, run_for
 from ...quiet import quiet
 from ...timing import Clock, TimingError, TimingResult, measure
-from .._jaxconfig import jax_flags_kept, placed_on, put_on
+from .._jaxconfig import jax_flags_kept, placed_on
+from .devices import device_names
+from .inputs import Placement, dynamic_map, lay_out, tree_signature
 
 # Profiling runs are short: enough calls to average, not a timing run.
 PROFILE_SECONDS = 0.5
 _MODULE = re.compile(r"^HloModule ([\w.\-]+)", re.MULTILINE)
 
 
-# -- devices -------------------------------------------------------------------
-
-
-MESH = "mesh"
-
-
-@dataclass(frozen=True)
-class MeshDevice(Device):
-    """Every device of one platform together: a sharded function runs on its own mesh.
-
-    Offered next to the single devices when JAX sees more than one; the
-    browser shows it like any device, by name and description.
-    """
-
-    count: int = 0
-
-    @property
-    def name(self) -> str:
-        return MESH
-
-    def to_json(self) -> DeviceJSON:
-        return {"name": MESH, "kind": self.kind, "description": self.description}
-
-
-@dataclass
-class JaxDevices(Devices):
-    """JAX's devices, and the mesh of them when there are several."""
-
-    mesh: MeshDevice | None = None
-
-    def resolve(self, spec: str) -> Device:
-        if (spec or "").strip().lower() != MESH:
-            return super().resolve(spec)
-        if self.mesh is None:
-            raise DeviceError(
-                "no mesh: JAX sees one device here. Set "
-                "XLA_FLAGS=--xla_force_host_platform_device_count=8 before JAX starts "
-                "for 8 CPU devices"
-            )
-        return self.mesh
-
-    def to_json(self) -> DevicesJSON:
-        found = super().to_json()
-        if self.mesh is not None:
-            found["devices"].append(self.mesh.to_json())
-        return found
-
-
-def jax_devices() -> JaxDevices:
-    """The host CPUs and GPUs JAX sees; JAX's own words when it sees no GPU."""
-    with quiet():
-        cpus = [Device("cpu", i, str(d), d) for i, d in enumerate(jax.devices("cpu"))]
-        try:
-            found = jax.devices("gpu")
-        except RuntimeError as error:
-            found, reason = [], str(error)
-        else:
-            reason = ""
-    gpus = [
-        Device("gpu", i, getattr(d, "device_kind", "") or str(d), d) for i, d in enumerate(found)
-    ]
-    many = gpus if len(gpus) > 1 else cpus
-    mesh = None
-    if len(many) > 1:
-        kind = many[0].kind
-        text = f"mesh ({len(many)} devices): a sharded function on its own mesh of {kind}s"
-        mesh = MeshDevice(kind, 0, text, None, len(many))
-    return JaxDevices(cpus, gpus, gpu_reason=reason, mesh=mesh)
-
-
-def device_names(devices: Devices) -> dict[Any, str]:
-    return {d.handle: d.name for d in devices.all() if d.handle is not None}
-
-
-# -- inputs ----------------------------------------------------------------------
-
-
-def made_up(tree: Any) -> Any:
-    """Arrays for the shapes the frontend recorded: a traced call keeps none.
-
-    Floats in [0.5, 1.5) keep logs and divisions finite, as PyTensor's
-    made-up inputs do; integers are zeros, a valid index into any axis.
-    """
-    rng = np.random.default_rng(0)
-
-    def make(leaf: Any) -> Any:
-        if not isinstance(leaf, jax.ShapeDtypeStruct):
-            return leaf
-        dtype = np.dtype(leaf.dtype)
-        if dtype.kind in "fc":
-            return rng.uniform(0.5, 1.5, leaf.shape).astype(dtype)
-        if dtype.kind in "biu":
-            return np.zeros(leaf.shape, dtype)
-        raise TimingError(
-            f"cannot make up a value of type {dtype} for timing: name example arguments, "
-            "e.g. %%tgraph f(x)"
-        )
-
-    return jax.tree_util.tree_map(make, tree)
-
-
-def dynamic_map(
-    fn: Callable[[Any], Any], args: tuple[Any, ...], kwargs: dict[str, Any], static: set[Any]
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """``fn`` over every argument but the static ones, which pass through untouched."""
-    return (
-        tuple(a if i in static else fn(a) for i, a in enumerate(args)),
-        {k: v if k in static else fn(v) for k, v in kwargs.items()},
-    )
-
-
-def _array_text(value: Any) -> str:
-    shape = getattr(value, "shape", None)
-    dtype = getattr(value, "dtype", None)
-    if shape is None or dtype is None:
-        return type(value).__name__
-    return f"{np.dtype(dtype).name}[{', '.join(str(s) for s in shape)}]"
-
-
-def static_text(value: Any) -> str:
-    """A static argument with its values: a class without a repr shows its pytree leaves."""
-    own: Any = type(value).__repr__
-    if own is not object.__repr__:
-        return repr(value)
-    leaves = jax.tree_util.tree_leaves(value)
-    shown = [
-        np.array2string(np.asarray(x), precision=4, threshold=8, separator=", ")
-        if isinstance(x, jax.Array | np.ndarray | np.generic)
-        else repr(x)
-        for x in leaves
-    ]
-    return f"{type(value).__name__}({', '.join(shown)})"
-
-
-def tree_signature(args: tuple[Any, ...], kwargs: dict[str, Any], static: set[Any]) -> str:
-    def one(key: Any, value: Any) -> str:
-        if key in static:
-            return static_text(value)
-        leaves = jax.tree_util.tree_leaves(value)
-        return ", ".join(_array_text(x) for x in leaves) or repr(value)
-
-    parts = [one(i, a) for i, a in enumerate(args)]
-    parts += [f"{k}={one(k, v)}" for k, v in kwargs.items()]
-    return ", ".join(parts)
-
-
-def _compile_cache_misses() -> int | None:
+def compile_cache_misses() -> int | None:
     """Misses of JAX's in-memory compilation cache: a private counter, so optional."""
     try:
         from jax._src.interpreters import pxla
@@ -265,12 +118,12 @@ def time_program(
             args, kwargs = lay_out(inputs, static, device, mesh)
             result.transfer_s = clock() - begin
             result.input_devices = placed_on(dynamic_map(lambda a: a, args, kwargs, static), names)
-            misses = _compile_cache_misses()
+            misses = compile_cache_misses()
             begin = clock()
             lowered = jitted.lower(*args, **kwargs)
             lowered.compile()
             result.compile_s = clock() - begin
-            after = _compile_cache_misses()
+            after = compile_cache_misses()
             if misses is not None and after is not None:
                 result.compile_cached = after == misses
                 if result.compile_cached:
@@ -301,48 +154,6 @@ def time_program(
     if mesh is not None:
         result.notes.append(f"ran on {mesh.label}: {', '.join(mesh.devices)}")
     return result
-
-
-@dataclass
-class Placement:
-    """How a sharded program's inputs are laid out: one sharding per array leaf."""
-
-    #: (args, kwargs) of the same structure as the inputs; a leaf is a sharding or None.
-    shardings: tuple[tuple[Any, ...], dict[str, Any]]
-    devices: list[str]
-
-    @property
-    def label(self) -> str:
-        return f"mesh ({len(self.devices)} devices)"
-
-
-def lay_out(
-    inputs: tuple[tuple[Any, ...], dict[str, Any]],
-    static: set[Any],
-    device: Device | None,
-    mesh: Placement | None,
-) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Inputs on ``device``, or laid out with their shardings on ``mesh``."""
-    if mesh is None:
-        assert device is not None
-        return dynamic_map(
-            lambda a: jax.block_until_ready(put_on(a, device.handle)), *inputs, static
-        )
-    args, kwargs = inputs
-    shard_args, shard_kwargs = mesh.shardings
-
-    def lay(value: Any, shardings: Any) -> Any:
-        def leaf(x: Any, sharding: Any) -> Any:
-            if sharding is None or not isinstance(x, np.ndarray | np.generic | jax.Array):
-                return x
-            return jax.block_until_ready(jax.device_put(x, sharding))
-
-        return jax.tree_util.tree_map(leaf, value, shardings, is_leaf=lambda x: x is None)
-
-    return (
-        tuple(a if i in static else lay(a, shard_args[i]) for i, a in enumerate(args)),
-        {k: v if k in static else lay(v, shard_kwargs[k]) for k, v in kwargs.items()},
-    )
 
 
 # -- profile -----------------------------------------------------------------------

@@ -18,7 +18,7 @@ import jax.extend.core as jcore
 import numpy as np
 
 from ...graph import Graph
-from .. import ValueSummary, ViewValues, arrange, summarize
+from ...values import ValueSummary, ViewValues, arrange, summarize
 from .jaxpr import closed_parts
 
 #: Primitives whose inner jaxpr runs once on all of the equation's operands.

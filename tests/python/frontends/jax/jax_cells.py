@@ -7,10 +7,10 @@ import linecache
 import textwrap
 from typing import Any
 
-from tgraph.frontends import CellInfo, Options, Target
 from tgraph.frontends.jax import JaxFrontend
 from tgraph.frontends.jax.gradient import REFUSED
 from tgraph.graph import GraphBundle
+from tgraph.protocol import CellInfo, Options, Target
 
 _COUNTER = itertools.count()
 

@@ -21,9 +21,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from jax_cells import target_of
 
-from tgraph.frontends import Options
 from tgraph.frontends.jax import JaxFrontend
 from tgraph.graph import Graph, Node
+from tgraph.protocol import Options
 
 DATA_PARALLEL = """
 import jax

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from jax_cells import build, build_one, run_cell, target_of, targets
 
-from tgraph.frontends import Options
 from tgraph.frontends.jax import JaxFrontend
 from tgraph.frontends.jax.capture import hook_points
+from tgraph.protocol import Options
 
 
 def _hooked_attributes() -> dict[str, object]:

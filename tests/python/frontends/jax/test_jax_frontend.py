@@ -13,8 +13,8 @@ import jax
 import pytest
 from jax_cells import build, build_one, line_of, run_cell, targets
 
-from tgraph.frontends import Options, Target, TraceError
 from tgraph.frontends.jax import JaxFrontend
+from tgraph.protocol import Options, Target, TraceError
 
 LOGISTIC = """
 import jax
@@ -360,7 +360,7 @@ def test_device_flag_is_not_set_globally_and_cpu_index_works() -> None:
     script = textwrap.dedent(
         """
         import linecache, jax, jax.numpy as jnp
-        from tgraph.frontends import CellInfo, Options, Target
+        from tgraph.protocol import CellInfo, Options, Target
         from tgraph.frontends.jax import JaxFrontend
         f = jax.jit(lambda x: jnp.cos(x) + 1)
         t = Target("f", "jax", f, args=(jnp.ones(3),), kwargs={})

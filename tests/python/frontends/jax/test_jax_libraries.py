@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from jax_cells import build, run_cell, targets
 
-from tgraph.frontends import Options
 from tgraph.frontends.jax import JaxFrontend
 from tgraph.graph import Graph
+from tgraph.protocol import Options
 
 pytest.importorskip("flax")
 pytest.importorskip("equinox")

@@ -323,8 +323,8 @@ def test_the_data_parallel_step_on_gpus() -> None:
     from jax.sharding import PartitionSpec as P
     from jax_cells import run_cell, targets
 
-    from tgraph.frontends import Options
     from tgraph.frontends.jax import JaxFrontend
+    from tgraph.protocol import Options
 
     n = _gpus()
     mesh = Mesh(np.array(jax.devices("gpu")), ("data",))

@@ -28,8 +28,8 @@ import pytest
 from jax_cells import build, run_cell, target_of
 
 from tgraph.devices import DeviceError, Devices
-from tgraph.frontends import CellInfo, Options, Target
 from tgraph.frontends.jax import JaxFrontend
+from tgraph.protocol import CellInfo, Options, Target
 from tgraph.timing import TimingError
 
 KERNEL_EXT = str(Path(__file__).parents[4] / "kernel_ext")
@@ -290,7 +290,7 @@ def test_two_cpu_devices_are_indexed_and_timed_where_asked() -> None:
         """
         import json, time
         import numpy as np, jax, jax.numpy as jnp
-        from tgraph.frontends import Options
+        from tgraph.protocol import Options
         from tgraph.frontends.jax import JaxFrontend
         frontend = JaxFrontend()
         devices = frontend.devices()

@@ -7,8 +7,8 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from tgraph.frontends import CellInfo, Options, Traced, values_of
 from tgraph.frontends.jax import JaxFrontend
+from tgraph.protocol import CellInfo, Options, Traced, values_of
 
 FRONTEND = JaxFrontend()
 FAULT = """

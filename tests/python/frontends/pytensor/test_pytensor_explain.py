@@ -12,12 +12,12 @@ from typing import Any
 
 import pytensor.tensor.rewriting.math as rewriting_math
 from pytensor.graph.rewriting.basic import PatternNodeRewriter
-from test_pytensor import LOGISTIC, build_one
+from test_pytensor_frontend import LOGISTIC, build_one
 
 from tgraph.entry import Entry
-from tgraph.frontends import Offers, Traced, ViewOffer
-from tgraph.frontends.pytensor_explain import _defined, _index, explain
+from tgraph.frontends.pytensor.explain import _defined, _index, explain
 from tgraph.graph import GraphBundle, Rewrite
+from tgraph.protocol import Offers, Traced, ViewOffer
 from tgraph.registry import Registry
 from tgraph.widget import GraphWidget
 

@@ -17,11 +17,11 @@ import pytest
 from pytensor import In, function, shared
 from pytensor.tensor import TensorType
 
-from tgraph.frontends import CellInfo, Options, Target, TraceError
 from tgraph.frontends.pytensor import PyTensorFrontend
-from tgraph.frontends.pytensor_rewrites import Change, History, RewriteRecorder
+from tgraph.frontends.pytensor.rewrites import Change, History, RewriteRecorder
 from tgraph.graph import Graph, GraphBundle, Node, Rewrite
 from tgraph.layout import layout
+from tgraph.protocol import CellInfo, Options, Target, TraceError
 
 _cells = itertools.count(1)
 
@@ -551,7 +551,7 @@ BIG_FUNCTION = BIG + "f = function([x], y)\n"
 def test_a_function_compiled_in_the_cell_is_drawn_from_its_own_compile(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import tgraph.frontends.pytensor as frontend_module
+    import tgraph.frontends.pytensor.frontend as frontend_module
 
     changed, cell = run_cell(BIG_FUNCTION)
     reruns: list[object] = []
@@ -762,8 +762,8 @@ def test_a_gradient_is_checked_at_made_up_inputs_without_a_call() -> None:
 def test_a_gradient_that_disagrees_is_not_shown() -> None:
     from pytensor.graph.fg import FunctionGraph
 
-    from tgraph.frontends.pytensor import _check
-    from tgraph.frontends.pytensor_capture import plan
+    from tgraph.frontends.pytensor.capture import plan
+    from tgraph.frontends.pytensor.gradient import _check
 
     x = T.dvector("x")
     target = Target("y", "pytensor", (x**2).sum())
@@ -851,7 +851,7 @@ def test_an_xtensor_gradient_shows_pytensors_own_answer() -> None:
 
 def test_pytensors_debugging_help_stays_out_of_notes() -> None:
     """A missing input's message ends with the stack that built it: paths of this machine."""
-    from tgraph.frontends.pytensor import _said
+    from tgraph.frontends.pytensor.labels import said as _said
 
     q = T.dscalar("q")
     with pytest.raises(Exception) as missing:

@@ -24,8 +24,8 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from conftest import run
-from tgraph.frontends import CellInfo, Options, Target, Traced, values_of
 from tgraph.frontends.pytensor import PyTensorFrontend
+from tgraph.protocol import CellInfo, Options, Target, Traced, values_of
 
 FRONTEND = PyTensorFrontend()
 needs_pymc = pytest.mark.skipif(

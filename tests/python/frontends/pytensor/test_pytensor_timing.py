@@ -19,9 +19,9 @@ import pytensor.tensor as pt
 import pytest
 
 from tgraph.devices import Backend, Device, DeviceError, Devices
-from tgraph.frontends import CellInfo, Options, Target
 from tgraph.frontends.pytensor import PyTensorFrontend
-from tgraph.frontends.pytensor_devices import check_cvm, pick_backend
+from tgraph.frontends.pytensor.devices import check_cvm, pick_backend
+from tgraph.protocol import CellInfo, Options, Target
 from tgraph.timing import TimingError
 
 

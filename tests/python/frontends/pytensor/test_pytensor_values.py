@@ -11,9 +11,9 @@ import pytensor.tensor as pt
 import pytest
 from pytensor.compile.builders import OpFromGraph
 
-from tgraph.frontends import CellInfo, Options, Traced, values_of
 from tgraph.frontends.pytensor import PyTensorFrontend
-from tgraph.frontends.pytensor_values import NOT_RUN
+from tgraph.frontends.pytensor.evaluate import NOT_RUN
+from tgraph.protocol import CellInfo, Options, Traced, values_of
 
 FRONTEND = PyTensorFrontend()
 

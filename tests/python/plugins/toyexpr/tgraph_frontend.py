@@ -13,7 +13,9 @@ from typing import Any
 
 import toyexpr as tx
 from tgraph.devices import Device, Devices
-from tgraph.frontends import (
+from tgraph.graph import Graph, GraphBuilder, GraphBundle, Node
+from tgraph.profile import ProfileResult
+from tgraph.protocol import (
     CellInfo,
     Declared,
     LazyView,
@@ -25,8 +27,6 @@ from tgraph.frontends import (
     ViewOffer,
     ViewResult,
 )
-from tgraph.graph import Graph, GraphBuilder, GraphBundle, Node
-from tgraph.profile import ProfileResult
 from tgraph.timing import Clock, TimingError, TimingResult, measure
 
 

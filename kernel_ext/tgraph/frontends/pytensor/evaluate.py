@@ -1,16 +1,12 @@
-"""Every node's value on the cell's inputs, as PyTensor itself computes it.
+"""Running a PyTensor graph node by node, as PyTensor itself computes it.
 
-Each node of a drawn view is run with its op's own Python ``perform``, in
-topological order, so a node with several clients is computed once and every
-value is PyTensor's. Inner graphs are run too: an ``OpFromGraph`` node by
-its inner graph, a fused ``Composite`` by each of its scalar ops applied
-elementwise, a ``LazyIfElse`` by the branch it takes (the other one's nodes
-say they were not run, as an ``IfElse``'s do). Nothing is compiled and the
-user's graph is not touched.
-
-The optimized view is also compared with the graph as written on the same
-inputs; when the outputs differ, the rewrites that changed the numbers are
-found by running each recorded replacement's old and new variable.
+Each node is run with its op's own Python ``perform``, in topological
+order, so a node with several clients is computed once and every value is
+PyTensor's. Inner graphs are run too: an ``OpFromGraph`` node by its inner
+graph, a fused ``Composite`` by each of its scalar ops applied elementwise,
+a ``LazyIfElse`` by the branch it takes (the other one's nodes say they
+were not run, as an ``IfElse``'s do). Nothing is compiled and the user's
+graph is not touched.
 """
 
 from __future__ import annotations
@@ -25,7 +21,6 @@ import pytensor.graph.basic
 from pytensor.compile.builders import OpFromGraph
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Apply, Constant, Variable
-from pytensor.graph.fg import Output
 from pytensor.graph.traversal import toposort
 from pytensor.scalar.basic import Composite
 from pytensor.tensor.elemwise import Elemwise
@@ -41,44 +36,13 @@ except ImportError:  # PyTensor before 3.3 (3.3 deprecates the old place), no La
 
     LAZY_IFELSE = ()
 
-from ..graph import Graph
-from . import (
-    FLOAT_TOLERANCE,
-    OutputDifference,
-    ValueSummary,
-    ViewValues,
-    arrange,
-    difference,
-    reading,
-    summarize,
-)
-from .pytensor_rewrites import Recorded
-from .pytensor_views import _toposort, inner_graphs
+from .views import _toposort, inner_graphs
 
 #: A node of a graph, inner graphs' frozen nodes included (PyTensor 3.3 made
 #: them a class of their own beside ``Apply``).
 ANY_APPLY: type[Apply] = getattr(pytensor.graph.basic, "AbstractApply", Apply)
-#: Recorded rewrites run one by one to find the one that changed a result.
-MAX_BLAMED = 300
 
 InputsOf = Callable[[Apply], Sequence[Variable]]
-
-
-@dataclass
-class Drawn:
-    """A drawn view and the PyTensor graph it was drawn from.
-
-    ``sources[i]`` is the variable the graph's ``inputs[i]`` stands for
-    (a compiled function's inputs are clones of the user's variables).
-    """
-
-    graph: Graph
-    ids: dict[Any, str]
-    outputs: list[Variable]
-    updates: list[Variable] = field(default_factory=list)
-    inputs: list[Variable] = field(default_factory=list)
-    sources: list[Variable] = field(default_factory=list)
-    recorded: Recorded | None = None
 
 
 @dataclass
@@ -291,219 +255,9 @@ def _elementwise(scalar_op: Any, args: list[Any]) -> Apply:
     return node
 
 
-def summaries(drawn: Drawn, run: Run, view: str) -> ViewValues:
-    """Each node id of the drawn view -> the summary of its value."""
-    found = ViewValues(view)
-    _fill(found.nodes, drawn.ids, run, drawn.outputs, drawn.updates)
-    if any(_has_inner(key) for key in drawn.ids) and not run.inner:
-        found.notes.append("no inner graph could be run")
-    skipped = [
-        key[1]
-        for key in drawn.ids
-        if _has_inner(key) and _run_key(key) not in run.inner and key[1] in _applies(run)
-    ]
-    if skipped:
-        names = sorted({type(a.op).__name__ for a in skipped})
-        found.notes.append(f"values inside {', '.join(names)} are not shown (they change per step)")
-    return arrange(found, drawn.graph)
-
-
-def _has_inner(key: Any) -> bool:
-    """``("inner", apply)``, or ``("inner", apply, name)`` for one of several inner graphs."""
-    return isinstance(key, tuple) and len(key) in (2, 3) and key[0] == "inner"
-
-
-def _run_key(key: tuple[Any, ...]) -> Any:
-    """The ``Run.inner`` key of a view's ``("inner", ...)`` key."""
-    return key[1] if len(key) == 2 else key[1:]
-
-
-def _applies(run: Run) -> set[Apply]:
-    return {v.owner for v in run.values if v.owner is not None}
-
-
-def _fill(
-    nodes: dict[str, ValueSummary],
-    ids: dict[Any, str],
-    run: Run,
-    outputs: Sequence[Variable],
-    updates: Sequence[Variable],
-) -> None:
-    for key, node_id in ids.items():
-        if _has_inner(key):
-            inner_run = run.inner.get(_run_key(key))
-            name = key[2] if len(key) == 3 else ""
-            inner = next((g for g in inner_graphs(key[1].op) if g.name == name), None)
-            if inner_run is not None and inner is not None:
-                _fill(nodes, node_id, inner_run, list(inner.outputs), [])  # type: ignore[arg-type]
-            continue
-        if isinstance(key, tuple):
-            kind, index = key[0], key[1]
-            ends = (
-                {"output": outputs, "update": updates}.get(kind) if isinstance(index, int) else None
-            )
-            if ends is not None and index < len(ends):
-                nodes[node_id] = _summary(ends[index], run)
-            continue
-        if isinstance(key, ANY_APPLY):
-            error = run.errors.get(key)
-            nodes[node_id] = ValueSummary(error=error) if error else _summary(key.outputs[0], run)
-        elif isinstance(key, Variable):
-            nodes[node_id] = _summary(key, run)
-
-
-def _summary(var: Variable, run: Run) -> ValueSummary:
-    if var in run.values:
-        return summarize(dense(run.values[var]))
-    if isinstance(var, Constant):
-        return summarize(dense(var.data))
-    if isinstance(var, SharedVariable):
-        return summarize(dense(var.get_value(borrow=True)))
-    if var.owner is not None and var.owner in run.errors:
-        return ValueSummary(error=run.errors[var.owner])
-    return ValueSummary(error="not computed")
-
-
 def dense(value: Any) -> Any:
     """A sparse matrix (SciPy's, as sparse variables hold) as the array it stands
     for, so its numbers are summarized and compared like any other value."""
     if hasattr(value, "toarray") and hasattr(value, "nnz"):
         return value.toarray()
     return value
-
-
-def given_for(drawn: Drawn, values: dict[Variable, Any]) -> dict[Variable, Any]:
-    """The drawn graph's inputs -> values, through the variables they stand for."""
-    given: dict[Variable, Any] = {}
-    for var, value in values.items():
-        given[var] = _filtered(var, value)
-    for inner, source in zip(drawn.inputs, drawn.sources, strict=False):
-        if isinstance(source, SharedVariable):
-            given[inner] = source.get_value(borrow=True)
-        elif source in values:
-            given[inner] = _filtered(inner, values[source])
-    return given
-
-
-def _filtered(var: Variable, value: Any) -> Any:
-    """``value`` as ``var``'s type holds it (a list becomes an array), as a call does."""
-    try:
-        return var.type.filter(copy.deepcopy(value))
-    except Exception:  # the op reports what it cannot take
-        return value
-
-
-def view_values(
-    view: str,
-    drawn: Drawn,
-    values: dict[Variable, Any],
-    where: str,
-    made_up: bool,
-    original: Drawn | None = None,
-    names: list[str] | None = None,
-    givens: Sequence[tuple[Variable, Variable]] = (),
-) -> ViewValues:
-    """The values of one drawn view; with ``original``, also how the outputs differ.
-
-    The graph as written still holds the variables ``givens`` replace (a
-    minibatch sliced from shared data): each gets its replacement's value.
-    """
-    given = _through(givens, given_for(drawn, values))
-    run = evaluate(drawn.outputs + drawn.updates, given)
-    found = summaries(drawn, run, view)
-    found.inputs, found.made_up = where, made_up
-    if original is not None:
-        before = evaluate(
-            original.outputs, _through(givens, given_for(original, values)), inner=False
-        )
-        found.differences = _differences(original, before, drawn, run, names or [], given)
-    return found
-
-
-def _through(
-    givens: Sequence[tuple[Variable, Variable]], given: dict[Variable, Any]
-) -> dict[Variable, Any]:
-    for old, new in givens:
-        if old not in given:
-            run = evaluate([new], given, inner=False)
-            if new in run.values:
-                given[old] = run.values[new]
-    return given
-
-
-def _differences(
-    original: Drawn,
-    before: Run,
-    drawn: Drawn,
-    after: Run,
-    names: list[str],
-    given: dict[Variable, Any],
-) -> list[OutputDifference]:
-    found: list[OutputDifference] = []
-    blamed: list[tuple[str, float]] | None = None
-    for index, (old, new) in enumerate(zip(original.outputs, drawn.outputs, strict=False)):
-        name = names[index] if index < len(names) else f"output {index}"
-        if old not in before.values or new not in after.values:
-            diff = OutputDifference(name, _summary(old, before), _summary(new, after))
-            diff.reading = reading(diff, "one of them could not be computed")
-            found.append(diff)
-            continue
-        a, b = dense(before.values[old]), dense(after.values[new])
-        diff = OutputDifference(name, summarize(a), summarize(b))
-        diff.abs_diff, diff.rel_diff, note = difference(a, b)
-        if note or (diff.rel_diff or 0.0) > FLOAT_TOLERANCE:
-            if blamed is None:
-                blamed = _blame(drawn, given)
-            diff.rewrites = [name for name, _ in blamed]
-        diff.reading = reading(diff, note)
-        found.append(diff)
-    return found
-
-
-def _blame(drawn: Drawn, given: dict[Variable, Any]) -> list[tuple[str, float]]:
-    """Rewrites whose own replacement changed the value, largest change first.
-
-    Each replacement's old and new variable are run as the graph was when
-    they were made (nodes keep their first-seen inputs), on the same inputs.
-    """
-    recorded = drawn.recorded
-    if recorded is None:
-        return []
-    history = recorded.history
-    start = {var: given[var] for var in recorded.fgraph.inputs if var in given}
-
-    def inputs_of(apply: Apply) -> Sequence[Variable]:
-        return history.inputs.get(apply, apply.inputs)
-
-    current = {node: list(inputs) for node, inputs in history.inputs.items()}
-    outputs = list(history.outputs)
-    run = Run(dict(start))
-    changed: dict[int, float] = {}
-    checked = 0
-    for change in history.changes:
-        rewrite = recorded.rewrites[change.step]
-        node = change.node
-        if isinstance(node.op, Output):
-            old = outputs[node.op.idx]
-            outputs[node.op.idx] = change.new
-        else:
-            slots = current.setdefault(node, list(node.inputs))
-            old = slots[change.slot]
-            slots[change.slot] = change.new
-        if rewrite.noise or old is change.new or checked >= MAX_BLAMED:
-            continue
-        checked += 1
-        evaluate([old, change.new], {}, inputs_of, inner=False, run=run)
-        if old not in run.values or change.new not in run.values:
-            continue
-        _, rel, note = difference(run.values[old], run.values[change.new])
-        size = 1.0 if note else (rel or 0.0)
-        if size > FLOAT_TOLERANCE:
-            changed[change.step] = max(changed.get(change.step, 0.0), size)
-    ranked = sorted(changed.items(), key=lambda item: -item[1])
-    names: list[tuple[str, float]] = []
-    for step, size in ranked:
-        name = recorded.rewrites[step].name
-        if name not in [n for n, _ in names]:
-            names.append((name, size))
-    return names

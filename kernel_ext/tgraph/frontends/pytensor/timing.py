@@ -27,15 +27,15 @@ from pytensor.scalar import ScalarType
 from pytensor.tensor.random.type import RandomGeneratorType
 from pytensor.tensor.type import TensorType
 
-from ..devices import Device, DeviceError, Devices
-from ..graph import Graph
-from ..profile import PROFILE_SECONDS, ProfileResult, ranked, run_for
-from ..timing import DEFAULT_SIZE, Clock, TimingError, TimingResult, measure
-from . import Options, Target
-from ._jaxconfig import jax_flags_kept, placed_on, put_on
-from .pytensor_capture import Plan, PyTensorTarget, arguments, plan, symbolic_outputs
-from .pytensor_devices import PYTENSOR_MODES, pick_backend
-from .pytensor_rewrites import op_label
+from ...devices import Device, DeviceError, Devices
+from ...graph import Graph
+from ...profile import PROFILE_SECONDS, ProfileResult, ranked, run_for
+from ...protocol import Options, Target
+from ...timing import DEFAULT_SIZE, Clock, TimingError, TimingResult, measure
+from .._jaxconfig import jax_flags_kept, placed_on, put_on
+from .capture import Plan, PyTensorTarget, arguments, plan, symbolic_outputs
+from .devices import PYTENSOR_MODES, pick_backend
+from .labels import op_label
 
 
 @dataclass

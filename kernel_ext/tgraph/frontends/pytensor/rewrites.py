@@ -21,22 +21,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pytensor
 from pytensor.compile.aliasing import insert_deepcopy
 from pytensor.compile.maker import FunctionMaker
 from pytensor.compile.mode import Mode
 from pytensor.compile.rebuild import construct_function_ins_and_outs
-from pytensor.graph.basic import Apply, Constant, Variable
+from pytensor.graph.basic import Apply, Variable
 from pytensor.graph.features import Feature
 from pytensor.graph.fg import FunctionGraph, Output
 from pytensor.graph.rewriting.basic import SequentialGraphRewriter, SequentialNodeRewriter
-from pytensor.tensor.elemwise import Elemwise
 
-from ..graph import Rewrite
+from ...graph import Rewrite
+from .labels import describe, pass_name
 
 if TYPE_CHECKING:
-    from .pytensor_explain import Explained
+    from .explain import Explained
 
 # Bookkeeping that rewrites every graph without changing what it computes
 # (a revert undoes a rewrite that failed validation).
@@ -53,74 +52,10 @@ _VERBOSE_PREFIX = "rewriting: rewrite "
 _VERBOSE_MEMBER = " replaces node "
 
 
-def op_label(op: Any) -> str:
-    """A short, readable name: ``exp`` for ``Elemwise{exp}``, else the op's text."""
-    if isinstance(op, Elemwise):
-        scalar = op.scalar_op
-        if type(scalar).__name__ == "Composite":
-            return "Composite"
-        return str(getattr(scalar, "name", None) or scalar)
-    if type(op).__name__ == "FusedElemwise":  # PyTensor 3.3: a Composite and its reduction
-        return "FusedElemwise"
-    text = str(op)
-    return text if len(text) <= 32 else text[:31] + "…"
-
-
-def value_preview(value: Any, limit: int = 40) -> str:
-    """A one-line preview of a constant or shared value.
-
-    Graphs hold hundreds of constants and drawing happens in the cell, so a
-    scalar skips NumPy's printer (about 0.1 ms a call).
-    """
-    if isinstance(value, np.ndarray | np.generic) and value.ndim == 0:
-        if value.dtype.kind in "biu":
-            return str(int(value))
-        if value.dtype.kind == "f":
-            return f"{float(value):.4g}"
-    try:
-        arr = np.asarray(value)
-        text = np.array2string(
-            arr, threshold=6, edgeitems=2, precision=4, max_line_width=10_000, separator=", "
-        )
-    except Exception:  # exotic values (random generators...) have no array form
-        text = type(value).__name__
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _small_text(value: Any) -> str:
-    """A constant's text in a rewrite's description, cheaply: rewrites are
-    recorded while the cell's own compile runs, so NumPy's printer (a fifth of
-    the recording's cost) is kept for larger values."""
-    small = isinstance(value, np.ndarray | np.generic) and value.size <= 4
-    if small and value.dtype.kind in "biuf":
-        if value.ndim == 0:
-            return format(value.item(), "g")
-        return "[" + ", ".join(_small_text(v) for v in value) + "]"
-    return value_preview(value, 16)
-
-
-def describe(var: Variable, depth: int = 2, constants: bool = True) -> str:
-    """A short expression for a variable, e.g. ``true_div(exp(x), add(…))``.
-
-    Without ``constants``, every constant reads ``c``: canonicalization
-    rewrites that only recast a constant then read as no change at all.
-    """
-    if isinstance(var, Constant):
-        return _small_text(var.data) if constants else "c"
-    if var.owner is None:
-        return var.name or str(var.type)
-    if depth == 0:
-        return var.name or "…"
-    args = ", ".join(describe(i, depth - 1, constants) for i in var.owner.inputs)
-    text = f"{op_label(var.owner.op)}({args})"
-    return text if len(text) <= 80 else text[:79] + "…"
-
-
 def explain(name: str) -> Explained:
     """What the rewrite ``name`` is (imported here: it reads ``optdb``, which
     imports every rewrite module)."""
-    from .pytensor_explain import explain as read
+    from .explain import explain as read
 
     return read(name)
 
@@ -151,19 +86,6 @@ class _VerboseMembers(io.TextIOBase):
 _VERBOSE_WARNINGS = r"Loop fusion interrupted"
 
 _SEQUENCE_APPLY = SequentialGraphRewriter.apply.__code__
-
-
-def pass_name(rewriter: Any) -> str:
-    """The pass a top-level member of a mode's rewriter is, in PyTensor's words."""
-    name = str(getattr(rewriter, "name", "") or type(rewriter).__name__)
-    low = name.lower()
-    if "fusion" in low:
-        return "fusion"
-    if "inplace" in low or low == "add_destroy_handler":
-        return "inplace"
-    if low.startswith("merge"):
-        return "merge"
-    return name
 
 
 def _current_pass() -> str:

@@ -26,7 +26,7 @@ from pytensor.graph.rewriting.basic import (
 )
 from pytensor.graph.rewriting.db import RewriteDatabase
 
-from .pytensor_rewrites import op_label, pass_name
+from .labels import op_label, pass_name
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from pytensor.tensor.random.op import RandomVariable
 from pytensor.tensor.random.type import RandomType
 from pytensor.tensor.type import TensorType
 
-from ..graph import Edge, Graph, Node, Rewrite, Source, Subgraph
-from . import CellInfo
-from .pytensor_rewrites import History, Recorded, op_label, value_preview
+from ...graph import Edge, Graph, Node, Rewrite, Source, Subgraph
+from ...protocol import CellInfo
+from .labels import op_label, value_preview
+from .rewrites import History, Recorded
 
 # The stepper snapshots at most this many steps per view, only graphs of at
 # most this many nodes, and about this many nodes in all per view: past that,

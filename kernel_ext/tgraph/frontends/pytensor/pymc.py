@@ -24,7 +24,7 @@ from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph.basic import Variable
 from pytensor.graph.traversal import ancestors
 
-from .pytensor_capture import Plan, PyTensorTarget
+from .capture import Plan, PyTensorTarget
 
 #: How the log-probability output is named in every view.
 LOGP = "logp"

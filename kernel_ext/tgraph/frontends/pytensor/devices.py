@@ -8,8 +8,8 @@ logging and output (the compiler's included) go through ``tgraph.quiet``.
 
 from __future__ import annotations
 
-from ..devices import Backend, Device, DeviceError, Devices
-from ..quiet import quiet
+from ...devices import Backend, Device, DeviceError, Devices
+from ...quiet import quiet
 
 # PyTensor's backends, by the name users pass to --backend, and their modes.
 PYTENSOR_MODES = {"numba": "NUMBA", "cvm": "CVM", "jax": "JAX"}
@@ -67,7 +67,7 @@ def _jax_devices() -> tuple[list[Device], list[Device], str, str]:
 
 def discover() -> Devices:
     """The host, JAX's devices, and PyTensor's backends with reasons (slow: a C compile)."""
-    from ._jaxconfig import jax_flags_kept
+    from .._jaxconfig import jax_flags_kept
 
     with jax_flags_kept():
         cpus, gpus, gpu_reason, jax_reason = _jax_devices()

@@ -10,34 +10,24 @@ request, as ``LazyView`` builders.
 
 from __future__ import annotations
 
-import copy
 import functools
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
 import pytensor
 from pytensor.compile.executor import Function
 from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Apply, Constant, Variable, equal_computations
-from pytensor.graph.fg import FunctionGraph
-from pytensor.graph.replace import clone_replace
-from pytensor.graph.traversal import ancestors, graph_inputs
-from pytensor.link.basic import PerformLinker
-from pytensor.scalar import ScalarType
-from pytensor.tensor.random.type import RandomType
+from pytensor.graph.traversal import ancestors
 from pytensor.tensor.type import TensorType
 
-from ..devices import Devices
-from ..graph import Graph, GraphBundle
-from ..profile import ProfileResult
-from ..quiet import quiet
-from ..timing import TimingError, TimingResult
-from . import (
+from ...devices import Devices
+from ...graph import Graph, GraphBundle
+from ...profile import ProfileResult
+from ...protocol import (
     CellInfo,
     Declared,
     LazyView,
@@ -48,12 +38,11 @@ from . import (
     TraceError,
     ViewOffer,
     ViewResult,
-    ViewValues,
 )
-from .pytensor_capture import (
+from ...timing import TimingError, TimingResult
+from .capture import (
     Plan,
     PyTensorTarget,
-    arguments,
     call_of,
     compiled_inside,
     last_arguments,
@@ -62,15 +51,19 @@ from .pytensor_capture import (
     recording_arguments,
     recording_calls,
     symbolic_outputs,
+    user_names,
 )
-from .pytensor_pymc import model_target
-from .pytensor_pymc import models as pymc_models
-from .pytensor_pymc import variables as model_variables
-from .pytensor_rewrites import Recorded, compiled_record, describe, recording_compiles, rewrite
-from .pytensor_values import Drawn, dense, view_values
-from .pytensor_views import MAX_STEP_NODES, _ends, credit, fgraph_view, view
+from .gradient import gradient
+from .labels import describe, said, value_preview
+from .pymc import model_target
+from .pymc import models as pymc_models
+from .pymc import variables as model_variables
+from .rewrites import Recorded, compiled_record, recording_compiles, rewrite
+from .values import Drawn, drawn_fgraph, drawn_symbolic, node_values, values_of_made
+from .views import MAX_STEP_NODES, credit, dims_text, fgraph_view, shape_text, view
 
 _DEFAULTS_REMOVED = "Inputs with default values are deprecated"
+
 
 #: Graphs of at most this many nodes (as written) get their optimized view
 #: in the cell, and their gradient up to the second number. Rewriting costs
@@ -86,8 +79,7 @@ DRAWN_IN_CELL = 300
 #: A function compiled outside %%tgraph is drawn from its compiled graph
 #: (no steps to replay) in the cell up to this many nodes.
 RECORDED_NODES = 100
-#: Made-up inputs of the gradient check: unknown dimensions get this size.
-CHECK_SIZE = 3
+
 
 VIEWS = [ViewOffer("original", "Original"), ViewOffer("optimized", "Optimized"),
          ViewOffer("gradient", "Gradient")]  # fmt: skip
@@ -224,7 +216,7 @@ class PyTensorFrontend:
 
         for name in ("original", "optimized", "gradient"):
             traced.later[name] = LazyView("making the graph", functools.partial(take, name))
-        traced.values = lambda name: _values_of_made(made, name)
+        traced.values = lambda name: values_of_made(made, name)
         target.traced = traced
         return traced
 
@@ -245,12 +237,12 @@ class PyTensorFrontend:
             drawn: dict[str, Drawn] = {}
 
             def draw_original() -> ViewResult:
-                original, ids = view(found.outputs, cell, found.updates, names=_user_names(target))
+                original, ids = view(found.outputs, cell, found.updates, names=user_names(target))
                 _tag_givens(original, ids, found.givens)
-                drawn["original"] = _drawn_symbolic(original, ids, found)
+                drawn["original"] = drawn_symbolic(original, ids, found)
                 return ViewResult(original)
 
-            traced.values = lambda name: _values(name, drawn, found, target, names)
+            traced.values = lambda name: node_values(name, drawn, found, target, names)
             ends = [v for _, v in found.outputs] + [u for _, u in found.updates]
             size = _count_nodes(ends, max(DRAWN_IN_CELL, MAX_STEP_NODES))
             traced.later["original"] = LazyView("drawing", draw_original)
@@ -262,7 +254,7 @@ class PyTensorFrontend:
                 lambda: _optimized(target.name, found, names, cell, recorded, drawn, target),
             )
             traced.later["gradient"] = LazyView(
-                "differentiating", lambda: _gradient(found, target, options, cell, drawn)
+                "differentiating", lambda: gradient(found, target, options, cell, drawn)
             )
             if size <= CHEAP_NODES:  # recorded or not, drawing its steps is not cheap
                 traced.build("optimized")
@@ -300,17 +292,17 @@ class PyTensorFrontend:
         return None
 
     def devices(self) -> Devices:
-        from .pytensor_devices import discover
+        from .devices import discover
 
         return discover()
 
     def time(self, target: Target, options: Options, devices: Devices, clock: Any) -> TimingResult:
-        from .pytensor_timing import time_pytensor
+        from .timing import time_pytensor
 
         return time_pytensor(target, options, devices, clock or time.perf_counter)
 
     def profile(self, target: Target, options: Options, devices: Devices) -> ProfileResult:
-        from .pytensor_timing import profile_pytensor
+        from .timing import profile_pytensor
 
         traced = target.traced if isinstance(target, PyTensorTarget) else None
         if traced is None:
@@ -320,13 +312,6 @@ class PyTensorFrontend:
         if optimized is None:
             raise TimingError(f"{target.name} has no optimized view to profile")
         return profile_pytensor(target, options, devices, optimized)
-
-
-def _values_of_made(made: list[Traced], view: str) -> ViewValues:
-    """A deferred target's values, from the trace its first view made."""
-    if not made or made[0].values is None:
-        raise TraceError(f"no values for the {view} view: it is not drawn yet")
-    return made[0].values(view)
 
 
 def _count_nodes(ends: list[Variable], limit: int) -> int:
@@ -344,72 +329,6 @@ def _count_nodes(ends: list[Variable], limit: int) -> int:
             if count > limit:
                 break
     return count
-
-
-def _drawn_symbolic(graph: Graph, ids: dict[Any, str], found: Plan) -> Drawn:
-    explicit = found.explicit
-    return Drawn(
-        graph,
-        ids,
-        [v for _, v in found.outputs],
-        [u for _, u in found.updates],
-        list(explicit),
-        list(explicit),
-    )
-
-
-def _drawn_fgraph(
-    graph: Graph,
-    ids: dict[Any, str],
-    fgraph: FunctionGraph,
-    target: Target | None,
-    recorded: Recorded | None,
-) -> Drawn:
-    """A rewritten graph as drawn; a compiled function's inputs stand for its ``In``s."""
-    own = len(fgraph.outputs) - len(fgraph.update_mapping or {})  # the rest are updates
-    outputs, updates = _ends(fgraph, fgraph.outputs, [""] * own)
-    sources = list(fgraph.inputs)
-    maker = getattr(target.obj if target is not None else None, "maker", None)
-    if maker is not None and maker.fgraph is fgraph:
-        sources = [i.variable for i in maker.inputs]
-    return Drawn(
-        graph,
-        ids,
-        [v for _, v in outputs],
-        [u for _, u in updates],
-        list(fgraph.inputs),
-        sources,
-        recorded,
-    )
-
-
-def _values(
-    view: str, drawn: dict[str, Drawn], found: Plan, target: Target, names: list[str]
-) -> ViewValues:
-    """Every node's value in ``view``, on the cell's last call or made-up inputs."""
-    if view not in drawn:
-        raise TraceError(f"no values for the {view} view: it has no graph to run")
-    try:
-        values, where = _check_values(found, target)
-    except TimingError as error:
-        raise TraceError(str(error)) from None
-    original = drawn.get("original") if view == "optimized" else None
-    with quiet():
-        return view_values(
-            view,
-            drawn[view],
-            values,
-            where,
-            where == "made-up inputs",
-            original,
-            names,
-            found.givens,
-        )
-
-
-def _user_names(target: Target) -> dict[Variable, str]:
-    named = target.named if isinstance(target, PyTensorTarget) else {}
-    return {v: n for n, v in named.items() if isinstance(v, Variable)}
 
 
 def _fresh(recorded: Recorded) -> Recorded:
@@ -437,10 +356,10 @@ def _optimized(
         try:
             recorded = rewrite(found.inputs, outs, found.mode, found.updates, found.givens)
         except Exception as exc:
-            raise TraceError(f"PyTensor could not rewrite {name}: {_said(exc)}") from exc
+            raise TraceError(f"PyTensor could not rewrite {name}: {said(exc)}") from exc
     graph, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
     if drawn is not None:
-        drawn["optimized"] = _drawn_fgraph(graph, ids, recorded.fgraph, target, recorded)
+        drawn["optimized"] = drawn_fgraph(graph, ids, recorded.fgraph, target, recorded)
     steps = credit(recorded, ids, "optimized", names, cell, graph)
     compiled = found.compiled
     if (
@@ -456,187 +375,8 @@ def _optimized(
         )
         graph, ids = fgraph_view(compiled, names, cell)
         if drawn is not None:
-            drawn["optimized"] = _drawn_fgraph(graph, ids, compiled, target, None)
+            drawn["optimized"] = drawn_fgraph(graph, ids, compiled, target, None)
     return ViewResult(graph, steps.rewrites, steps.start, notes + steps.notes)
-
-
-def _is_float(var: Variable) -> bool:
-    """Gradients are taken only with respect to float tensors (scalars, and
-    xtensors, for which PyTensor says itself whether it can)."""
-    # read only once loaded: importing pytensor.xtensor costs 0.1 s
-    xtensor = getattr(sys.modules.get("pytensor.xtensor.type"), "XTensorType", ())
-    if not isinstance(var.type, TensorType | ScalarType) and not isinstance(var.type, xtensor):
-        return False
-    return str(var.type.dtype).startswith(("float", "complex"))
-
-
-def _gradient(
-    found: Plan,
-    target: Target,
-    options: Options,
-    cell: CellInfo,
-    keep: dict[str, Drawn] | None = None,
-) -> ViewResult:
-    graph = Graph()
-    notes = graph.notes
-    empty = ViewResult(graph)
-    floats = [(n, v) for n, v in found.outputs if _is_float(v)]
-    if not floats:
-        notes.append("no floating-point output: nothing to differentiate")
-        return empty
-    name, out = floats[0]
-    if len(found.outputs) > 1:
-        notes.append(f"showing the gradient of {name}, the first floating-point output")
-    cost, cost_name = out, name
-    if getattr(out.type, "ndim", 0) > 0:
-        cost, cost_name = out.sum(), f"sum({name})"
-        notes.append(f"{name} is not a scalar: showing the gradient of {cost_name}")
-    explicit = found.explicit
-    shared = [v for v in graph_inputs([cost]) if isinstance(v, SharedVariable)]
-    candidates = explicit + shared
-    if options.wrt:
-        picked = [v for v in candidates if v.name in options.wrt]
-        missing = sorted(set(options.wrt) - {v.name for v in picked})
-        if missing:
-            notes.append(f"no input named {', '.join(missing)}")
-        candidates = picked
-    wrt = []
-    for var in candidates:
-        if _is_float(var):
-            wrt.append(var)
-        elif not isinstance(var.type, RandomType):  # never differentiable: no note
-            label = var.name or str(var.type)
-            numeric = isinstance(var.type, TensorType | ScalarType)  # a typed list has a dtype too
-            kind = f"an integer input ({var.type.dtype})" if numeric else f"of type {var.type}"
-            notes.append(f"{label} is {kind}: it has no gradient")
-    if not wrt:
-        notes.append("no floating-point input to differentiate with respect to")
-        return empty
-    try:
-        grads = pytensor.grad(cost, wrt, disconnected_inputs="ignore", return_disconnected="none")
-    except Exception as exc:  # non-differentiable ops raise many types
-        notes.append(f"PyTensor cannot differentiate {cost_name}: {_said(exc)}")
-        return empty
-    outputs = []
-    for var, g in zip(wrt, grads, strict=True):
-        label = var.name or "input"
-        if g is None:
-            notes.append(f"{cost_name} does not depend on {label}: its gradient is zero")
-        else:
-            outputs.append((f"∂{cost_name}/∂{label}", g))
-    if not outputs:
-        return empty
-    # through the givens: a minibatch given by an integer index needs the index
-    grads = [g for _, g in outputs]
-    reached = set(graph_inputs(clone_replace(grads, dict(found.givens)) if found.givens else grads))
-    inputs = [v for v in explicit if v in reached]
-    try:
-        recorded = rewrite(
-            inputs,
-            [g for _, g in outputs],
-            found.mode,
-            givens=found.givens,
-            no_default_updates=True,
-        )
-    except Exception as exc:  # show the gradient as built rather than nothing
-        notes.append(f"PyTensor could not rewrite the gradient: {_said(exc)}")
-        drawn, _ = view(outputs, cell, names=_user_names(target))
-        drawn.notes = notes
-        return ViewResult(drawn)
-    names = [n for n, _ in outputs]
-    drawn, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
-    problem, checked = _check(recorded.fgraph, [g for _, g in outputs], found, target)
-    if problem:
-        notes.append(problem)
-        return empty
-    drawn.notes = notes + ([checked] if checked else [])
-    if keep is not None:
-        keep["gradient"] = _drawn_fgraph(drawn, ids, recorded.fgraph, None, recorded)
-    steps = credit(recorded, ids, "gradient", names, cell, drawn)
-    return ViewResult(drawn, steps.rewrites, steps.start, steps.notes)
-
-
-#: Where PyTensor's own message ends and its debugging help (node dumps, the
-#: stack that built a variable, flags to set) begins.
-_HELP = ("\nApply node that caused", "\nBacktrace when", "\nHINT:", " Use the PyTensor flag")
-
-
-def _said(exc: BaseException) -> str:
-    """PyTensor's message without the debugging help it appends, which holds
-    stack frames (paths of this machine) that belong in no note."""
-    text = str(exc)
-    cut = min((i for i in (text.find(h) for h in _HELP) if i >= 0), default=len(text))
-    return text[:cut].strip()
-
-
-def _evaluate(
-    fgraph: FunctionGraph, inputs: list[Variable], values: dict[Variable, Any]
-) -> list[Any]:
-    """Run ``fgraph`` with each op's Python ``perform``: no compile, no rewrite.
-
-    The graph's own features order its inplace ops, so a rewritten graph
-    runs as it is; each input gets a copy, which inplace ops may destroy.
-    ``inputs`` are the variables ``fgraph``'s inputs stand for (it may hold clones).
-    """
-    thunk, ins, outs = PerformLinker().accept(fgraph).make_thunk()
-    for var, box in zip(inputs, ins, strict=True):
-        value = var.get_value() if isinstance(var, SharedVariable) else values[var]
-        box.storage[0] = var.type.filter(copy.deepcopy(value))
-    thunk()
-    return [np.asarray(dense(o.storage[0])) for o in outs]
-
-
-def _check_values(found: Plan, target: Target) -> tuple[dict[Variable, Any], str]:
-    """Values for the explicit inputs: the cell's last call, else made up."""
-    from .pytensor_timing import made_input
-
-    explicit = found.explicit
-    args = arguments(target)
-    if args is not None:
-        values = dict(zip(explicit, args, strict=False))
-        by_name = {v.name: v for v in explicit}
-        for key, value in (target.kwargs or {}).items():
-            if key in by_name:
-                values[by_name[key]] = value
-        return values, _where(target)
-    rng = np.random.default_rng(0)
-    return {v: made_input(v, CHECK_SIZE, rng) for v in explicit}, "made-up inputs"
-
-
-def _where(target: Target) -> str:
-    """Where a target's arguments came from, in words."""
-    source = target.args_from if isinstance(target, PyTensorTarget) else ""
-    return {"call": "the cell's inputs", "": "the given inputs", "given": "the given inputs"}.get(
-        source, source
-    )
-
-
-def _check(
-    drawn: FunctionGraph, grads: list[Variable], found: Plan, target: Target
-) -> tuple[str, str]:
-    """(why the drawn gradient is wrong, or "") and the note saying it was checked.
-
-    The drawn graph (rewritten) and PyTensor's own ``grad`` graph (as
-    ``pytensor.grad`` built it) are both run with Python's ``perform`` at
-    the same inputs; they must agree.
-    """
-    try:
-        values, where = _check_values(found, target)
-        reference = clone_replace(grads, dict(found.givens)) if found.givens else grads
-        inputs = [v for v in graph_inputs(reference) if not isinstance(v, Constant)]
-        expected = _evaluate(FunctionGraph(inputs, list(reference), clone=True), inputs, values)
-        got = _evaluate(drawn, list(drawn.inputs), values)
-    except Exception as exc:  # odd input types, ops without a Python perform
-        return "", f"not checked numerically: {type(exc).__name__}: {_said(exc)}"
-    for want, have in zip(expected, got, strict=True):
-        if want.shape != have.shape or not np.allclose(want, have, rtol=1e-6, atol=1e-9,
-                                                       equal_nan=True):  # fmt: skip
-            diff = np.max(np.abs(want - have)) if want.shape == have.shape else "shape"
-            return (
-                f"the drawn gradient disagrees with pytensor.grad at {where} "
-                f"(largest difference {diff}): not shown"
-            ), ""
-    return "", f"checked against pytensor.grad at {where}"
 
 
 def _tag_givens(graph: Graph, ids: dict[Any, str], givens: list[tuple[Variable, Variable]]) -> None:
@@ -654,9 +394,6 @@ def _library_object(name: str, value: Any) -> bool:
 
 
 def _declared_row(name: str, value: Any, used: set[Variable]) -> Declared | None:
-    from .pytensor_rewrites import value_preview
-    from .pytensor_views import dims_text, shape_text
-
     if isinstance(value, TensorType):
         return Declared(name, "TensorType", value.dtype, str(value.ndim), dims_text(value.shape))
     if not isinstance(value, Variable) or value.owner is not None or value in used:

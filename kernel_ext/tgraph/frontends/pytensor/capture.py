@@ -31,7 +31,7 @@ from pytensor.graph.basic import Constant, Variable
 from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.traversal import graph_inputs
 
-from . import Target, TraceError
+from ...protocol import Target, TraceError
 
 
 @dataclass
@@ -294,3 +294,8 @@ def plan(target: Target) -> Plan:
         return found_plan
     found_plan.outputs = _named(target, matched)
     return found_plan
+
+
+def user_names(target: Target) -> dict[Variable, str]:
+    named = target.named if isinstance(target, PyTensorTarget) else {}
+    return {v: n for n, v in named.items() if isinstance(v, Variable)}
