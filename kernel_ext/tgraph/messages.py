@@ -298,12 +298,6 @@ WidgetRequest = (
 # -- the side panel's comm --------------------------------------------------------
 
 
-class TimingSummaryJSON(TypedDict):
-    device: str
-    backend: str
-    median_s: float | None
-
-
 class EntryJSON(TypedDict):
     id: str
     name: str

@@ -1,14 +1,17 @@
 """The inline output of ``%%tgraph``: an anywidget plus a static fallback.
 
 The kernel lays out every view and sends SVG; the front end (bundled from
-``labextension/src/widget.ts`` into ``static/widget.js``) pans, zooms,
+``labextension/src/widget/`` into ``static/widget.js``) pans, zooms,
 searches and asks for subgraphs to be expanded by writing the ``expanded``
 trait, which makes this object lay that view out again. The traits are
 declared once per language: ``messages.WidgetState`` and ``messages.ts``.
 
 Heavy views arrive after the cell: the front end sends ``{type: "view"}``
-once the widget is on screen, and because comm messages queue behind the
-cells already sent, Run All runs every cell first. The same holds for
+once the widget is near the screen. Comm messages do not wait behind the
+cells already sent (they may land on another thread, or while a cell
+awaits), so every request is a job on ``idle.IdleQueue``, which runs it on
+the main thread once no cell is running and, for heavy jobs, once the cells
+have settled: Run All runs every cell first. The same holds for
 ``{type: "devices"}`` and ``{type: "time"}``: nothing is timed in the cell.
 Displayed, the widget comes after a static copy of its own (``static.py``):
 the pictures of the views that exist when the cell ends, for nbconvert,
