@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .devices import Device, Devices
 from .graph import Graph, GraphBundle, Rewrite
 from .messages import OffersJSON
+from .timing import Clock, TimingError, TimingResult, measure
 from .values import ViewValues
 
 if TYPE_CHECKING:
-    from .devices import Devices
     from .profile import ProfileResult
-    from .timing import Clock, TimingResult
 
 
 class TraceError(Exception):
@@ -264,6 +264,67 @@ class Frontend(Protocol):
         """Seconds per node of one call; raises ``TimingError`` with a reason."""
         ...
 
+
+class FrontendBase:
+    """A frontend with a working default for every optional capability.
+
+    A plug-in subclasses it and writes only what its framework needs:
+    ``framework``, ``title``, ``targets`` and ``trace``, plus ``call`` to be
+    timed. The defaults: nothing observed while the cell runs, no
+    ``%%tgraph name(args)`` form, no declared inputs, no hints, the host CPU
+    as the only device, timing of ``call`` on it in Python, and no per-node
+    profile (the timing panel says so). Override any of them to do more.
+    """
+
+    framework: str = ""
+    title: str = ""
+    #: The timing row's backend column for ``call``'s runs.
+    backend = "python"
+
+    def observe(self) -> AbstractContextManager[Any]:
+        return nullcontext()
+
+    def targets(self, changed: dict[str, Any], cell: CellInfo) -> list[Target]:
+        raise NotImplementedError(f"{type(self).__name__} must find its targets")
+
+    def target_for_call(self, name: str, value: Any) -> Target | None:
+        return None
+
+    def declared(self, changed: dict[str, Any]) -> list[Declared]:
+        return []
+
+    def trace(self, target: Target, options: Options, cell: CellInfo) -> Traced:
+        raise NotImplementedError(f"{type(self).__name__} must trace its targets")
+
+    def hint(self, error: BaseException) -> str | None:
+        return None
+
+    def call(self, target: Target) -> Callable[[], Any] | None:
+        """A function that runs ``target`` once on its inputs, or None when it cannot run."""
+        return None
+
+    def devices(self) -> Devices:
+        return Devices([Device("cpu", 0, "host CPU")], [], f"{self.title} runs on the host only")
+
+    def time(
+        self, target: Target, options: Options, devices: Devices, clock: Clock
+    ) -> TimingResult:
+        """``call``'s runs on the host, within the budget; a row saying why when it cannot run."""
+        device = devices.resolve(options.device)
+        run = self.call(target)
+        if run is None:
+            raise TimingError(f"{self.title} cannot run {target.name} here")
+        result = TimingResult(target.name, self.framework, device.name, self.backend)
+        result.budget_s = options.budget
+        result.fill(measure(run, options.budget, clock=clock))
+        return result
+
+    def profile(self, target: Target, options: Options, devices: Devices) -> ProfileResult:
+        raise TimingError(f"{self.title} has no per-node profile")
+
+
+if TYPE_CHECKING:  # mypy checks here that FrontendBase keeps the Frontend protocol
+    _CONFORMS: type[Frontend] = FrontendBase
 
 #: What ``Traced.values`` answers for a framework whose frontend computes none.
 NO_VALUES = "values not available for this framework"

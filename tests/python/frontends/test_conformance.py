@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 
 from tgraph import discovery
-from tgraph.protocol import CellInfo, Frontend, Options, Traced
+from tgraph.protocol import CellInfo, Frontend, FrontendBase, Options, Traced
+from tgraph.timing import TimingError
 
 Sample = Callable[[Frontend], dict[str, Any]]
 
@@ -125,3 +126,25 @@ def test_timing_on_the_host(loaded: tuple[Frontend, Traced]) -> None:
     assert (row["framework"], row["device"], row["error"]) == (frontend.framework, "cpu:0", None)
     assert row["calls"] >= 1 and row["samples"]
     assert min(row["samples"]) <= row["median_s"] <= max(row["samples"])
+
+
+def test_the_toy_plugin_writes_only_its_language_and_gets_the_rest(
+    toyexpr_installed: None,
+) -> None:
+    import toyexpr as tx
+
+    frontend = next(f for f in discovery.loaded_frontends() if f.framework == "toyexpr")
+    assert isinstance(frontend, FrontendBase)
+    own = {n for n in vars(type(frontend)) if not n.startswith("_")}
+    assert own == {"framework", "title", "targets", "declared", "trace", "call"}
+    with frontend.observe():
+        pass
+    assert frontend.target_for_call("b", tx.Var("x") + 1) is None
+    assert frontend.hint(ValueError("anything")) is None
+    devices = frontend.devices()
+    assert [d.name for d in devices.all()] == ["cpu:0"]
+    [target] = frontend.targets({"b": tx.Var("x") * 2}, CellInfo(""))
+    with pytest.raises(TimingError, match="toyexpr has no per-node profile"):
+        frontend.profile(target, Options(), devices)
+    row = frontend.time(target, Options(budget=0.05), devices, time.perf_counter).row()
+    assert (row["backend"], row["budget_s"]) == ("python", 0.05)

@@ -1,23 +1,23 @@
-"""toyexpr's tgraph frontend: the whole protocol, for a framework tgraph never heard of.
+"""toyexpr's tgraph frontend: the protocol, for a framework tgraph never heard of.
 
 It lives outside tgraph and plugs in through the ``tgraph.frontends`` entry
 point declared in ``toyexpr_tgraph-0.1.dist-info``, which proves that a third
-framework needs no change anywhere in tgraph.
+framework needs no change anywhere in tgraph. Built on ``FrontendBase``, it
+writes only what its expression language needs: targets, views and a call.
 """
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import toyexpr as tx
-from tgraph.devices import Device, Devices
 from tgraph.graph import Graph, GraphBuilder, GraphBundle, Node
-from tgraph.profile import ProfileResult
 from tgraph.protocol import (
     CellInfo,
     Declared,
+    FrontendBase,
     LazyView,
     Offers,
     Options,
@@ -27,7 +27,6 @@ from tgraph.protocol import (
     ViewOffer,
     ViewResult,
 )
-from tgraph.timing import Clock, TimingError, TimingResult, measure
 
 
 def _draw(outputs: dict[str, tx.Expr], names: dict[int, str]) -> Graph:
@@ -81,12 +80,11 @@ class ToyTarget(Target):
     named: dict[str, tx.Expr] = field(default_factory=dict)
 
 
-class ToyFrontend:
+class ToyFrontend(FrontendBase):
+    """Only what the expression language needs: the rest are ``FrontendBase``'s defaults."""
+
     framework = "toyexpr"
     title = "toyexpr"
-
-    def observe(self) -> Any:
-        return contextlib.nullcontext()
 
     def targets(self, changed: dict[str, Any], cell: CellInfo) -> list[Target]:
         ops = {n: v for n, v in changed.items() if isinstance(v, tx.Op)}
@@ -108,9 +106,6 @@ class ToyFrontend:
             if id(v) not in inner
         ]
 
-    def target_for_call(self, name: str, value: Any) -> Target | None:
-        return None
-
     def declared(self, changed: dict[str, Any]) -> list[Declared]:
         return [
             Declared(n, "Var", "float", "0", "()")
@@ -131,7 +126,7 @@ class ToyFrontend:
             "optimized": LazyView(
                 "folding constants", lambda: ViewResult(_draw({target.name: _folded(expr)}, {}))
             ),
-            "gradient": LazyView("differentiating", lambda: self._gradient(target.name, expr)),
+            "gradient": LazyView("differentiating", lambda: _gradient(target.name, expr)),
         }
         offers = Offers(
             [
@@ -142,24 +137,11 @@ class ToyFrontend:
         )
         return Traced(bundle, offers, later)
 
-    def _gradient(self, name: str, expr: tx.Expr) -> ViewResult:
-        grads = {f"d{name}/d{v.name}": _folded(tx.grad(expr, v)) for v in tx.variables(expr)}
-        return ViewResult(_draw(grads, {}))
-
-    def hint(self, error: BaseException) -> str | None:
-        return None
-
-    def devices(self) -> Devices:
-        return Devices([Device("cpu", 0, "host CPU")], [], "toyexpr runs on the host only")
-
-    def time(
-        self, target: Target, options: Options, devices: Devices, clock: Clock
-    ) -> TimingResult:
-        device = devices.resolve(options.device)
+    def call(self, target: Target) -> Callable[[], Any] | None:
         env = {v.name: 1.0 for v in tx.variables(target.obj)}
-        result = TimingResult(target.name, self.framework, device.name, "python")
-        result.fill(measure(lambda: tx.evaluate(target.obj, env), options.budget, clock=clock))
-        return result
+        return lambda: tx.evaluate(target.obj, env)
 
-    def profile(self, target: Target, options: Options, devices: Devices) -> ProfileResult:
-        raise TimingError("toyexpr has no per-node profile")
+
+def _gradient(name: str, expr: tx.Expr) -> ViewResult:
+    grads = {f"d{name}/d{v.name}": _folded(tx.grad(expr, v)) for v in tx.variables(expr)}
+    return ViewResult(_draw(grads, {}))
