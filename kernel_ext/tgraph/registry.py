@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import comm
 
@@ -30,8 +29,8 @@ from .entry import Entry, Event
 from .idle import IdleQueue
 from .messages import EntriesReply, EntryJSON, GraphReply, PanelMessage, PanelReply
 from .protocol import Traced
-from .requests import Dispatcher
-from .wire import bundle_json, wire, wire_sized
+from .requests import Dispatcher, graph_message, graph_reply
+from .wire import wire
 
 COMM_TARGET = "tgraph"
 MAX_ENTRIES = 200
@@ -191,27 +190,3 @@ class Registry:
     @staticmethod
     def _graph_reply(entry: Entry) -> GraphReply:
         return graph_reply(entry)
-
-
-def graph_reply(entry: Entry) -> GraphReply:
-    """The reply with the bundle itself in place of its JSON (``bundle_json`` writes it)."""
-    bundle = entry.bundle
-    steps: dict[str, int] = {}
-    for view in bundle.rewrite_start:
-        steps[view] = sum(1 for r in bundle.rewrites if r.view == view and r.graph)
-    return {
-        "type": "graph",
-        "id": entry.id,
-        "bundle": cast(dict[str, Any], bundle),
-        "offers": entry.traced.offers.to_json(),
-        "layouts": {view: entry.picture(view) for view in bundle.views},
-        "pending": entry.pending(),
-        "steps": steps,
-    }
-
-
-def graph_message(
-    entry: Entry, reply: Callable[[Entry], GraphReply] = graph_reply
-) -> tuple[PanelMessage, int]:
-    """An entry's ``get`` reply as sent, and its size: made in one serialization."""
-    return wire_sized(reply(entry), bundle_json)

@@ -22,18 +22,33 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Protocol, cast
 
 from IPython import get_ipython
 from IPython.display import display
 
 from .entry import Entry
 from .idle import Kind
-from .messages import PanelMessage, PanelReply, RewriteSourceReply, StepsReply
-from .wire import unwire, wire
+from .messages import (
+    EntriesReply,
+    GraphReply,
+    PanelMessage,
+    PanelReply,
+    RewriteSourceReply,
+    StepsReply,
+)
+from .wire import bundle_json, unwire, wire, wire_sized
 
-if TYPE_CHECKING:
-    from .registry import Registry
+
+class Graphs(Protocol):
+    """What the dispatcher asks of the kernel's graphs (``registry.Registry``)."""
+
+    def get(self, entry_id: str) -> Entry | None: ...
+
+    def listing(self) -> EntriesReply: ...
+
+    def graph_message(self, entry: Entry) -> PanelMessage: ...
+
 
 #: The mime type of a reply displayed for ``executeCode`` (its data is a ``PanelMessage``).
 REPLY_MIME = "application/vnd.tgraph.reply+json"
@@ -146,7 +161,7 @@ ROUTES: dict[str, Route] = {
 class Dispatcher:
     """Answers requests about the registry's graphs (or one widget's entry)."""
 
-    def __init__(self, registry: Registry | None) -> None:
+    def __init__(self, registry: Graphs | None) -> None:
         self.registry = registry
 
     def kind(self, request: Any) -> Kind:
@@ -189,8 +204,6 @@ class Dispatcher:
         """The entry's ``get`` reply as sent; the registry keeps it until it changes."""
         if self.registry is not None:
             return self.registry.graph_message(entry)
-        from .registry import graph_message
-
         return graph_message(entry)[0]
 
     def _find(self, request: Request) -> Entry | None:
@@ -226,3 +239,27 @@ def code_for(request: Request) -> str:
     the same): compact JSON in a string literal, and no name left in the namespace."""
     text = json.dumps(request, separators=(",", ":"), ensure_ascii=False)
     return f'__import__("tgraph.requests").requests.serve({json.dumps(text, ensure_ascii=False)})'
+
+
+def graph_reply(entry: Entry) -> GraphReply:
+    """The reply with the bundle itself in place of its JSON (``bundle_json`` writes it)."""
+    bundle = entry.bundle
+    steps: dict[str, int] = {}
+    for view in bundle.rewrite_start:
+        steps[view] = sum(1 for r in bundle.rewrites if r.view == view and r.graph)
+    return {
+        "type": "graph",
+        "id": entry.id,
+        "bundle": cast(dict[str, Any], bundle),
+        "offers": entry.traced.offers.to_json(),
+        "layouts": {view: entry.picture(view) for view in bundle.views},
+        "pending": entry.pending(),
+        "steps": steps,
+    }
+
+
+def graph_message(
+    entry: Entry, reply: Callable[[Entry], GraphReply] = graph_reply
+) -> tuple[PanelMessage, int]:
+    """An entry's ``get`` reply as sent, and its size: made in one serialization."""
+    return wire_sized(reply(entry), bundle_json)
