@@ -22,9 +22,11 @@ lab: $(STAMP)/extension
 test: lint test-python test-js test-ui
 
 lint: $(STAMP)/extension
-	$(BIN)/ruff check kernel_ext tests bench
-	$(BIN)/ruff format --check kernel_ext tests bench
+	$(BIN)/ruff check kernel_ext tests bench tools
+	$(BIN)/ruff format --check kernel_ext tests bench tools
 	$(BIN)/mypy
+	PYTHONPATH=kernel_ext $(BIN)/lint-imports --no-cache
+	$(BIN)/python tools/module_size.py
 	npx eslint labextension/src tests/js tests/ui/tests
 	npx prettier --check "labextension/**/*.{ts,css}" "tests/js/**/*.ts" "tests/ui/tests/**/*.ts"
 
