@@ -66,6 +66,7 @@ onHostMessage(message => {
     shown = new GraphDocument(link, message.entry, (executionCount, line) =>
       post({ type: 'goToCell', executionCount, line })
     );
+    shown.node.dataset.entryName = message.entry.name;
     Widget.attach(shown, document.body);
   })();
 });

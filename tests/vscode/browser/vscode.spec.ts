@@ -30,16 +30,82 @@ test('the inline widget draws its tabs and a node inspects', async () => {
   await expect(widget.locator('.tg-tab[data-view=original]')).toBeVisible();
   await expect(widget.locator('.tg-tab[data-view=optimized]')).toBeVisible();
   const node = widget.locator('.tg-graph svg g.node', { hasText: /exp/i }).first();
-  await node.click();
-  await expect(widget.locator('.tg-inspector-title')).toHaveText(/exp/i);
+  // the picture is drawn again when the views built after the cell arrive
+  await expect(async () => {
+    await node.click();
+    await expect(widget.locator('.tg-inspector-title')).toHaveText(/exp/i, { timeout: 2000 });
+  }).toPass();
   await widget.locator('.tg-tab[data-view=optimized]').click();
   await expect(widget.locator('.tg-panel[data-view=optimized] .tg-graph svg g.node', { hasText: /sigmoid/i }).first()).toBeVisible();
 });
 
-test('the tgraph view lists the graph with its cell and node counts', async () => {
+test('the tgraph view lists the graphs newest first, with cell and node counts', async () => {
   const view = await tgraphView(page);
-  const row = view.locator('.tg-panel-row').first();
-  await expect(row.locator('.tg-panel-name')).toHaveText('logistic · pytensor');
-  await expect(row.locator('.tg-panel-cell')).toHaveText('[3]');
-  await expect(row.locator('.tg-panel-nodes')).toHaveText(/^\d+ → \d+$/);
+  const rows = view.locator('.tg-panel-row');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.locator('.tg-panel-name')).toHaveText([
+    'safe_log · pytensor',
+    'logistic · pytensor'
+  ]);
+  await expect(rows.locator('.tg-panel-cell')).toHaveText(['[5]', '[3]']);
+  // 1 / (1 + exp(-x)): six operations as written (the constants broadcast
+  // by two DimShuffles), one sigmoid once rewritten
+  await expect(rows.nth(1).locator('.tg-panel-nodes')).toHaveText('6 → 1');
+});
+
+/** The graph tab opened from the list's row of `name`. */
+async function openGraph(name: string): Promise<Frame> {
+  const view = await tgraphView(page);
+  await view.locator('.tg-panel-row', { hasText: name }).click();
+  return frameWith(page, `.tg-document[data-entry-name="${name}"] .tg-graph svg g.node`);
+}
+
+test('a graph opens at full size: views, search, inspector, values, stepper, compare', async () => {
+  const doc = (await openGraph('logistic')).locator('.tg-document');
+  await expect(page.locator('.tabs-container .tab', { hasText: 'logistic · tgraph' })).toBeVisible();
+
+  await doc.locator('.tg-search').fill('exp');
+  await expect(doc.locator('.tg-graph svg g.tg-match').first()).toBeVisible();
+  await doc.locator('.tg-tab[data-view=optimized]').click();
+  await expect(doc.locator('.tg-graph svg g.node', { hasText: /sigmoid/i }).first()).toBeVisible();
+
+  await doc.locator('.tg-tab[data-view=original]').click();
+  await doc.locator('.tg-values-toggle').first().click();
+  await expect(doc.locator('.tg-values-status').first()).toContainText(/inputs/);
+
+  await doc.locator('.tg-tab[data-view=steps]').click();
+  await expect(doc.locator('.tg-step-label')).toContainText('Step 0');
+  await doc.locator('.tg-step-next').click();
+  await expect(doc.locator('.tg-step-label')).toContainText(/Step 1 of \d+/);
+  await expect(doc.locator('.tg-step-label')).toContainText(/replaced/);
+
+  await doc.locator('.tg-tab[data-view=compare]').click();
+  await expect(doc.locator('.tg-view')).toHaveCount(2);
+  await expect(doc.locator('.tg-compare-summary')).toContainText('paired');
+});
+
+test('"Go to cell" reveals the notebook cell that made a node', async () => {
+  const doc = (await openGraph('logistic')).locator('.tg-document');
+  await doc.locator('.tg-tab[data-view=original]').click();
+  await doc.locator('.tg-graph svg g.node', { hasText: /exp/i }).first().click();
+  const goto = doc.locator('.tg-goto');
+  await expect(goto).toHaveText(/^Go to cell \[3\], line \d+$/);
+  await goto.click();
+  const focused = page.locator('.notebook-editor .monaco-list-row.focused');
+  await expect(focused).toContainText('logistic = pytensor.function');
+  await expect(focused.locator('.monaco-editor.focused')).toHaveCount(1);
+});
+
+test('Run in the inline widget reaches the kernel and adds a timing row', async () => {
+  await page.locator('.tabs-container .tab', { hasText: 'graphs.ipynb' }).click();
+  const widget = outputs.locator('.tg-root').first();
+  const rows = widget.locator('.tg-timing-table tbody tr:not(.tg-timing-running)');
+  await expect(rows).toHaveCount(1); // the widget timed itself once on screen
+  await expect(widget.locator('.tg-timing-looking')).toBeHidden();
+  // VS Code scrolls the notebook, not the output webview: a button far down
+  // an output is outside what Playwright can scroll to, so it gets the click
+  // event itself.
+  await widget.locator('.tg-run').dispatchEvent('click');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.nth(1)).toHaveAttribute('data-device', /^cpu/);
 });

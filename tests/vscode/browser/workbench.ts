@@ -59,7 +59,13 @@ export async function frameWith(page: Page, selector: string, timeout = 120_000)
 
 /** The tgraph side bar view's content (its webview's frame). */
 export async function tgraphView(page: Page): Promise<Frame> {
-  await page.locator('.activitybar a.action-label[aria-label^="tgraph"]').click();
+  // a second click on the activity bar item would close the side bar
+  const item = page.locator('.activitybar .action-item', {
+    has: page.locator('a.action-label[aria-label^="tgraph"]')
+  });
+  if (!((await item.getAttribute('class')) ?? '').includes('checked')) {
+    await item.click();
+  }
   return frameWith(page, 'body.tg-sidebar .tg-panel');
 }
 
