@@ -19,6 +19,12 @@ export interface IGraphViewOptions {
   onViewChange?: (box: IViewBox) => void;
   /** More for the inspector of node `id` (its value...), after its attributes. */
   inspectorExtra?: (id: string) => HTMLElement | null;
+  /**
+   * The wheel zooms at once (a full-size view, with no page to scroll). Else
+   * the wheel scrolls the page, and zooms only with Ctrl/Cmd (a pinch sends
+   * that too) or after a click into the graph, until the pointer leaves or Esc.
+   */
+  wheelZooms?: boolean;
 }
 
 export interface IViewBox {
@@ -29,6 +35,11 @@ export interface IViewBox {
 }
 
 const DRAG_PX = 3;
+const HINT_MS = 4000;
+const MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
+export const WHEEL_HINT = `${MAC ? '⌘' : 'Ctrl'} + wheel zooms the graph (or click it first)`;
+/** Pages that have shown the wheel hint: once is enough. */
+const hinted = new WeakSet<Document>();
 const MAX_SCALE = 1.5;
 const MIN_READABLE = 0.4;
 
@@ -56,6 +67,10 @@ export class GraphView {
   /** Until the user pans or zooms, a resize (e.g. first display) re-fits. */
   private _touched = false;
   private _resizer: ResizeObserver | null = null;
+  /** Clicked into: the wheel zooms until the pointer leaves or Esc. */
+  private _engaged = false;
+  private _hint: HTMLSpanElement;
+  private _hintTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private _options: IGraphViewOptions = {}) {
     this.element = el('div', 'tg-view');
@@ -66,12 +81,16 @@ export class GraphView {
     this._searchInput.setAttribute('aria-label', 'Search nodes');
     this._searchStatus = el('span', 'tg-search-status');
     this._searchStatus.setAttribute('aria-live', 'polite');
+    this._hint = text('span', 'tg-wheel-hint', WHEEL_HINT);
+    this._hint.setAttribute('role', 'status');
+    this._hint.hidden = true;
     bar.append(
       this._searchInput,
       button('◀', 'tg-prev', 'Previous match', () => this.prev()),
       button('▶', 'tg-next', 'Next match', () => this.next()),
       this._searchStatus,
       el('span', 'tg-spacer'),
+      this._hint,
       button('−', 'tg-zoom-out', 'Zoom out', () => this.zoomBy(1 / 1.25)),
       button('+', 'tg-zoom-in', 'Zoom in', () => this.zoomBy(1.25)),
       button('Fit', 'tg-fit', 'Fit the whole graph', () => this.fit()),
@@ -79,7 +98,10 @@ export class GraphView {
     );
     this._canvas = el('div', 'tg-graph');
     this._canvas.tabIndex = 0;
-    this._canvas.setAttribute('aria-label', 'Graph: drag to pan, wheel or +/- to zoom, 0 to fit');
+    this._canvas.setAttribute(
+      'aria-label',
+      'Graph: drag to pan, Ctrl + wheel or +/- to zoom, 0 to fit, Esc to let the wheel scroll'
+    );
     this._inspector = el('div', 'tg-inspector');
     this._inspector.setAttribute('aria-live', 'polite');
     const body = el('div', 'tg-body');
@@ -242,7 +264,15 @@ export class GraphView {
     return this._svg ? new XMLSerializer().serializeToString(this._svg) : '';
   }
 
+  /** Whether the wheel zooms now (else it scrolls the page). */
+  get wheelZooms(): boolean {
+    return this._engaged || !!this._options.wheelZooms;
+  }
+
   dispose(): void {
+    if (this._hintTimer !== null) {
+      clearTimeout(this._hintTimer);
+    }
     this._resizer?.disconnect();
     this.element.remove();
   }
@@ -307,6 +337,7 @@ export class GraphView {
       if (e.button !== 0) {
         return;
       }
+      this._engaged = true;
       this._drag = { x: e.clientX, y: e.clientY, moved: false };
     });
     c.addEventListener('pointermove', e => {
@@ -348,17 +379,8 @@ export class GraphView {
       this._drag = null;
       this._onClick(e.target as Element);
     });
-    c.addEventListener(
-      'wheel',
-      e => {
-        e.preventDefault();
-        const r = c.getBoundingClientRect();
-        const px = r.width ? (e.clientX - r.left) / r.width : 0.5;
-        const py = r.height ? (e.clientY - r.top) / r.height : 0.5;
-        this.zoomBy(Math.exp(-e.deltaY * 0.0015), px, py);
-      },
-      { passive: false }
-    );
+    c.addEventListener('wheel', e => this._onWheel(e), { passive: false });
+    c.addEventListener('pointerleave', () => (this._engaged = false));
     c.addEventListener('keydown', e => this._onKey(e));
     this._searchInput.addEventListener('input', () => this.search(this._searchInput.value));
     this._searchInput.addEventListener('keydown', e => {
@@ -373,6 +395,33 @@ export class GraphView {
         this.search('');
       }
     });
+  }
+
+  /** Zoom under the pointer where the wheel may zoom; else let the page scroll. */
+  private _onWheel(e: WheelEvent): void {
+    if (!(e.ctrlKey || e.metaKey || this.wheelZooms)) {
+      this._showHint();
+      return;
+    }
+    e.preventDefault();
+    const r = this._canvas.getBoundingClientRect();
+    const px = r.width ? (e.clientX - r.left) / r.width : 0.5;
+    const py = r.height ? (e.clientY - r.top) / r.height : 0.5;
+    this.zoomBy(Math.exp(-e.deltaY * 0.0015), px, py);
+  }
+
+  /** The first wheel over a graph on this page says how to zoom, for a few seconds. */
+  private _showHint(): void {
+    const doc = this.element.ownerDocument;
+    if (hinted.has(doc)) {
+      return;
+    }
+    hinted.add(doc);
+    this._hint.hidden = false;
+    this._hintTimer = setTimeout(() => {
+      this._hint.hidden = true;
+      this._hintTimer = null;
+    }, HINT_MS);
   }
 
   private _onClick(target: Element): void {
@@ -407,6 +456,9 @@ export class GraphView {
     } else if (e.key === '0') {
       this.fit();
     } else {
+      if (e.key === 'Escape') {
+        this._engaged = false; // the wheel scrolls the page again; Esc goes on to the page
+      }
       return;
     }
     e.preventDefault();

@@ -127,7 +127,8 @@ export class GraphDocument extends Widget {
       onCollapse: id => this._toggle(view, id, false),
       onSelect: id => this._onSelect(view, id),
       onViewChange: box => this._partnerOf(view)?.setViewBox(box),
-      inspectorExtra: values ? id => values.inspector(id) : undefined
+      inspectorExtra: values ? id => values.inspector(id) : undefined,
+      wheelZooms: true // the document fills its tab: no page to scroll
     });
     host.append(view.element);
     return view;

@@ -1,16 +1,17 @@
 /**
- * The inline widget's model side: its synced traits read through guards
- * (`WidgetState` in messages.ts), and the requests it sends the kernel,
- * each at most once per model however many times the model is on screen.
+ * The inline widget's model side: its synced traits, each read through the
+ * check generated from `WidgetState` (messages.ts), packed traits unpacked,
+ * and the output's static copy hidden. Requests go through transport.ts.
  */
 import { GraphBundleJSON } from '../common/graph';
-import { emptyBundle, viewTitle } from '../common/graphmodel';
+import { emptyBundle } from '../common/graphmodel';
 import { unpack } from '../common/packed';
+import { offersOf } from '../common/session';
+import { valuesOf } from '../common/valuesview';
 import {
   isDevicesJSON,
   isGraphBundleJSON,
   isProfileJSON,
-  isSourceReply,
   isTimingRowJSON,
   isTraitExpanded,
   isTraitLayouts,
@@ -24,11 +25,10 @@ import {
   OffersJSON,
   PendingJSON,
   ProfileJSON,
-  SourceReply,
   TimingRowJSON,
+  ViewValuesJSON,
   WidgetRequest
 } from '../common/messages';
-import { ITimingChoice } from '../common/timingview';
 
 /** The part of anywidget's model API this widget uses. */
 export interface IWidgetModel {
@@ -45,19 +45,6 @@ export interface IWidgetModel {
 const isString = (value: unknown): value is string => typeof value === 'string';
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-
-/** What a bundle offers when the kernel sent no offers (only its own views). */
-export function offersOf(bundle: GraphBundleJSON): OffersJSON {
-  return {
-    views: Object.keys(bundle.views).map(name => ({ name, title: viewTitle(name) })),
-    rewrites: bundle.rewrites.length > 0,
-    stepper: false,
-    texts: [],
-    timing: false,
-    backend_label: 'backend',
-    show_noise: false
-  };
-}
 
 /** The traits, each checked as it is read; a malformed one reads as empty. */
 export class Traits {
@@ -130,6 +117,11 @@ export class Traits {
     return this._model.get('autorun') === true;
   }
 
+  /** View -> its values, each view checked. */
+  get values(): Record<string, ViewValuesJSON> {
+    return valuesOf(this._model.get('values'));
+  }
+
   get staticId(): string {
     return this._string('static_id');
   }
@@ -138,109 +130,6 @@ export class Traits {
     const value = this._model.get(name);
     return isString(value) ? value : '';
   }
-}
-
-/**
- * The requests one model has sent. Kept per model, so a second view of the
- * same output (a second notebook window, a re-render) asks nothing twice.
- */
-export class Requests {
-  constructor(private readonly _model: IWidgetModel) {}
-
-  /** Ask for a pending view; false when it was asked for already. */
-  view(view: string): boolean {
-    if (this._views.has(view)) {
-      return false;
-    }
-    this._views.add(view);
-    this._model.send({ type: 'view', view });
-    return true;
-  }
-
-  get devicesAsked(): boolean {
-    return this._devices;
-  }
-
-  devices(): void {
-    if (!this._devices) {
-      this._devices = true;
-      this._model.send({ type: 'devices' });
-    }
-  }
-
-  /** Automatic timing is neither sent nor declined yet. */
-  get automaticWaiting(): boolean {
-    return !this._automaticSent && !this._declined;
-  }
-
-  /** Send the automatic timing request (once). */
-  automatic(choice: ITimingChoice): boolean {
-    if (!this.automaticWaiting) {
-      return false;
-    }
-    this._automaticSent = true;
-    this._model.send({ type: 'time', ...choice });
-    return true;
-  }
-
-  /** The user declined the automatic timing. */
-  decline(): void {
-    this._declined = true;
-  }
-
-  /** Stop the timing or profile runs sent so far (queued or running). */
-  stop(): void {
-    this._model.send({ type: 'stop' });
-  }
-
-  time(choice: ITimingChoice): void {
-    this._automaticSent = true; // a run by hand stands in for the automatic one
-    this._model.send({ type: 'time', ...choice });
-  }
-
-  profile(choice: ITimingChoice): void {
-    this._model.send({ type: 'profile', ...choice });
-  }
-
-  /** A rewrite's source, asked once per name; the kernel answers with a custom message. */
-  source(name: string): Promise<SourceReply> {
-    const asked = this._sources.get(name);
-    if (asked) {
-      return asked.promise;
-    }
-    if (!this._sources.size) {
-      this._model.on('msg:custom', (content: unknown) => {
-        if (isSourceReply(content)) {
-          this._sources.get(content.name)?.resolve(content);
-        }
-      });
-    }
-    let resolve: (reply: SourceReply) => void = () => undefined;
-    const promise = new Promise<SourceReply>(r => (resolve = r));
-    this._sources.set(name, { promise, resolve });
-    this._model.send({ type: 'source', name });
-    return promise;
-  }
-
-  private _views = new Set<string>();
-  private _sources = new Map<
-    string,
-    { promise: Promise<SourceReply>; resolve: (reply: SourceReply) => void }
-  >();
-  private _devices = false;
-  private _automaticSent = false;
-  private _declined = false;
-}
-
-const requests = new WeakMap<IWidgetModel, Requests>();
-
-export function requestsOf(model: IWidgetModel): Requests {
-  let found = requests.get(model);
-  if (!found) {
-    found = new Requests(model);
-    requests.set(model, found);
-  }
-  return found;
 }
 
 // -- packed traits ----------------------------------------------------------------

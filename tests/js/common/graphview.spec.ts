@@ -134,7 +134,9 @@ describe('GraphView pan and zoom', () => {
     const fitted = box(root);
     click(q(root, '.tg-zoom-in'));
     expect(box(root)[2]).toBeCloseTo(fitted[2] / 1.25);
-    q(root, '.tg-graph').dispatchEvent(new WheelEvent('wheel', { deltaY: 200, cancelable: true }));
+    q(root, '.tg-graph').dispatchEvent(
+      new WheelEvent('wheel', { deltaY: 200, cancelable: true, ctrlKey: true })
+    );
     expect(box(root)[2]).toBeGreaterThan(fitted[2] / 1.25);
     click(q(root, '.tg-fit'));
     expect(box(root)).toEqual(fitted);
@@ -143,6 +145,66 @@ describe('GraphView pan and zoom', () => {
     canvas.dispatchEvent(new MouseEvent('pointermove', { clientX: 80, clientY: 50 }));
     canvas.dispatchEvent(new MouseEvent('pointerup', { clientX: 80, clientY: 50 }));
     expect(box(root)[0]).toBeLessThan(fitted[0]);
+  });
+
+  /** A wheel turn over the canvas; returns whether the view kept it from the page. */
+  const wheel = (root: Element, over: WheelEventInit = {}): boolean => {
+    const event = new WheelEvent('wheel', { deltaY: -200, cancelable: true, ...over });
+    q(root, '.tg-graph').dispatchEvent(event);
+    return event.defaultPrevented;
+  };
+
+  it('lets the wheel scroll the page, and says once per page how to zoom', () => {
+    const { root } = mounted();
+    const fitted = box(root);
+    const hint = q(root, '.tg-wheel-hint');
+    expect(hint.hidden).toBe(true);
+    expect(wheel(root)).toBe(false);
+    expect(box(root)).toEqual(fitted);
+    expect(hint.hidden).toBe(false);
+    expect(hint.textContent).toBe('Ctrl + wheel zooms the graph (or click it first)');
+    const other = new GraphView();
+    document.body.append(other.element);
+    other.setGraph(graph(), SVG_COLLAPSED);
+    expect(wheel(other.element)).toBe(false);
+    expect(q(other.element, '.tg-wheel-hint').hidden).toBe(true);
+  });
+
+  it('zooms with Ctrl or Cmd + wheel (and a pinch, which sends Ctrl)', () => {
+    const { root } = mounted();
+    const fitted = box(root);
+    expect(wheel(root, { ctrlKey: true })).toBe(true);
+    const zoomed = box(root);
+    expect(zoomed[2]).toBeLessThan(fitted[2]);
+    expect(wheel(root, { metaKey: true })).toBe(true);
+    expect(box(root)[2]).toBeLessThan(zoomed[2]);
+  });
+
+  it('zooms with the wheel after a click into the graph, until the pointer leaves or Esc', () => {
+    const { root, view } = mounted();
+    const canvas = q(root, '.tg-graph');
+    const fitted = box(root);
+    canvas.dispatchEvent(new MouseEvent('pointerdown', { clientX: 5, clientY: 5, button: 0 }));
+    expect(view.wheelZooms).toBe(true);
+    expect(wheel(root)).toBe(true);
+    const zoomed = box(root);
+    expect(zoomed[2]).toBeLessThan(fitted[2]);
+    canvas.dispatchEvent(new MouseEvent('pointerleave'));
+    expect(wheel(root)).toBe(false);
+    expect(box(root)).toEqual(zoomed);
+    canvas.dispatchEvent(new MouseEvent('pointerdown', { clientX: 5, clientY: 5, button: 0 }));
+    canvas.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }));
+    expect(wheel(root)).toBe(false);
+    expect(box(root)).toEqual(zoomed);
+  });
+
+  it('zooms with the wheel at once in a full-size view', () => {
+    const view = new GraphView({ wheelZooms: true });
+    document.body.append(view.element);
+    view.setGraph(graph(), SVG_COLLAPSED);
+    const fitted = box(view.element);
+    expect(wheel(view.element)).toBe(true);
+    expect(box(view.element)[2]).toBeLessThan(fitted[2]);
   });
 
   it('pans and zooms from the keyboard', () => {

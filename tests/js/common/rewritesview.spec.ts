@@ -6,7 +6,6 @@ import {
   passList,
   rewritesView
 } from '../../../labextension/src/common/rewritesview';
-import { Requests } from '../../../labextension/src/widget/widgetmodel';
 import { NASTY, bundle, offers } from '../fixtures';
 
 describe('groupRewrites', () => {
@@ -227,34 +226,5 @@ describe('the pass filter', () => {
       'local_mul_canonizer',
       'fusion'
     ]);
-  });
-});
-
-describe("the widget's source request", () => {
-  it('asks the kernel once per rewrite and answers from its custom message', async () => {
-    const sent: unknown[] = [];
-    const listeners = new Map<string, (...args: unknown[]) => void>();
-    const requests = new Requests({
-      get: () => undefined,
-      set: () => undefined,
-      save_changes: () => undefined,
-      on: (event, callback) => listeners.set(event, callback),
-      off: () => undefined,
-      send: content => sent.push(content)
-    });
-    const first = requests.source('local_log1p');
-    const again = requests.source('local_log1p');
-    expect(sent).toEqual([{ type: 'source', name: 'local_log1p' }]);
-    const reply = {
-      type: 'source',
-      name: 'local_log1p',
-      module: 'pytensor.tensor.rewriting.math',
-      line: 2203,
-      source: 'def local_log1p(fgraph, node):\n'
-    };
-    listeners.get('msg:custom')!({ type: 'values', view: 'original' }); // not a source reply
-    listeners.get('msg:custom')!(reply);
-    expect(await first).toEqual(reply);
-    expect(await again).toEqual(reply);
   });
 });
