@@ -14,12 +14,12 @@ STAMP := .make
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 TS_SOURCES := $(shell find labextension/src labextension/style -name "*.ts" -o -name "*.css")
 
-.PHONY: lab test lint test-python test-js test-ui test-compat screenshots mutation clean
+.PHONY: lab vscode test lint test-python test-js test-ui test-vscode test-compat screenshots mutation clean
 
 lab: $(STAMP)/extension
 	$(BIN)/jupyter lab examples/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
-test: lint test-python test-js test-ui
+test: lint test-python test-js test-ui test-vscode
 
 lint: $(STAMP)/extension
 	$(BIN)/ruff check kernel_ext tests bench tools
@@ -27,8 +27,9 @@ lint: $(STAMP)/extension
 	$(BIN)/mypy
 	PYTHONPATH=kernel_ext $(BIN)/lint-imports --no-cache
 	$(BIN)/python tools/module_size.py
-	npx eslint labextension/src tests/js tests/ui/tests
-	npx prettier --check "labextension/**/*.{ts,css}" "tests/js/**/*.ts" "tests/ui/tests/**/*.ts"
+	npx eslint labextension/src tests/js tests/ui/tests vscode/src vscode/webview tests/vscode
+	npx prettier --check "labextension/**/*.{ts,css}" "tests/js/**/*.ts" "tests/ui/tests/**/*.ts" \
+	  "vscode/{src,webview}/**/*.{ts,css}" "tests/vscode/**/*.ts"
 
 test-python: $(STAMP)/extension $(STAMP)/ui $(STAMP)/chromium
 	$(BIN)/pytest
@@ -42,6 +43,46 @@ test-ui: $(STAMP)/extension $(STAMP)/ui $(STAMP)/chromium
 	cd tests/ui && export PATH="$(CURDIR)/$(BIN):$$PATH"; \
 	  npx playwright test; local=$$?; \
 	  npx playwright test -c playwright.gateway.config.ts && exit $$local
+
+# VS Code: the extension packed as a .vsix (build/), and its tests in real VS Code
+# (code-server) with a test-only stand-in for the Jupyter extension. Node 24
+# (code-server accepts no other; @vscode/vsce wants 22 or newer) and code-server
+# go to build/vscode-env, which later runs reuse.
+VSCODE_ENV := build/vscode-env
+NODE24 := $(VSCODE_ENV)/node/bin/node
+CODE_SERVER := $(VSCODE_ENV)/code-server/node_modules/.bin/code-server
+VSIX := build/jupyter-tgraph.vsix
+VSCODE_SOURCES := $(shell find vscode/src vscode/webview -name "*.ts" -o -name "*.css")
+
+vscode: $(STAMP)/extension $(VSIX)
+	@if command -v code >/dev/null; then code --install-extension $(VSIX) && code examples/; \
+	else echo "Install it in VS Code: code --install-extension $(VSIX)"; fi
+
+test-vscode: $(STAMP)/extension $(VSIX) $(CODE_SERVER) $(STAMP)/vscode-tests $(STAMP)/chromium
+	npx jest -c tests/vscode/jest.config.js
+	cd tests/vscode && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test
+
+$(NODE24):
+	bash vscode/tools/setup-env.sh $(VSCODE_ENV)
+
+$(CODE_SERVER): $(NODE24)
+	bash vscode/tools/setup-env.sh $(VSCODE_ENV) code-server
+
+$(STAMP)/vscode-node: vscode/package.json vscode/package-lock.json
+	@mkdir -p $(STAMP)
+	cd vscode && npm ci --no-audit --no-fund
+	touch $@
+
+$(VSIX): $(STAMP)/node $(STAMP)/vscode-node $(NODE24) $(TS_SOURCES) $(VSCODE_SOURCES) \
+  vscode/package.json vscode/build.mjs vscode/README.md
+	cd vscode && node build.mjs
+	cd vscode && PATH="$(CURDIR)/$(VSCODE_ENV)/node/bin:$$PATH" npx vsce package \
+	  --no-dependencies -o $(CURDIR)/$@
+
+$(STAMP)/vscode-tests: tests/vscode/package.json tests/vscode/package-lock.json
+	@mkdir -p $(STAMP)
+	cd tests/vscode && npm ci --no-audit --no-fund
+	touch $@
 
 # The Python tests against the oldest versions pyproject allows, in a venv of
 # their own (Python 3.11, versions pinned in tests/compat-oldest.txt). Not in
@@ -109,4 +150,4 @@ $(STAMP)/chromium:
 	touch $@
 
 clean:
-	rm -rf $(STAMP) labextension/lib kernel_ext/tgraph/labextension kernel_ext/tgraph/static/widget.js kernel_ext/tgraph/static/widget.css tsconfig.tsbuildinfo
+	rm -rf $(STAMP) vscode/dist $(VSIX) labextension/lib kernel_ext/tgraph/labextension kernel_ext/tgraph/static/widget.js kernel_ext/tgraph/static/widget.css tsconfig.tsbuildinfo

@@ -14,7 +14,11 @@ export function activate(context: vscode.ExtensionContext): void {
   const notebooks = new Notebooks();
   let list: GraphListView | null = null;
   const panels = new GraphPanels(context.extensionUri, notebooks, () => void list?.refresh(null));
-  list = new GraphListView(context.extensionUri, notebooks, (entry, last) => void panels.open(entry, last));
+  list = new GraphListView(
+    context.extensionUri,
+    notebooks,
+    (entry, last) => void panels.open(entry, last)
+  );
   context.subscriptions.push(
     notebooks,
     panels,

@@ -44,7 +44,11 @@ export class GraphPanels implements vscode.Disposable {
       'tgraph.graph',
       `${entry.name} · tgraph`,
       vscode.ViewColumn.Beside,
-      { enableScripts: true, retainContextWhenHidden: true, localResourceRoots: [this._extensionUri] }
+      {
+        enableScripts: true,
+        retainContextWhenHidden: true,
+        localResourceRoots: [this._extensionUri]
+      }
     );
     panel.iconPath = vscode.Uri.joinPath(this._extensionUri, 'media', 'icon.svg');
     this._panels.set(key, panel);

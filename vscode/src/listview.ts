@@ -61,7 +61,9 @@ export class GraphListView implements vscode.WebviewViewProvider {
 
   private async _list(cellEndedAt: number | null): Promise<IListUpdate> {
     const base = { type: 'list' as const, detail: '', message: null, cellEndedAt };
-    const client = await this._notebooks.client().catch(error => new KernelProblem('failed', String(error)));
+    const client = await this._notebooks
+      .client()
+      .catch(error => new KernelProblem('failed', String(error)));
     if (client instanceof KernelProblem) {
       return { ...base, status: 'failed', detail: client.message };
     }
@@ -72,7 +74,11 @@ export class GraphListView implements vscode.WebviewViewProvider {
       return { ...base, status: 'ready', message: await client.request({ type: 'list' }) };
     } catch (error) {
       if (error instanceof KernelProblem) {
-        return { ...base, status: error.kind, detail: error.kind === 'failed' ? error.message : '' };
+        return {
+          ...base,
+          status: error.kind,
+          detail: error.kind === 'failed' ? error.message : ''
+        };
       }
       return { ...base, status: 'failed', detail: String(error) };
     }

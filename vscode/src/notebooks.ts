@@ -72,7 +72,10 @@ export class Notebooks implements vscode.Disposable {
     }
     let client = this._clients.get(kernel);
     if (!client) {
-      client = new KernelClient(asClientKernel(kernel), () => new vscode.CancellationTokenSource().token);
+      client = new KernelClient(
+        asClientKernel(kernel),
+        () => new vscode.CancellationTokenSource().token
+      );
       this._clients.set(kernel, client);
     }
     return client;
@@ -83,7 +86,11 @@ export class Notebooks implements vscode.Disposable {
     const notebook = this._notebook;
     const cell = notebook
       ?.getCells()
-      .find(c => c.kind === vscode.NotebookCellKind.Code && c.executionSummary?.executionOrder === executionCount);
+      .find(
+        c =>
+          c.kind === vscode.NotebookCellKind.Code &&
+          c.executionSummary?.executionOrder === executionCount
+      );
     if (!notebook || !cell) {
       return false;
     }

@@ -1,7 +1,11 @@
 /** The page of a tgraph webview: its bundle and styles, and a strict content policy. */
 import * as vscode from 'vscode';
 
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, name: string): string {
+export function webviewHtml(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  name: string
+): string {
   const asset = (file: string) =>
     webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', file)).toString();
   const nonce = Array.from({ length: 4 }, () => Math.random().toString(36).slice(2)).join('');

@@ -19,7 +19,10 @@ import { ask, onHostMessage, post, readMessage } from './host';
 class HostLink implements IKernelLink {
   readonly model = new PanelModel();
 
-  async request<T extends PanelReply['type']>(data: PanelRequest, replyType: T): Promise<ReplyOf<T>> {
+  async request<T extends PanelReply['type']>(
+    data: PanelRequest,
+    replyType: T
+  ): Promise<ReplyOf<T>> {
     const reply = await ask(data);
     if (reply.type !== replyType) {
       throw new Error(`the kernel answered ${reply.type}, not ${replyType}`);

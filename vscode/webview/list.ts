@@ -16,7 +16,7 @@ import { onHostMessage, post, readMessage } from './host';
 /** What the user should do, per state; `detail` from the host completes it. */
 const ADVICE: Record<Exclude<ListStatus, 'ready'>, string> = {
   'no-jupyter':
-    "tgraph reaches the kernel through the Jupyter extension (ms-toolsai.jupyter): install it, then open a notebook.",
+    'tgraph reaches the kernel through the Jupyter extension (ms-toolsai.jupyter): install it, then open a notebook.',
   'no-notebook': 'Open a notebook to see its graphs.',
   'no-kernel': "Run a cell: the list shows the graphs of the notebook's kernel once it runs.",
   'not-installed':

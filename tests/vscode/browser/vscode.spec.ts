@@ -36,7 +36,11 @@ test('the inline widget draws its tabs and a node inspects', async () => {
     await expect(widget.locator('.tg-inspector-title')).toHaveText(/exp/i, { timeout: 2000 });
   }).toPass();
   await widget.locator('.tg-tab[data-view=optimized]').click();
-  await expect(widget.locator('.tg-panel[data-view=optimized] .tg-graph svg g.node', { hasText: /sigmoid/i }).first()).toBeVisible();
+  await expect(
+    widget
+      .locator('.tg-panel[data-view=optimized] .tg-graph svg g.node', { hasText: /sigmoid/i })
+      .first()
+  ).toBeVisible();
 });
 
 test('the tgraph view lists the graphs newest first, with cell and node counts', async () => {
@@ -62,7 +66,9 @@ async function openGraph(name: string): Promise<Frame> {
 
 test('a graph opens at full size: views, search, inspector, values, stepper, compare', async () => {
   const doc = (await openGraph('logistic')).locator('.tg-document');
-  await expect(page.locator('.tabs-container .tab', { hasText: 'logistic · tgraph' })).toBeVisible();
+  await expect(
+    page.locator('.tabs-container .tab', { hasText: 'logistic · tgraph' })
+  ).toBeVisible();
 
   await doc.locator('.tg-search').fill('exp');
   await expect(doc.locator('.tg-graph svg g.tg-match').first()).toBeVisible();

@@ -38,7 +38,12 @@ export async function openNotebook(page: Page, name: string): Promise<void> {
 export async function runAll(page: Page): Promise<void> {
   await page.locator('.notebook-toolbar-container [aria-label^="Run All"]').first().click();
   const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'stand-in' });
-  if (await pick.first().isVisible({ timeout: 3000 }).catch(() => false)) {
+  if (
+    await pick
+      .first()
+      .isVisible({ timeout: 3000 })
+      .catch(() => false)
+  ) {
     await pick.first().click();
   }
 }
@@ -48,7 +53,12 @@ export async function frameWith(page: Page, selector: string, timeout = 120_000)
   const end = Date.now() + timeout;
   while (Date.now() < end) {
     for (const frame of page.frames()) {
-      if (await frame.locator(selector).count().catch(() => 0)) {
+      if (
+        await frame
+          .locator(selector)
+          .count()
+          .catch(() => 0)
+      ) {
         return frame;
       }
     }
@@ -96,28 +106,28 @@ export async function colours(
 ): Promise<[string, string]> {
   return target.evaluate(
     (node, [prop, under]) => {
-    const parse = (css: string): number[] => (css.match(/[\d.]+/g) ?? []).map(Number);
-    const ink = getComputedStyle(node)[prop as 'color'];
-    const layers: number[][] = [];
-    for (let e: Element | null = node; e; e = e.parentElement) {
-      const bg = parse(getComputedStyle(e).backgroundColor);
-      const alpha = bg.length > 3 ? bg[3] : bg.length ? 1 : 0;
-      if (alpha > 0) {
-        layers.push([bg[0], bg[1], bg[2], alpha]);
-        if (alpha >= 1) {
-          break;
+      const parse = (css: string): number[] => (css.match(/[\d.]+/g) ?? []).map(Number);
+      const ink = getComputedStyle(node)[prop as 'color'];
+      const layers: number[][] = [];
+      for (let e: Element | null = node; e; e = e.parentElement) {
+        const bg = parse(getComputedStyle(e).backgroundColor);
+        const alpha = bg.length > 3 ? bg[3] : bg.length ? 1 : 0;
+        if (alpha > 0) {
+          layers.push([bg[0], bg[1], bg[2], alpha]);
+          if (alpha >= 1) {
+            break;
+          }
         }
       }
-    }
-    let [r, g, b] = parse(under);
-    for (const [lr, lg, lb, a] of layers.reverse()) {
-      [r, g, b] = [lr * a + r * (1 - a), lg * a + g * (1 - a), lb * a + b * (1 - a)];
-    }
-    const inkParts = parse(ink);
-    const ia = inkParts.length > 3 ? inkParts[3] : 1;
-    const blended = [0, 1, 2].map(i => inkParts[i] * ia + [r, g, b][i] * (1 - ia));
-    const css = (c: number[]) => `rgb(${c.map(Math.round).join(', ')})`;
-    return [css(blended), css([r, g, b])] as [string, string];
+      let [r, g, b] = parse(under);
+      for (const [lr, lg, lb, a] of layers.reverse()) {
+        [r, g, b] = [lr * a + r * (1 - a), lg * a + g * (1 - a), lb * a + b * (1 - a)];
+      }
+      const inkParts = parse(ink);
+      const ia = inkParts.length > 3 ? inkParts[3] : 1;
+      const blended = [0, 1, 2].map(i => inkParts[i] * ia + [r, g, b][i] * (1 - ia));
+      const css = (c: number[]) => `rgb(${c.map(Math.round).join(', ')})`;
+      return [css(blended), css([r, g, b])] as [string, string];
     },
     [property, page]
   );
