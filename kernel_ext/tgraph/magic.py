@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from IPython.core.interactiveshell import ExecutionInfo, ExecutionResult, InteractiveShell
-from IPython.core.magic import Magics, cell_magic, magics_class
+from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
@@ -33,6 +33,12 @@ MAGIC = "%%tgraph"
 def _is_tgraph_cell(raw: str) -> bool:
     first = raw.lstrip("\n").split("\n", 1)[0]
     return first == MAGIC or first.startswith(MAGIC + " ")
+
+
+def _switches(raw: str) -> bool:
+    """A cell of only ``%tgraph on`` / ``%tgraph off`` lines (and blanks) is not traced."""
+    lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    return bool(lines) and all(line.startswith("%tgraph ") for line in lines)
 
 
 def _blank_magic_line(lines: list[str]) -> list[str]:
@@ -143,11 +149,51 @@ def _warn(message: str) -> None:
     print(f"tgraph: {message}", file=sys.stderr)
 
 
+def _nothing_shown() -> str:
+    """Why the cell showed nothing: a frontend's own words (JAX run op by op) first."""
+    for frontend in loaded_frontends():
+        why = getattr(frontend, "nothing_shown", None)
+        said = why() if callable(why) else None
+        if said:
+            return str(said)
+    return "this cell defined no graph to show."
+
+
+def present(
+    frontend: Frontend,
+    target: Target,
+    traced: Traced,
+    options: Options,
+    registry: Registry,
+    cell: int | None = None,
+) -> Any:
+    """The widget of one traced target, kept in ``registry`` (the side panel lists it)."""
+    from .widget import GraphWidget
+
+    traced.bundle.cell = cell
+    traced.offers.show_noise = options.show_noise
+    entry = registry.add(traced)
+    if options.sync:
+        entry.build_all()
+    timed = options.run and traced.offers.timing
+    runner = Runner(frontend, target, options, registry.devices, entry.record_timing)
+    return GraphWidget(
+        entry,
+        runner.time if traced.offers.timing else None,
+        runner.profile if traced.offers.timing else None,
+        runner.devices,
+        submit=registry.idle.submit,
+        autorun=timed and not options.sync,
+    )
+
+
 @dataclass
 class _Pending:
     options: Options
     cell: CellInfo
     before: dict[str, Any]
+    #: Traced because ``%tgraph on`` is in force, not by its own magic line.
+    always: bool = False
     observing: ExitStack = field(default_factory=ExitStack)
 
 
@@ -160,12 +206,36 @@ class TgraphMagics(Magics):
         self.ip = shell  # ``Magics.shell`` is typed as optional
         self.registry = Registry()
         self._pending: _Pending | None = None
+        #: The options of ``%tgraph on``, while it is in force.
+        self.always: str | None = None
 
-    @cell_magic
-    def tgraph(self, line: str, cell: str) -> None:
+    @line_cell_magic
+    def tgraph(self, line: str, cell: str | None = None) -> None:
+        if cell is None:
+            self._switch(line)
+            return
         # Reached only through run_cell_magic(): a typed %%tgraph cell is
         # handled by the transformer and the events. Replay it as one.
         self.ip.run_cell(f"{MAGIC} {line}\n{cell}", store_history=False)
+
+    def _switch(self, line: str) -> None:
+        """``%tgraph on [options]``: trace every later cell; ``%tgraph off``: stop."""
+        word, _, rest = line.strip().partition(" ")
+        if word == "off" and not rest.strip():
+            self.always = None
+            return
+        if word != "on":
+            _warn("the line magic is %tgraph on [options] or %tgraph off")
+            return
+        try:
+            options = parse_options(rest)
+        except Exception as error:  # argparse's UsageError and SystemExit alike
+            _warn(f"could not read the magic line: {error}")
+            return
+        if options.names:
+            _warn("%tgraph on takes options only: name targets on a %%tgraph cell")
+            return
+        self.always = rest
 
     tgraph.__doc__ = _signature.__doc__ + "\n" + (_signature.parser.format_help())
 
@@ -188,14 +258,20 @@ class TgraphMagics(Magics):
         self.registry.idle.cell_started()
         raw = info.raw_cell or ""
         self._pending = None
-        if not _is_tgraph_cell(raw):
+        always = self.always is not None and not _is_tgraph_cell(raw)
+        if always:
+            if _switches(raw):
+                return
+            options = parse_options(self.always or "")
+        elif not _is_tgraph_cell(raw):
             return
-        first, _, _ = raw.lstrip("\n").partition("\n")
-        try:
-            options = parse_options(first[len(MAGIC) :])
-        except Exception as error:  # argparse's UsageError and SystemExit alike
-            _warn(f"could not read the magic line: {error}")
-            return
+        else:
+            first, _, _ = raw.lstrip("\n").partition("\n")
+            try:
+                options = parse_options(first[len(MAGIC) :])
+            except Exception as error:  # argparse's UsageError and SystemExit alike
+                _warn(f"could not read the magic line: {error}")
+                return
         # IPython has already counted this cell when it announces it.
         count = self.ip.execution_count - (1 if info.store_history else 0)
         try:
@@ -207,7 +283,7 @@ class TgraphMagics(Magics):
             filename=self.ip.compile.get_code_name(raw, transformed, count),
             execution_count=count,
         )
-        pending = _Pending(options, cell, dict(self.ip.user_ns))
+        pending = _Pending(options, cell, dict(self.ip.user_ns), always)
         pending.observing.enter_context(observe_cell())
         self._pending = pending
 
@@ -282,6 +358,10 @@ class TgraphMagics(Magics):
                     targets.append((frontend, target))
                     shown.add(name)
                     break
+        if options.names:  # programs the cell called are shown only when named
+            wanted = set(options.names)
+            targets = [(f, t) for f, t in targets if wanted & {t.name, *t.aliases}]
+            shown = {n for _, t in targets for n in (t.name, *t.aliases)}
         unshown = [n for n in options.names if n in changed and n not in shown]
         if not targets or unshown:  # declarations cost a walk over every graph
             declared = [d for frontend in frontends for d in frontend.declared(changed)]
@@ -307,7 +387,8 @@ class TgraphMagics(Magics):
             with quiet():
                 return frontend.trace(target, options, cell)
         except TraceError as error:
-            _warn(str(error))
+            if not pending.always:  # under %tgraph on, what cannot be shown stays silent
+                _warn(str(error))
         except Exception as error:  # a tgraph bug must never cost the user their cell
             _warn(f"could not trace {target.name!r}: {type(error).__name__}: {error}")
         return None
@@ -317,31 +398,18 @@ class TgraphMagics(Magics):
         options = pending.options
         targets, declared = self._targets(changed, pending)
 
-        from .widget import GraphWidget, declared_table
+        from .widget import declared_table
 
         for frontend, target in targets:
             traced = self._trace(frontend, target, pending)
             if traced is None:
                 continue
-            traced.bundle.cell = pending.cell.execution_count
-            traced.offers.show_noise = options.show_noise
-            entry = self.registry.add(traced)
-            if options.sync:
-                entry.build_all()
-            timed = options.run and traced.offers.timing
-            runner = Runner(frontend, target, options, self.registry.devices, entry.record_timing)
-            widget = GraphWidget(
-                entry,
-                runner.time if traced.offers.timing else None,
-                runner.profile if traced.offers.timing else None,
-                runner.devices,
-                submit=self.registry.idle.submit,
-                autorun=timed and not options.sync,
-            )
+            count = pending.cell.execution_count
+            widget = present(frontend, target, traced, options, self.registry, count)
             display(widget)
-            if timed and options.sync:  # batch runs: no front end will ask
+            if options.run and traced.offers.timing and options.sync:  # no front end will ask
                 widget.run_timing({})
         if declared and not targets:
             display(declared_table(declared))
-        if not targets and not declared and not options.names:
-            _warn("this cell defined no graph to show.")
+        if not targets and not declared and not options.names and not pending.always:
+            _warn(_nothing_shown())

@@ -26,6 +26,8 @@ from typing import Any
 import jax
 import numpy as np
 
+from ...callsites import is_user_code, site, user_frame
+
 # Transformation wrappers JAX defines (their code names), and which
 # program each one runs.
 _TRANSFORMS = {"value_and_grad_f", "vmap_f", "fun_remat", "jacfun"}
@@ -50,6 +52,8 @@ class Call:
     nested: bool = False
     parent: Any = None
     seq: int = 0
+    #: The user's call that ran the library code making this call (``mcmc.run``).
+    via: str | None = None
 
 
 def spec(leaf: Any) -> Any:
@@ -105,6 +109,8 @@ class _CallLog:
         if old is not None and call.nested and not old.nested:
             return  # the same function ran on its own too: keep that program
         call.seq = next(self.counter)
+        if not call.nested:
+            call.via = old.via if old is not None else _via(sys._getframe(2))
         self.calls[key] = call
 
     def best(self, fun: Any) -> Call | None:
@@ -116,10 +122,20 @@ class _CallLog:
         found = [c for c in self.calls.values() if c.fun is fun or _wraps(c.fun, fun)]
         if not found:
             return None
-        return max(found, key=lambda c: (not c.nested, c.seq))
+        # its own program before one that wraps it (jit(f) beside jit(grad(f)))
+        return max(found, key=lambda c: (not c.nested, c.fun is fun, c.seq))
 
 
 LOG = _CallLog()
+
+
+def _via(frame: FrameType | None) -> str | None:
+    """The user's call above ``frame`` (``mcmc.run``), when library code made the call."""
+    if frame is not None and is_user_code(frame.f_code):
+        return None  # the user's own code called JAX directly
+    found = user_frame(frame)
+    where = site(found.f_code, found.f_lasti) if found is not None else None
+    return where.callee if where is not None else None
 
 
 def _wraps(outer: Any, inner: Any) -> bool:

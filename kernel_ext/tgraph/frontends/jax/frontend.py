@@ -11,6 +11,8 @@ hit); the gradient, which compiles and checks new programs, comes later.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import jax
@@ -36,12 +38,14 @@ from ...timing import Clock, TimingError, TimingResult
 from ...values import ViewValues
 from .._jaxconfig import jax_flags_kept
 from . import sharding as sh
+from .calls import eager_hint, watching
 from .capture import observing
 from .compiled import node_ids, optimized_view
-from .devices import jax_devices
+from .devices import MESH, jax_devices
 from .gradient import Differentiable, gradient
 from .inputs import dynamic_map, inputs_of
 from .jaxpr import JaxprConverter
+from .libraries import library_context, user_output
 from .mesh import find_layout, layout_of, mesh_placement, placed_inputs
 from .programs import (
     Program,
@@ -81,11 +85,16 @@ class JaxFrontend:
     title = "JAX"
 
     def observe(self) -> Any:
-        """Record the programs every JAX call of the cell runs; the hooks leave after."""
-        return observing()
+        """Record the programs every JAX call of the cell runs, and which ones the
+        user's code called; the hooks leave after."""
+        return _observing()
 
     def targets(self, changed: dict[str, Any], cell: CellInfo) -> list[Target]:
         return find_targets(changed)
+
+    def nothing_shown(self) -> str | None:
+        """Why a cell that ran JAX showed nothing, and the magic line that would draw it."""
+        return eager_hint()
 
     def target_for_call(self, name: str, value: Any) -> Target | None:
         """A plain or jitted function named with arguments on the magic line."""
@@ -159,6 +168,11 @@ class JaxFrontend:
             views={},
             info={"call": call_text, "device": str(device), "equations": equations},
         )
+        if program.calls > 1:
+            bundle.info["calls"] = program.calls
+            bundle.notes.append(
+                f"called {program.calls} times in this cell: drawn for its last call, {call_text}"
+            )
         texts = [TextOffer("stablehlo", "StableHLO")]
         compiled_title = "Optimized (XLA)"
         if layout is not None:
@@ -227,14 +241,17 @@ class JaxFrontend:
         cell: CellInfo,
     ) -> ViewResult:
         inner = program.api in ("grad", "value_and_grad", "jacrev")
-        with jax_flags_kept(), quiet():
+        own = user_output(program.fun) if program.api == "jit" else None
+        with jax_flags_kept(), quiet(), library_context(program.fun):
             fun = program.fun if inner else program.callable()
-            if inner:
+            if own is not None:  # a library's step returns its state too: not the user's output
+                fun = own
+            if inner or own is not None:
                 shape_of = jax.jit(
                     fun, static_argnums=traced_run.static, static_argnames=traced_run.static_names
                 ).trace(*args, **kwargs)
                 out_avals = list(shape_of.jaxpr.out_avals)
-                if program.params.get("has_aux"):
+                if inner and program.params.get("has_aux"):
                     out_avals = out_avals[:1]
             else:
                 out_avals = list(traced_run.traced.jaxpr.out_avals)
@@ -332,34 +349,42 @@ class JaxFrontend:
     def time(
         self, target: Target, options: Options, devices: Devices, clock: Clock
     ) -> TimingResult:
-        device = devices.resolve(options.device)
+        device = devices.resolve(self._device_for(target, options))
         try:
             traced_run, inputs, mesh = self._prepared(target, device)
         except _UserError as error:  # the user's code failed to trace: a row that says so
             return TimingResult(
                 target.name, "jax", device.name, "xla", budget_s=options.budget, error=str(error)
             )
-        result = time_program(
-            target.name,
-            traced_run.jitted,
-            inputs,
-            traced_run.statics,
-            options.budget,
-            device,
-            devices,
-            clock,
-            mesh,
-        )
+        with library_context(program_of(target).fun):
+            result = time_program(
+                target.name,
+                traced_run.jitted,
+                inputs,
+                traced_run.statics,
+                options.budget,
+                device,
+                devices,
+                clock,
+                mesh,
+            )
         if mesh is None and result.error and layout_of(target, traced_run) is not None:
             result.notes.append("this program is laid out over a mesh: time it on the mesh")
-        if has_specs((target.args, target.kwargs)):
-            result.notes.append("timed on made-up inputs of the shapes the cell's call had")
-        else:
-            result.notes.append("timed on the arguments given")
+        result.notes.append(f"timed on {_inputs_words(target)}")
         return result
 
+    def _device_for(self, target: Target, options: Options) -> str:
+        """The device asked for; by default, the mesh the cell's own sharded inputs lie on."""
+        if options.device != "cpu" or target.args is None:
+            return options.device
+        try:
+            _, traced_run = self._ready(target)
+        except TimingError:
+            return options.device
+        return MESH if layout_of(target, traced_run) is not None else options.device
+
     def profile(self, target: Target, options: Options, devices: Devices) -> ProfileResult:
-        device = devices.resolve(options.device)
+        device = devices.resolve(self._device_for(target, options))
         traced_run, inputs, mesh = self._prepared(target, device)
         return profile_program(
             target.name,
@@ -375,3 +400,18 @@ class JaxFrontend:
 
 class _UserError(TimingError):
     """The user's function could not be traced for running."""
+
+
+@contextmanager
+def _observing() -> Iterator[None]:
+    with observing(), watching():
+        yield
+
+
+def _inputs_words(target: Target) -> str:
+    """Which inputs a run used, in words, for timing rows."""
+    if has_specs((target.args, target.kwargs)):
+        return "made-up inputs of the shapes the cell's call had"
+    if program_of(target).recorded:
+        return "the inputs of the cell's last call"
+    return "the arguments given"

@@ -132,11 +132,23 @@ def lay_out(
     )
 
 
+def _alive(tree: Any) -> Any:
+    """The recorded arrays, a shape in place of one a later call donated (deleted)."""
+
+    def leaf(x: Any) -> Any:
+        if isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer) and x.is_deleted():
+            return jax.ShapeDtypeStruct(x.shape, x.dtype)
+        return x
+
+    return jax.tree_util.tree_map(leaf, tree)
+
+
 def inputs_of(target: Target, statics: set[Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Values to run the target on, made once: the given ones, or made up."""
+    """Values to run the target on, made once: the cell's own, the given ones, or made up."""
     if target.inputs is None:
         target.inputs = dynamic_map(
-            made_up, tuple(target.args or ()), dict(target.kwargs or {}), statics
-        )
+            lambda a: made_up(_alive(a)), tuple(target.args or ()), dict(target.kwargs or {}),
+            statics,
+        )  # fmt: skip
     inputs: tuple[tuple[Any, ...], dict[str, Any]] = target.inputs
     return inputs

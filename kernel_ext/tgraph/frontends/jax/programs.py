@@ -9,6 +9,7 @@ scalars failed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ from .devices import MESH
 from .gradient import first_lines
 from .inputs import static_text
 from .jaxpr import short
+from .libraries import library_context
 
 _TITLES = {
     "vmap": "jax.vmap",
@@ -45,6 +47,10 @@ class Program:
     api: str = "jit"
     params: dict[str, Any] = field(default_factory=dict)
     jitted: Any = None
+    #: How many times the user's code called it in the cell (0: not counted).
+    calls: int = 0
+    #: Whether ``Target.args`` are the values of the cell's last call, not shapes.
+    recorded: bool = False
     #: Set by the first trace: the jitted program and its static arguments.
     run: Run | None = field(default=None, repr=False)
 
@@ -175,6 +181,11 @@ def trace_program(
     name: str, program: Program, args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Run:
     """Trace the program on abstract arguments without running or compiling it."""
+    with library_context(program.fun):
+        return _trace(name, program, args, kwargs)
+
+
+def _trace(name: str, program: Program, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Run:
     jitted = program.jitted
     if jitted is None and program.api == "jit" and "info" in program.params:
         info = program.params["info"]
@@ -281,6 +292,8 @@ def fun_name(fun: Any) -> str:
             return f"{_WRAPPERS[code.co_name]}({fun_name(wrapped)})"
     if is_jitted(fun):
         return f"jax.jit({fun_name(fun._fun)})"
+    if isinstance(fun, functools.partial):
+        return f"partial({fun_name(fun.func)})"
     return getattr(fun, "__name__", None) or type(fun).__name__
 
 

@@ -14,12 +14,14 @@ they live exactly as long as the function does.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import sys
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 import pytensor.compile.maker as maker_module
@@ -31,6 +33,7 @@ from pytensor.graph.basic import Constant, Variable
 from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.traversal import graph_inputs
 
+from ...callsites import is_user_code, site, user_frame
 from ...protocol import Target, TraceError
 
 
@@ -95,14 +98,63 @@ def recording_calls() -> Iterator[None]:
         maker_module.construct_function_ins_and_outs = original
 
 
+@dataclass
+class Ran:
+    """A compiled function the cell called: how often, and what the caller calls it."""
+
+    fn: Function
+    count: int = 0
+    #: The callee as the user's code wrote it (``f``, ``model.step``), if it did.
+    callee: str | None = None
+    #: The calling code's globals: where the user's own variables are.
+    namespace: dict[str, Any] | None = field(default=None, repr=False)
+    #: The object whose method called it, when no user code did (a sampler's step).
+    owner: Any = field(default=None, repr=False)
+    #: The user's call that ran that library code (``pm.sample``).
+    via: str | None = None
+
+
+#: The compiled functions called in the cell being recorded, in order of first call.
+_RAN: dict[int, Ran] = {}
+
+
+def _note_call(fn: Function, frame: FrameType | None) -> None:
+    ran = _RAN.get(id(fn))
+    if ran is None:
+        ran = _RAN[id(fn)] = Ran(fn)
+        _read_caller(ran, frame)
+    ran.count += 1
+
+
+def _read_caller(ran: Ran, frame: FrameType | None) -> None:
+    """The user's name for the function, or the library object that called it
+    and the user's call that ran that library (``pm.sample``)."""
+    if frame is None:
+        return
+    if is_user_code(frame.f_code):
+        where = site(frame.f_code, frame.f_lasti)
+        ran.callee = where.callee if where is not None else None
+        ran.namespace = frame.f_globals
+        return
+    ran.owner = frame.f_locals.get("self")
+    user = user_frame(frame.f_back)  # the user's own call of the library
+    if user is not None:
+        where = site(user.f_code, user.f_lasti)
+        ran.via = where.callee if where is not None else None
+        ran.namespace = user.f_globals
+
+
 @contextmanager
 def recording_arguments() -> Iterator[None]:
-    """Keep the arguments of each compiled function's last call in the cell."""
+    """Keep which compiled functions the cell called, and their last call's arguments."""
     original = Function.__call__
+    _RAN.clear()
 
     @functools.wraps(original)
     def call(self: Function, *args: Any, **kwargs: Any) -> Any:
         _ARGS[self.maker.fgraph] = (args, kwargs)
+        with contextlib.suppress(Exception):  # recording must never break the call
+            _note_call(self, sys._getframe(1))
         return original(self, *args, **kwargs)
 
     Function.__call__ = call
@@ -110,6 +162,11 @@ def recording_arguments() -> Iterator[None]:
         yield
     finally:
         Function.__call__ = original
+
+
+def ran() -> list[Ran]:
+    """The compiled functions the last recorded cell called, in order of first call."""
+    return list(_RAN.values())
 
 
 def last_arguments(fn: Any) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
@@ -183,6 +240,8 @@ class PyTensorTarget(Target):
     planner: Callable[[], Plan] | None = field(default=None, repr=False)
     #: A library's example arguments, made on first need (they may cost a compile).
     make_args: Callable[[], tuple[Any, ...]] | None = field(default=None, repr=False)
+    #: How many times the cell called it (0: not counted).
+    calls: int = 0
     #: The traced views, kept for the profile's node ids.
     traced: Any = field(default=None, repr=False)
 

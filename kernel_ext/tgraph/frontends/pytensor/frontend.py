@@ -43,11 +43,13 @@ from ...timing import TimingError, TimingResult
 from .capture import (
     Plan,
     PyTensorTarget,
+    Ran,
     call_of,
     compiled_inside,
     last_arguments,
     originals,
     plan,
+    ran,
     recording_arguments,
     recording_calls,
     symbolic_outputs,
@@ -55,7 +57,7 @@ from .capture import (
 )
 from .gradient import gradient
 from .labels import describe, said, value_preview
-from .pymc import model_target
+from .pymc import INITIAL_POINT, model_target, sampler_function
 from .pymc import models as pymc_models
 from .pymc import variables as model_variables
 from .rewrites import Recorded, compiled_record, recording_compiles, rewrite
@@ -83,6 +85,47 @@ RECORDED_NODES = 100
 
 VIEWS = [ViewOffer("original", "Original"), ViewOffer("optimized", "Optimized"),
          ViewOffer("gradient", "Gradient")]  # fmt: skip
+
+
+def _function_target(
+    name: str, value: Function, variables: dict[str, Variable], framework: str
+) -> PyTensorTarget:
+    """A compiled function, its graph as written found among the user's ``variables``."""
+    outs = [v for v in originals(value, list(variables.values())) if v is not None]
+    call = call_of(value)
+    drawn = outs + ([u for _, u in call.updates] if call else [])
+    inside = set(ancestors(drawn)) if drawn else set()
+    named = {n: v for n, v in variables.items() if v in inside}
+    aliases = [n for n, v in named.items() if any(v is o for o in outs) and n != name]
+    target = PyTensorTarget(name, framework, value, aliases=aliases, named=named)
+    recorded = last_arguments(value)
+    if recorded is not None:
+        target.args, target.kwargs = recorded
+        target.args_from = "call"
+    return target
+
+
+def _called_target(call: Ran, framework: str) -> PyTensorTarget | None:
+    """A function the cell called but did not bind: named as the call wrote it,
+    or after the library role that ran it (a sampler's logp); a library's own
+    helper is not a target."""
+    sampler = sampler_function(call) if call.callee is None else None
+    name = call.callee or (sampler.name if sampler is not None else None)
+    if name is None:
+        return None
+    theirs = {
+        n: v
+        for n, v in (call.namespace or {}).items()
+        if isinstance(v, Variable) and v.owner is not None and not n.startswith("_")
+    }
+    target = _function_target(name, call.fn, theirs, framework)
+    if sampler is not None:
+        record = call_of(call.fn)
+        if record is not None:  # its outputs drawn as logp and dlogp
+            target.named.update(zip(sampler.outputs, record.outputs, strict=False))
+        target.args = target.kwargs = None
+        target.make_args, target.args_from = sampler.make_args, INITIAL_POINT
+    return target
 
 
 class PyTensorFrontend:
@@ -117,19 +160,15 @@ class PyTensorFrontend:
             if id(value) in found:
                 found[id(value)].aliases.append(name)
                 continue
-            outs = [v for v in originals(value, list(variables.values())) if v is not None]
-            call = call_of(value)
-            drawn = outs + ([u for _, u in call.updates] if call else [])
-            inside = set(ancestors(drawn)) if drawn else set()
-            named = {n: v for n, v in variables.items() if v in inside}
-            claimed.update(id(v) for v in named.values())
-            aliases = [n for n, v in named.items() if any(v is o for o in outs)]
-            target = PyTensorTarget(name, self.framework, value, aliases=aliases, named=named)
-            recorded = last_arguments(value)
-            if recorded is not None:
-                target.args, target.kwargs = recorded
-                target.args_from = "call"
+            target = _function_target(name, value, variables, self.framework)
+            claimed.update(id(v) for v in target.named.values())
             found[id(value)] = target
+        for call in ran():
+            # compiled functions the cell called, wherever they were compiled
+            known = found.get(id(call.fn)) or _called_target(call, self.framework)
+            if known is not None:
+                found[id(call.fn)] = known
+                known.calls = call.count
         symbolic: dict[str, list[Variable]] = {}
         for name, value in changed.items():
             own = symbolic_outputs(value) if id(value) not in claimed else None
@@ -223,6 +262,10 @@ class PyTensorFrontend:
     def _trace(self, target: Target, options: Options, cell: CellInfo) -> Traced:
         found = plan(target)
         bundle = GraphBundle(target.name, self.framework, {}, notes=list(found.notes))
+        calls = target.calls if isinstance(target, PyTensorTarget) else 0
+        if calls > 1:
+            bundle.info["calls"] = calls
+            bundle.notes.append(f"called {calls} times in this cell: values use its last call")
         bundle.info["mode"] = type(found.mode.linker).__name__
         for old, new in found.givens:
             bundle.notes.append(f"givens: {describe(old)} is replaced by {describe(new)}")
@@ -352,6 +395,12 @@ def _optimized(
     if recorded is not None:
         recorded = _fresh(recorded)
     else:
+        if found.compiled is not None:
+            notes.append(
+                f"{name} was compiled before tracing, so PyTensor kept no record of its "
+                "rewrites: these were recorded by compiling a copy of its graph as written "
+                "with the recorder on"
+            )
         outs = [v for _, v in found.outputs]
         try:
             recorded = rewrite(found.inputs, outs, found.mode, found.updates, found.givens)

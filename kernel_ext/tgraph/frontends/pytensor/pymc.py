@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pytensor
 from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph.basic import Variable
@@ -99,3 +102,52 @@ def _dlogp(model: Any, logp: Variable) -> list[Variable]:
 def _initial_point(model: Any) -> tuple[Any, ...]:
     point = model.initial_point()
     return tuple(point[v.name] for v in model.value_vars)
+
+
+@dataclass
+class SamplerFunction:
+    """A compiled function a PyMC sampler ran: the model's logp and its gradient."""
+
+    name: str
+    #: Its outputs' names, in order (``logp``, ``dlogp``).
+    outputs: list[str]
+    #: The model's initial point, as the function takes it (raveled, or one array a variable).
+    make_args: Callable[[], tuple[Any, ...]]
+
+
+def sampler_function(call: Any) -> SamplerFunction | None:
+    """What a compiled function PyMC's own code called is, if it is a sampler's logp.
+
+    PyMC's samplers evaluate the model's log-probability and its gradient
+    through a ``ValueGradFunction``: it is named after the user's variable
+    holding the model and the user's call that ran the sampler, and its
+    example point is the model's initial point, where ``compile_logp()``
+    and ``compile_dlogp()`` give the same numbers.
+    """
+    owner = call.owner
+    pymc = sys.modules.get("pymc")
+    if pymc is None or type(owner).__name__ != "ValueGradFunction":
+        return None
+    grad_vars = list(getattr(owner, "_grad_vars", []))
+    models = [
+        (name, value)
+        for name, value in (call.namespace or {}).items()
+        if isinstance(value, pymc.Model) and not name.startswith("_")
+        and any(v in value.value_vars for v in grad_vars)
+    ]  # fmt: skip
+    model_name, model = models[0] if models else ("the model", None)
+    explicit = [i for i in call.fn.maker.inputs if not i.shared]
+
+    def initial_point() -> tuple[Any, ...]:
+        point = (model or pymc.modelcontext(None)).initial_point()
+        values = [np.asarray(point[v.name]) for v in grad_vars]
+        if len(explicit) == 1 and len(grad_vars) != 1:  # the sampler's raveled vector
+            return (np.concatenate([v.ravel() for v in values]),)
+        return tuple(values)
+
+    count = len(call.fn.maker.outputs)
+    return SamplerFunction(
+        f"logp of {model_name}, as {call.via or 'the sampler'} compiled it",
+        ["logp", "dlogp"][:count],
+        initial_point,
+    )
