@@ -186,17 +186,24 @@ def _inner_outputs(apply: Apply, found: dict[Any, Run], values: list[Any]) -> li
 
 
 def perform(apply: Apply, values: list[Any]) -> list[Any]:
-    """The outputs of one node, computed by its op; inputs it would destroy are copied."""
-    destroyed = {i for slots in (getattr(apply.op, "destroy_map", None) or {}).values()
-                 for i in slots}  # fmt: skip
-    args = [copy.deepcopy(v) if i in destroyed else v for i, v in enumerate(values)]
-    if isinstance(apply.op, IfElse):  # lazy, so no perform: ``values`` is the branch taken
+    """The outputs of one node, computed by its op.
+
+    Inputs it destroys or returns a view of are copied, each slot apart: a
+    view can be written to later, and PyTensor 3.3's optimized scan writes
+    its carried outputs into the very initial values they view, which may
+    be the user's constant (``pt.zeros(())``) or a shared variable's buffer.
+    """
+    op = apply.op
+    maps = [getattr(op, "destroy_map", None) or {}, getattr(op, "view_map", None) or {}]
+    touched = {i for found in maps for slots in found.values() for i in slots}
+    args = [copy.deepcopy(v) if i in touched else v for i, v in enumerate(values)]
+    if isinstance(op, IfElse):  # lazy, so no perform: ``values`` is the branch taken
         return list(args[1:])
     storage: list[list[Any]] = [[None] for _ in apply.outputs]
     # What a Python linker does first: Elemwise picks each node's NumPy signature
     # here (log of an int8 constant computed in float16 otherwise).
-    apply.op.prepare_node(apply, None, None, "py")
-    apply.op.perform(apply, args, storage)
+    op.prepare_node(apply, None, None, "py")
+    op.perform(apply, args, storage)
     return [box[0] for box in storage]
 
 

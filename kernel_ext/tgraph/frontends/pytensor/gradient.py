@@ -137,10 +137,12 @@ def _evaluate(
     """Run ``fgraph`` with each op's Python ``perform``: no compile, no rewrite.
 
     The graph's own features order its inplace ops, so a rewritten graph
-    runs as it is; each input gets a copy, which inplace ops may destroy.
+    runs as it is; each input and each constant gets a copy, which inplace
+    ops may destroy (the linker would hand them the user's constant itself).
     ``inputs`` are the variables ``fgraph``'s inputs stand for (it may hold clones).
     """
-    thunk, ins, outs = PerformLinker().accept(fgraph).make_thunk()
+    constants = {v: [copy.deepcopy(v.data)] for v in fgraph.variables if isinstance(v, Constant)}
+    thunk, ins, outs = PerformLinker().accept(fgraph).make_thunk(storage_map=constants)
     for var, box in zip(inputs, ins, strict=True):
         value = var.get_value() if isinstance(var, SharedVariable) else values[var]
         box.storage[0] = var.type.filter(copy.deepcopy(value))

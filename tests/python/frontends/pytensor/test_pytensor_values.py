@@ -9,8 +9,11 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 from pytensor.compile.builders import OpFromGraph
 
+from asked import values_of_every_view, widgets
+from conftest import run
 from tgraph.frontends.pytensor import PyTensorFrontend
 from tgraph.frontends.pytensor.evaluate import NOT_RUN
 from tgraph.protocol import CellInfo, Options, Traced, values_of
@@ -392,3 +395,32 @@ def test_a_typed_list_of_vectors_of_several_lengths_is_summarized_item_by_item()
     more = labelled(values, found, "original", "more")
     assert (more["shape"], more["dtype"], more["preview"]) == ([2], "list", "[[1, 1], [0, 1, 2]]")
     assert labelled(values, found, "original", "last")["preview"] == "3"
+
+
+SCAN_DEFINITIONS = """
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+x = pt.dvector("x")
+xs = np.array([0.5, 0.25, 0.125])
+def step(xi, acc, n):
+    return acc + xi, n + acc
+(acc, n), _ = pytensor.scan(step, sequences=x, outputs_info=[pt.zeros(()), pt.zeros(())])
+"""
+
+
+def test_values_of_every_view_leave_a_scans_constant_initial_value_as_it_was(
+    shell: InteractiveShell,
+) -> None:
+    """Two carried outputs start from the one constant ``pt.zeros(())``; the
+    optimized scan's output is a view of it that its ``perform`` writes to."""
+    run(shell, SCAN_DEFINITIONS)
+    ran = run(shell, "%%tgraph\nf = pytensor.function([x], [acc[-1], n[-1]])\nfirst = f(xs)\n")
+    (widget,) = widgets(ran)
+    values = values_of_every_view(widget)
+    readings = [d["reading"] for d in values["optimized"]["differences"]]
+    assert len(readings) == 2
+    assert all("agree within float tolerance" in r for r in readings), readings
+    later = run(shell, "acc[-1].eval({x: xs}), n[-1].eval({x: xs}), f(xs)").result
+    assert (later[0], later[1]) == (0.875, 1.25)
+    assert [float(v) for v in later[2]] == [0.875, 1.25]
