@@ -12,7 +12,9 @@ CairoSVG (``pip install cairosvg``) is optional: only this conversion needs it.
 from __future__ import annotations
 
 import sys
+import types
 from pathlib import Path
+from typing import Any
 
 
 def convert(source: Path, target: Path) -> None:
@@ -34,6 +36,17 @@ def main(argv: list[str]) -> int:
     convert(Path(argv[0]), Path(argv[1]))
     return 0
 
+
+class _Callable(types.ModuleType):
+    """``tgraph.export(f, x, path="graph.svg")`` is the API's export (``tgraph.api``)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from .api import export
+
+        return export(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _Callable
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
