@@ -52,23 +52,59 @@ def gradient(
     cell: CellInfo,
     keep: dict[str, Drawn] | None = None,
 ) -> ViewResult:
+    """The rewritten gradient of the first float output, checked; notes say what was left out."""
     graph = Graph()
     notes = graph.notes
     empty = ViewResult(graph)
+    cost = _cost(found, notes)
+    if cost is None:
+        return empty
+    outputs = _gradients(*cost, _wrt(found, cost[0], options, notes), notes)
+    if not outputs:
+        return empty
+    # through the givens: a minibatch given by an integer index needs the index
+    grads = [g for _, g in outputs]
+    reached = set(graph_inputs(clone_replace(grads, dict(found.givens)) if found.givens else grads))
+    inputs = [v for v in found.explicit if v in reached]
+    try:
+        recorded = rewrite(inputs, grads, found.mode, givens=found.givens, no_default_updates=True)
+    except Exception as exc:  # show the gradient as built rather than nothing
+        notes.append(f"PyTensor could not rewrite the gradient: {said(exc)}")
+        drawn, _ = view(outputs, cell, names=user_names(target))
+        drawn.notes = notes
+        return ViewResult(drawn)
+    names = [n for n, _ in outputs]
+    drawn, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
+    problem, checked = _check(recorded.fgraph, grads, found, target)
+    if problem:
+        notes.append(problem)
+        return empty
+    drawn.notes = notes + ([checked] if checked else [])
+    if keep is not None:
+        keep["gradient"] = drawn_fgraph(drawn, ids, recorded.fgraph, None, recorded)
+    steps = credit(recorded, ids, "gradient", names, cell, drawn)
+    return ViewResult(drawn, steps.rewrites, steps.start, steps.notes)
+
+
+def _cost(found: Plan, notes: list[str]) -> tuple[Variable, str] | None:
+    """The scalar to differentiate and its name: the first float output, summed if need be."""
     floats = [(n, v) for n, v in found.outputs if _is_float(v)]
     if not floats:
         notes.append("no floating-point output: nothing to differentiate")
-        return empty
+        return None
     name, out = floats[0]
     if len(found.outputs) > 1:
         notes.append(f"showing the gradient of {name}, the first floating-point output")
-    cost, cost_name = out, name
     if getattr(out.type, "ndim", 0) > 0:
-        cost, cost_name = out.sum(), f"sum({name})"
-        notes.append(f"{name} is not a scalar: showing the gradient of {cost_name}")
-    explicit = found.explicit
+        notes.append(f"{name} is not a scalar: showing the gradient of sum({name})")
+        return out.sum(), f"sum({name})"
+    return out, name
+
+
+def _wrt(found: Plan, cost: Variable, options: Options, notes: list[str]) -> list[Variable]:
+    """The float inputs to differentiate with respect to (``--wrt`` picks among them)."""
     shared = [v for v in graph_inputs([cost]) if isinstance(v, SharedVariable)]
-    candidates = explicit + shared
+    candidates = found.explicit + shared
     if options.wrt:
         picked = [v for v in candidates if v.name in options.wrt]
         missing = sorted(set(options.wrt) - {v.name for v in picked})
@@ -86,12 +122,20 @@ def gradient(
             notes.append(f"{label} is {kind}: it has no gradient")
     if not wrt:
         notes.append("no floating-point input to differentiate with respect to")
-        return empty
+    return wrt
+
+
+def _gradients(
+    cost: Variable, cost_name: str, wrt: list[Variable], notes: list[str]
+) -> list[tuple[str, Variable]]:
+    """``(∂cost/∂input, gradient)`` per input the cost depends on, by ``pytensor.grad``."""
+    if not wrt:
+        return []
     try:
         grads = pytensor.grad(cost, wrt, disconnected_inputs="ignore", return_disconnected="none")
     except Exception as exc:  # non-differentiable ops raise many types
         notes.append(f"PyTensor cannot differentiate {cost_name}: {said(exc)}")
-        return empty
+        return []
     outputs = []
     for var, g in zip(wrt, grads, strict=True):
         label = var.name or "input"
@@ -99,36 +143,7 @@ def gradient(
             notes.append(f"{cost_name} does not depend on {label}: its gradient is zero")
         else:
             outputs.append((f"∂{cost_name}/∂{label}", g))
-    if not outputs:
-        return empty
-    # through the givens: a minibatch given by an integer index needs the index
-    grads = [g for _, g in outputs]
-    reached = set(graph_inputs(clone_replace(grads, dict(found.givens)) if found.givens else grads))
-    inputs = [v for v in explicit if v in reached]
-    try:
-        recorded = rewrite(
-            inputs,
-            [g for _, g in outputs],
-            found.mode,
-            givens=found.givens,
-            no_default_updates=True,
-        )
-    except Exception as exc:  # show the gradient as built rather than nothing
-        notes.append(f"PyTensor could not rewrite the gradient: {said(exc)}")
-        drawn, _ = view(outputs, cell, names=user_names(target))
-        drawn.notes = notes
-        return ViewResult(drawn)
-    names = [n for n, _ in outputs]
-    drawn, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
-    problem, checked = _check(recorded.fgraph, [g for _, g in outputs], found, target)
-    if problem:
-        notes.append(problem)
-        return empty
-    drawn.notes = notes + ([checked] if checked else [])
-    if keep is not None:
-        keep["gradient"] = drawn_fgraph(drawn, ids, recorded.fgraph, None, recorded)
-    steps = credit(recorded, ids, "gradient", names, cell, drawn)
-    return ViewResult(drawn, steps.rewrites, steps.start, steps.notes)
+    return outputs
 
 
 def _evaluate(
