@@ -57,6 +57,8 @@ class Options:
     backend: str | None = None
     size: int | None = None
     budget: float = 2.0
+    #: The most calls a timing run makes (``timing.MAX_CALLS`` when None).
+    max_calls: int | None = None
     run: bool = True
     #: Everything inside the cell (batch runs have no front end to ask later).
     sync: bool = False

@@ -28,6 +28,11 @@ from .messages import TimingRowJSON
 
 DEFAULT_SIZE = 100
 MAX_REPEATS = 20
+#: The most calls one run makes, first and probing calls included: a budget
+#: is time, and a fast function would otherwise be called millions of times.
+MAX_CALLS = 1_000_000
+#: A budget from which the panel says, before the run, how long it may take.
+LONG_BUDGET_S = 10.0
 # One repeat should last this long at most; small budgets scale it down.
 REPEAT_SECONDS = 0.2
 Clock = Callable[[], float]
@@ -72,6 +77,33 @@ class Measurement:
     interrupted: bool = False
     budget_exhausted: bool = False
     last: Any = None
+    #: Every call made, the first and the probing ones included.
+    total: int = 0
+    #: Stopped at ``max_calls`` rather than by the budget.
+    capped: bool = False
+
+
+class Paused:
+    """A clock that stops while the run makes copies for the next call.
+
+    A call that destroys its inputs needs fresh ones every time; copying
+    them is not the call's time, so ``clock`` leaves it out and ``measure``
+    times the calls alone.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self.base = clock
+        self.paused = 0.0
+
+    def clock(self) -> float:
+        return self.base() - self.paused
+
+    def made(self, make: Callable[[], Any]) -> Any:
+        begin = self.base()
+        try:
+            return make()
+        finally:
+            self.paused += self.base() - begin
 
 
 def repeat_seconds(budget: float) -> float:
@@ -85,8 +117,10 @@ def measure(
     sync: Callable[[Any], Any] = lambda out: out,
     clock: Clock = time.perf_counter,
     max_repeats: int = MAX_REPEATS,
+    max_calls: int = MAX_CALLS,
 ) -> Measurement:
-    """First call, then timeit-style repeats until ``max_repeats`` or the budget.
+    """First call, then timeit-style repeats until ``max_repeats``, the budget
+    or ``max_calls`` calls in all.
 
     The budget counts after the first call, which is Numba's compile: a
     budget smaller than that would leave nothing to measure. A repeat starts
@@ -100,6 +134,7 @@ def measure(
     gc_was_enabled = gc.isenabled()
     try:
         start = clock()
+        result.total = 1
         result.last = sync(call())
         result.first_call_s = clock() - start
         deadline = start + result.first_call_s + budget
@@ -112,8 +147,15 @@ def measure(
             if late and (result.samples or now >= deadline):
                 result.budget_exhausted = True
                 break
+            left = max_calls - result.total
+            if left < number and (result.samples or left < 1):
+                result.capped = True
+                break
+            if left < number:  # the calls left make the one sample there will be
+                number, fixed = left, True
             begin = clock()
             for _ in range(number):
+                result.total += 1
                 result.last = sync(call())
             elapsed = clock() - begin
             per_call = elapsed / number
@@ -162,6 +204,9 @@ class TimingResult:
     budget_exhausted: bool = False
     error: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: Every call the run made (first and probing calls included), for the
+    #: notes of a run with side effects; not a column of the table.
+    total_calls: int = 0
 
     @property
     def median_s(self) -> float | None:
@@ -181,6 +226,7 @@ class TimingResult:
     def row(self) -> TimingRowJSON:
         """A JSON-ready dict for the table, the plot and the registry."""
         data = asdict(self)
+        del data["total_calls"]
         data.update(median_s=self.median_s, iqr_s=self.iqr_s, min_s=self.min_s)
         return cast(TimingRowJSON, data)
 
@@ -190,5 +236,8 @@ class TimingResult:
         self.samples = measured.samples
         self.number = measured.number
         self.calls = measured.calls
+        self.total_calls = measured.total
+        if measured.capped:
+            self.notes.append(f"stopped at {measured.total:,} calls, the most one run makes")
         self.interrupted = self.interrupted or measured.interrupted
         self.budget_exhausted = measured.budget_exhausted

@@ -15,7 +15,7 @@ import pytest
 from tgraph.devices import DeviceError
 from tgraph.protocol import Options
 from tgraph.runner import options_for
-from tgraph.timing import StopClock, TimingResult, measure, repeat_seconds
+from tgraph.timing import Paused, StopClock, TimingResult, measure, repeat_seconds
 
 
 class Ticks:
@@ -213,3 +213,39 @@ def test_a_size_of_one_is_allowed_and_true_is_not() -> None:
     for bad in (True, 0, "3", 2.5):
         with pytest.raises(DeviceError, match="positive whole number"):
             options_for(base, {"size": bad})
+
+
+def test_a_run_makes_at_most_max_calls_calls_in_all_and_says_it_stopped_there() -> None:
+    # 1 ms calls, budget 10 s: a repeat should last 0.2 s, so the probe of one
+    # call asks for 100 next; only 48 are left, and they make the one sample
+    ticks = Ticks([0.001] * 10_000)
+    measured = measure(ticks.call, 10.0, clock=ticks.clock, max_calls=50)
+    assert ticks.calls == measured.total == 50
+    assert measured.capped and not measured.budget_exhausted
+    assert (measured.number, measured.calls, measured.samples) == (48, 48, [pytest.approx(0.001)])
+    row = TimingResult("f", "test", "cpu:0", "none")
+    row.fill(measured)
+    assert row.total_calls == 50
+    assert row.notes == ["stopped at 50 calls, the most one run makes"]
+    assert "total_calls" not in row.row()
+
+
+def test_the_bound_ends_a_run_once_it_has_samples() -> None:
+    # 0.5 s calls: each repeat is a sample of one call, and the fourth call ends the run
+    ticks = Ticks([0.5] * 100)
+    measured = measure(ticks.call, 10.0, clock=ticks.clock, max_calls=4)
+    assert (ticks.calls, measured.calls, len(measured.samples), measured.capped) == (4, 3, 3, True)
+    assert measure(Ticks([0.5] * 9).call, 10.0, max_calls=1).total == 1
+
+
+def test_a_paused_clock_leaves_out_the_time_spent_making_copies() -> None:
+    now = [0.0]
+    paused = Paused(lambda: now[0])
+
+    def copy() -> str:
+        now[0] += 5.0
+        return "fresh"
+
+    assert paused.made(copy) == "fresh"
+    now[0] += 1.0
+    assert paused.clock() == 1.0

@@ -4,14 +4,19 @@ A function the cell compiled is timed anew from the graph it was given (its
 compiled graph holds inplace and backend-specific ops no other backend can
 compile), with the arguments of its last call in the cell; made-up inputs
 only when there was no call. Timing must not change what the user sees
-afterwards: shared variables that updates change are restored, and so is
-JAX's ``jax_enable_x64`` flag, which PyTensor's JAX backend switches on.
+afterwards, so it runs on copies: of the graph's constants, of every shared
+value (the user's own arrays come back untouched, a buffer lent with
+``borrow=True`` included), and of the arguments a call may destroy
+(``In(mutable=True)``), made afresh for each call outside the clock. JAX's
+``jax_enable_x64`` flag, which PyTensor's JAX backend switches on, is
+restored too.
 """
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +27,8 @@ from pytensor.compile.debug.profiling import ProfileStats
 from pytensor.compile.executor import Function
 from pytensor.compile.mode import get_mode
 from pytensor.compile.sharedvalue import SharedVariable
+from pytensor.graph.basic import Constant
+from pytensor.graph.replace import clone_replace
 from pytensor.graph.traversal import ancestors
 from pytensor.scalar import ScalarType
 from pytensor.tensor.random.type import RandomGeneratorType
@@ -31,7 +38,7 @@ from ...devices import Device, DeviceError, Devices
 from ...graph import Graph
 from ...profile import PROFILE_SECONDS, ProfileResult, ranked, run_for
 from ...protocol import Options, Target
-from ...timing import DEFAULT_SIZE, Clock, TimingError, TimingResult, measure
+from ...timing import DEFAULT_SIZE, MAX_CALLS, Clock, Paused, TimingError, TimingResult, measure
 from .._jaxconfig import jax_flags_kept, placed_on, put_on
 from .capture import Plan, PyTensorTarget, arguments, plan, symbolic_outputs
 from .devices import PYTENSOR_MODES, pick_backend
@@ -122,13 +129,70 @@ def shared_in(fn: Any, graph: PyTensorGraph | None) -> list[Any]:
 
 @contextmanager
 def shared_kept(shared: list[Any]) -> Iterator[None]:
-    """Values of ``shared`` as they were, types included (JAX leaves its arrays)."""
-    saved = [(v, v.get_value(borrow=False)) for v in shared]
+    """The run works on copies of the values of ``shared``; each gets its own back.
+
+    A compiled function reads and updates a shared variable through its
+    container, so the container holds a copy while the run lasts and the
+    very object it held afterwards: an update in place goes to the copy,
+    a buffer the user lent with ``borrow=True`` stays theirs, untouched,
+    and JAX's backend leaves no device arrays behind.
+    """
+    saved = [(v.container, v.container.storage[0]) for v in shared]
     try:
+        for container, value in saved:
+            container.storage[0] = copy.deepcopy(value)
         yield
     finally:
-        for var, value in saved:
-            var.set_value(value, borrow=True)
+        for container, value in saved:
+            container.storage[0] = value
+
+
+def on_copies(graph: PyTensorGraph) -> PyTensorGraph:
+    """The same graph over copies of its constants.
+
+    A compiled function hands an op the constant's own array, so an op that
+    writes to its input (or to a view of it) would change the user's graph;
+    the copies are made once, before the compile.
+    """
+    values = [*graph.outputs, *(new for _, new in graph.updates), *(new for _, new in graph.givens)]
+    constants = {v for v in ancestors(values) if isinstance(v, Constant)}
+    if not constants:
+        return graph
+    fresh = {c: type(c)(c.type, copy.deepcopy(c.data), c.name) for c in constants}
+    copied = clone_replace(values, replace=fresh)
+    outputs = copied[: len(graph.outputs)]
+    updates = copied[len(outputs) : len(outputs) + len(graph.updates)]
+    givens = copied[len(outputs) + len(updates) :]
+    return PyTensorGraph(
+        graph.inputs,
+        outputs,
+        [(old, new) for (old, _), new in zip(graph.updates, updates, strict=True)],
+        [(old, new) for (old, _), new in zip(graph.givens, givens, strict=True)],
+        graph.mode,
+        graph.note,
+    )
+
+
+def fresh_calls(fn: Any, values: Inputs, paused: Paused | None) -> Callable[[], Any]:
+    """A call of ``fn`` on ``values``; inputs it may destroy (``In(mutable=True)``)
+    get a fresh copy for every call, made while ``paused`` stops the clock."""
+    explicit = [i for i in fn.maker.inputs if not i.shared]
+    mutable = {k for k, i in enumerate(explicit) if i.mutable}
+    mutable_names = {explicit[k].variable.name for k in mutable}
+    if not mutable:
+        return lambda: fn(*values.args, **values.kwargs)
+
+    def make() -> tuple[list[Any], dict[str, Any]]:
+        args = [copy.deepcopy(a) if k in mutable else a for k, a in enumerate(values.args)]
+        kwargs = {n: copy.deepcopy(v) if n in mutable_names else v
+                  for n, v in values.kwargs.items()}  # fmt: skip
+        return args, kwargs
+
+    def call() -> Any:
+        args, kwargs = paused.made(make) if paused is not None else make()
+        return fn(*args, **kwargs)
+
+    return call
 
 
 @dataclass
@@ -217,22 +281,7 @@ def time_pytensor(target: Target, options: Options, devices: Devices, clock: Clo
                 import jax
 
                 stack.enter_context(jax.default_device(device.handle))
-            if reuse:
-                fn = target.obj
-            else:
-                assert graph is not None
-                mode = graph.mode if backend == own and graph.mode is not None else None
-                mode = mode or get_mode(PYTENSOR_MODES[backend])
-                begin = clock()
-                fn = pytensor.function(
-                    graph.inputs,
-                    graph.outputs,
-                    mode=mode,
-                    updates=graph.updates,
-                    givens=graph.givens,
-                    on_unused_input="ignore",
-                )
-                result.compile_s = clock() - begin
+            fn = target.obj if graph is None else _compiled(graph, backend, own, result, clock)
             explicit = [i.variable for i in fn.maker.inputs if not i.shared]
             values = inputs_for(explicit, target, options.size or DEFAULT_SIZE)
             result.signature = values.signature
@@ -240,8 +289,12 @@ def time_pytensor(target: Target, options: Options, devices: Devices, clock: Clo
             if on_jax:
                 _run_jax(fn, values, result, options, device, devices, clock)
             else:
+                paused = Paused(clock)
                 measured = measure(
-                    lambda: fn(*values.args, **values.kwargs), options.budget, clock=clock
+                    fresh_calls(fn, values, paused),
+                    options.budget,
+                    clock=paused.clock,
+                    max_calls=options.max_calls or MAX_CALLS,
                 )
                 result.fill(measured)
                 result.input_devices = result.output_devices = ["host"]
@@ -254,6 +307,25 @@ def time_pytensor(target: Target, options: Options, devices: Devices, clock: Clo
             result.error = f"{type(error).__name__}: {error}"
     result.elapsed_s = clock() - start
     return result
+
+
+def _compiled(
+    graph: PyTensorGraph, backend: str, own: str | None, result: TimingResult, clock: Clock
+) -> Any:
+    """``graph`` compiled anew for ``backend``, over copies of its constants."""
+    mode = graph.mode if backend == own and graph.mode is not None else None
+    copied = on_copies(graph)
+    begin = clock()
+    fn = pytensor.function(
+        copied.inputs,
+        copied.outputs,
+        mode=mode or get_mode(PYTENSOR_MODES[backend]),
+        updates=copied.updates,
+        givens=copied.givens,
+        on_unused_input="ignore",
+    )
+    result.compile_s = clock() - begin
+    return fn
 
 
 def _run_jax(
@@ -293,7 +365,11 @@ def _run_jax(
     fn.trust_input = True
     try:
         measured = measure(
-            lambda: fn(*placed), options.budget, sync=jax.block_until_ready, clock=clock
+            lambda: fn(*placed),
+            options.budget,
+            sync=jax.block_until_ready,
+            clock=clock,
+            max_calls=options.max_calls or MAX_CALLS,
         )
     finally:
         fn.trust_input = trusted
@@ -342,22 +418,20 @@ def profile_pytensor(
         )
     stats = ProfileStats(atexit_print=False)
     with jax_flags_kept(), shared_kept(shared_in(None, graph)):
+        copied = on_copies(graph)
         fn = pytensor.function(
-            graph.inputs,
-            graph.outputs,
+            copied.inputs,
+            copied.outputs,
             mode=get_mode("CVM"),
-            updates=graph.updates,
-            givens=graph.givens,
+            updates=copied.updates,
+            givens=copied.givens,
             on_unused_input="ignore",
             profile=stats,
         )
         explicit = [i.variable for i in fn.maker.inputs if not i.shared]
         values = inputs_for(explicit, target, options.size or DEFAULT_SIZE)
         result.notes.append(values.note.replace("timed", "profiled"))
-
-        def call() -> Any:
-            return fn(*values.args, **values.kwargs)
-
+        call = fresh_calls(fn, values, None)
         call()  # the first call allocates; keep it out of the profile
         stats.apply_time.clear()
         stats.apply_callcount.clear()

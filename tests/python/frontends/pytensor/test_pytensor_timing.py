@@ -17,7 +17,10 @@ import numpy as np
 import pytensor
 import pytensor.tensor as pt
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 
+from asked import automatic_requests, send, widgets
+from conftest import run
 from tgraph.devices import Backend, Device, DeviceError, Devices
 from tgraph.frontends.pytensor import PyTensorFrontend
 from tgraph.frontends.pytensor.devices import check_cvm, pick_backend
@@ -232,3 +235,46 @@ def test_a_function_without_its_graph_cannot_be_profiled(devices: Devices) -> No
     [target] = PyTensorFrontend().targets({"f": f}, CellInfo(""))
     with pytest.raises(TimingError, match="compiled outside %%tgraph"):
         PyTensorFrontend().profile(target, Options(), devices)
+
+
+@pytest.fixture
+def pt_shell(shell: InteractiveShell) -> InteractiveShell:
+    run(shell, "import numpy as np\nimport pytensor\nimport pytensor.tensor as pt")
+    return shell
+
+
+def test_timing_an_update_of_a_borrowed_buffer_leaves_the_buffer_and_its_alias(
+    pt_shell: InteractiveShell,
+) -> None:
+    run(pt_shell, "buf = np.zeros(3)\ns = pytensor.shared(buf, borrow=True)")
+    ran = run(
+        pt_shell,
+        "%%tgraph --budget 0.1\nstep = pytensor.function([], s.sum(), updates={s: s + 1})\n"
+        "for _ in range(4):\n    step()\n",
+    )
+    (widget,) = widgets(ran)
+    automatic_requests(widget)
+    send(widget, {"type": "profile"})
+    assert widget.timings[0]["calls"] > 10 and widget.profile["calls"] > 10
+    ns = pt_shell.user_ns
+    assert ns["buf"].tolist() == [4.0, 4.0, 4.0]
+    assert ns["s"].get_value(borrow=True) is ns["buf"]
+    run(pt_shell, "step()")
+    assert ns["buf"].tolist() == [5.0, 5.0, 5.0]
+
+
+def test_timing_a_function_that_destroys_its_input_leaves_the_users_array(
+    pt_shell: InteractiveShell,
+) -> None:
+    definitions = "from pytensor import In\nv = pt.dvector('v')\na = np.array([0.0, 1.0, 2.0])\n"
+    call = "g = pytensor.function([In(v, mutable=True)], pt.exp(v) * 2)\nout = g(a)\n"
+    run(pt_shell, definitions)
+    run(pt_shell, call)
+    plain = pt_shell.user_ns["a"].copy(), pt_shell.user_ns["out"].copy()
+    run(pt_shell, definitions)
+    (widget,) = widgets(run(pt_shell, "%%tgraph --budget 0.1\n" + call))
+    automatic_requests(widget)
+    send(widget, {"type": "profile"})
+    assert widget.timings[0]["calls"] > 10 and widget.timings[0]["error"] is None
+    assert pt_shell.user_ns["a"].tolist() == plain[0].tolist()
+    assert pt_shell.user_ns["out"].tolist() == plain[1].tolist()
