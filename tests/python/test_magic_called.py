@@ -332,3 +332,31 @@ def test_numpyro_mcmc_shows_the_potential_energy_it_differentiates(
     entry = entries(shell)[0]
     entry.build("gradient")
     assert "checked against jax.grad" in " ".join(bundle.views["gradient"].notes)
+
+
+@pytest.mark.parametrize(
+    ("make", "signature"),
+    [
+        ("jnp.ones(4, jnp.float8_e4m3fn)", "float8_e4m3fn[4]"),
+        ("jnp.ones(4, jnp.complex64) * 1j", "complex64[4]"),
+        ("jnp.arange(4, dtype=jnp.int32)", "int32[4]"),
+    ],
+)
+def test_timing_and_values_use_the_cells_own_inputs_of_any_dtype(
+    shell: InteractiveShell, make: str, signature: str
+) -> None:
+    cells = [
+        "import jax, jax.numpy as jnp",
+        "@jax.jit\ndef double(a):\n    return a + a",
+        f"a = {make}",
+        "%%tgraph --sync --budget 0.05\nb = double(a)",
+    ]
+    ran = notebook(shell, cells)
+    assert ran[-1].stderr == ""
+    [entry] = entries(shell)
+    [row] = entry.timings
+    assert row["error"] is None
+    assert row["signature"] == signature
+    assert "timed on the inputs of the cell's last call" in row["notes"]
+    values = entry.values("original")
+    assert values["inputs"] == "the cell's inputs" and not values["made_up"]
