@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,29 @@ def test_a_circle_inside_a_plugin_breaks_the_circle_check(tmp_path: Path) -> Non
     done = lint_imports(tmp_path)
     assert broken(done.stdout) == ["no import circles in any package"]
     assert "tgraph.frontends.pytensor" in done.stdout
+
+
+def layered(pyproject: Path) -> set[str]:
+    """The modules the layers contract places, optional ones included."""
+    config = tomllib.loads(pyproject.read_text("utf-8"))["tool"]["importlinter"]
+    [layers] = [c["layers"] for c in config["contracts"] if c["type"] == "layers"]
+    names = " : ".join(layers).replace("|", ":").replace("(", "").replace(")", "")
+    return {name.strip() for name in names.split(":")}
+
+
+def test_every_module_of_the_package_has_a_layer() -> None:
+    """A module the contract does not name would escape it: each new one must be placed."""
+    package = ROOT / "kernel_ext" / "tgraph"
+    modules = {f"tgraph.{p.stem}" for p in package.glob("*.py") if p.stem != "__init__"}
+    modules |= {f"tgraph.{p.parent.name}" for p in package.glob("*/__init__.py")}
+    assert modules - layered(ROOT / "pyproject.toml") == set()
+
+
+def test_a_module_without_a_layer_is_found(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    text = (ROOT / "pyproject.toml").read_text("utf-8")
+    pyproject.write_text(text.replace(" : tgraph.tables", ""), "utf-8")
+    assert "tgraph.tables" in layered(ROOT / "pyproject.toml") - layered(pyproject)
 
 
 def module_size(root: Path) -> subprocess.CompletedProcess[str]:
