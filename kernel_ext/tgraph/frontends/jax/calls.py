@@ -56,8 +56,8 @@ class _Watch:
     #: JAX operations the user's code ran outside any trace (eagerly).
     eager_ops: int = 0
     #: Calls of the user's own functions at the cell's top level, each with
-    #: the eager count when it was made: the ones JAX ran inside follow it.
-    top: list[tuple[Site, int]] = field(default_factory=list)
+    #: the eager count when first made: the ops JAX ran inside follow it.
+    top: dict[tuple[CodeType, int], tuple[Site, int]] = field(default_factory=dict)
 
 
 WATCH = _Watch()
@@ -129,17 +129,15 @@ def _on_call(code: CodeType, offset: int, fn: Any, arg0: Any) -> Any:
             if not _is_tracer(arg0):
                 WATCH.eager_ops += 1
             return None
-        if code.co_name == "<module>" and isinstance(fn, FunctionType):
-            if is_user_code(fn.__code__):
-                where = site(code, offset)
-                if where is not None:
-                    WATCH.top.append((where, WATCH.eager_ops))
-            return None
+        top = code.co_name == "<module>" and isinstance(fn, FunctionType)
+        if top and is_user_code(fn.__code__):
+            # a cell's call of the user's own function: the eager hint names its first
+            where = site(code, offset)
+            if where is not None:
+                WATCH.top[(code, offset)] = (where, WATCH.eager_ops)
     except Exception:  # a watch must never break the user's call
         return None
-    if code.co_name == "<module>":
-        return None  # a cell's own lines run once: not worth switching off
-    return _MONITORING.DISABLE
+    return _MONITORING.DISABLE  # never a program here: this call site stays quiet
 
 
 def _record(code: CodeType, offset: int, fn: Any, first: Any) -> None:
@@ -200,7 +198,7 @@ def eager_hint() -> str | None:
     """What to write when the cell ran JAX op by op and no program was traced."""
     if not WATCH.eager_ops:
         return None
-    marks = [*WATCH.top, (None, WATCH.eager_ops)]
+    marks = [*WATCH.top.values(), (None, WATCH.eager_ops)]
     for (where, before), (_, after) in itertools.pairwise(marks):
         if where is not None and after > before:
             return (
