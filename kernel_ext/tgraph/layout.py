@@ -22,6 +22,7 @@ from .graph import Edge, Graph, Node, Subgraph
 from .grouping import Tree, build_tree, op_counts
 from .messages import LayoutMetaJSON
 from .render import LayoutError, render_svg
+from .structure import TIMES
 
 #: Refuse layouts with more visible nodes: Graphviz time grows superlinearly.
 MAX_VISIBLE = 500
@@ -87,6 +88,20 @@ _GROUP_STYLE: Attrs = {
     "style": "filled",
     "fillcolor": "#f3f0e6",
     "color": "#7a6f4d",
+}
+#: Groups that follow the program's structure (see structure.py): a repeat is a
+#: stacked box, a pass a bold folder, calls, modules and model terms folders.
+_CALL_STYLE: Attrs = {**_GROUP_STYLE, "fillcolor": "#eef6ee", "color": "#2e7d32"}
+_STRUCTURE_STYLE: dict[str, Attrs] = {
+    "group": _GROUP_STYLE,
+    "call": _CALL_STYLE,
+    "module": _CALL_STYLE,
+    "instance": _CALL_STYLE,
+    "term": _CALL_STYLE,
+    "pass": {**_GROUP_STYLE, "penwidth": "2", "fillcolor": "#fff8e1", "color": "#8d6e00"},
+    "repeat": {**_BOX_STYLE, "peripheries": "2", "fillcolor": "#e3f2fd", "color": "#1565c0"},
+    "inputs": {**_GROUP_STYLE, "fillcolor": "#d8f3dc", "color": "#2d6a4f"},
+    "outputs": {**_GROUP_STYLE, "fillcolor": "#dbe7ff", "color": "#1d4ed8"},
 }
 _CLUSTER_STYLE: Attrs = {"style": "rounded,filled", "fillcolor": "#faf8fd", "color": "#9575cd"}
 _TAG_STYLE: dict[str, Attrs] = {
@@ -275,8 +290,8 @@ def _node_attrs(node: Node) -> Attrs:
 
 
 def _box_attrs(sub: Subgraph, ops: int) -> Attrs:
-    label = f"{_short(sub.label)} · {ops} op{'s' if ops != 1 else ''} ▸"
-    style = _GROUP_STYLE if sub.kind == "group" else _BOX_STYLE
+    label = f"{_short(sub.label)} · {ops:,} op{'s' if ops != 1 else ''} ▸"
+    style = _STRUCTURE_STYLE.get(sub.kind, _BOX_STYLE)
     classes = f"tg-subgraph {_css('kind-' + sub.kind)}"
     return {**style, "id": _text("tg-" + sub.id), "class": classes, "label": _text(label)}
 
@@ -347,6 +362,25 @@ def _edge_attrs(edges: list[Edge], members: list[int], labelled: bool) -> Attrs:
     attrs["id"] = f"tg-e{members[0]}"
     attrs["class"] = " ".join(["tg-edge"] + [_css(t) for t in tags])
     labels = {edges[i].label for i in members}
-    if labelled and len(labels) == 1 and (label := labels.pop()):
+    if labelled and len(members) > 1:
+        # one edge stands for all between two boxes: how many, and the biggest
+        biggest = max(labels, key=_elements)
+        text = f"{len(members)}{TIMES}" + (f" {_short(biggest, 24)}" if biggest else "")
+        attrs["label"] = _text(text)
+    elif labelled and len(labels) == 1 and (label := labels.pop()):
         attrs["label"] = _text(_short(label, 24))
     return attrs
+
+
+_DIMS = re.compile(r"\[([\d,\s]*)\]")
+
+
+def _elements(label: str) -> int:
+    """Elements of the tensor an edge label names (``f32[8,16]`` -> 128; 1 for a scalar)."""
+    found = _DIMS.search(label)
+    if found is None:
+        return 0 if not label else 1
+    size = 1
+    for dim in found.group(1).replace(" ", "").split(","):
+        size *= int(dim) if dim else 1
+    return size

@@ -11,6 +11,7 @@ from . import sharding as sh
 from .costs import cost_note, costs
 from .gradient import first_lines
 from .hlo import hlo_graph
+from .hlo_groups import place
 from .jaxpr import JaxprConverter, linker
 from .mesh import Layout, output_shardings
 from .programs import Run
@@ -37,6 +38,7 @@ def optimized_view(
         reused = misses is not None and compile_cache_misses() == misses
         hlo_text = compiled.as_text() or ""
         optimized, module = hlo_graph(hlo_text, cell.filename, cell.code, linker(conv.index))
+        place(optimized, conv.graph)
         fusions = [s for s in optimized.subgraphs if s.kind == "fusion"]
         parts = sh.partitions(hlo_text)
         if parts > 1 or layout is not None:

@@ -190,8 +190,14 @@ def gradient(d: Differentiable, options: Options, cell: CellInfo) -> Graph:
         for n, used in zip(_flat_names(params, args, kwargs, d.static), used_inputs, strict=False)
         if used
     ]
-    results = [f"d/d {params[i]}" for i in argnums]
-    if sum(len(jax.tree_util.tree_leaves(args[i])) for i in argnums) != len(jaxpr.outvars):
+    # one name per leaf (d/d params['layers'][3]['wq']), so a model's
+    # gradients group like its parameters
+    results = [
+        f"d/d {params[i]}{jax.tree_util.keystr(path)}"
+        for i in argnums
+        for path, _ in jax.tree_util.tree_flatten_with_path(args[i])[0]
+    ]
+    if len(results) != len(jaxpr.outvars):
         results = []
     notes = graph.notes
     conv = JaxprConverter(cell, tagger=grad_tag)

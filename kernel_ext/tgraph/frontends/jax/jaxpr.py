@@ -7,7 +7,6 @@ also how the optimized (HLO) view links its instructions back here.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +16,10 @@ from jax._src import source_info_util
 
 from ...graph import Graph, GraphBuilder, Node, Source, Subgraph
 from ...protocol import CellInfo
+from ...structure import Level, group
 from . import sharding
 from .hlo import HloSource, inner_holder
+from .places import PASSES, Places, pass_of
 
 
 def short(value: Any, limit: int = 60) -> str:
@@ -66,11 +67,12 @@ class JaxprConverter:
         self.index: dict[tuple[str, int, int], list[str]] = {}
         #: Node id -> the jaxpr atom whose value it shows (a Var, or a Literal).
         self.atoms: dict[str, Any] = {}
-        #: Parent id -> the library box still open in it (its key and id).
-        self._open: dict[str | None, tuple[Any, str] | None] = {}
-        #: The library path of the container being converted (its inner
-        #: equations repeat it in their own paths).
-        self._outer: list[tuple[Any, str]] = []
+        self.places = Places(cell)
+        #: Node or subgraph id -> its levels in the program, in the order traced.
+        self.levels: dict[str, list[Level]] = {}
+        #: The call levels of the container being converted (its inner
+        #: equations repeat them at the start of their own).
+        self._outer: list[Level] = []
 
     def convert(self, closed: Any, arg_names: list[str], result_names: list[str]) -> Graph:
         jaxpr, consts = closed_parts(closed)
@@ -86,7 +88,7 @@ class JaxprConverter:
             node = self.boundary("output", label, atom.aval, "", None)
             self.atoms[node] = atom
             self.connect(self.sources(atom, env, "", None), node, 0, atom)
-        return self.graph
+        return group(self.graph, self.levels)
 
     def constants(
         self,
@@ -154,70 +156,35 @@ class JaxprConverter:
         parent: str | None,
         inherited: list[str],
     ) -> None:
+        passes = parent is None and any(pass_of(e) for e in eqns)
+        after_backward = False
         for eqn in eqns:
             tags = self.tagger(eqn) if self.tagger else []
             tags = tags or list(inherited)
             inner = _inner_jaxprs(eqn)
-            path = self.library_path(eqn)
-            home = self.library_box(path, prefix, parent)
+            step = pass_of(eqn) if passes else ""
+            after_backward = after_backward or step == "backward"
+            if passes and not step and after_backward:
+                step = "update"
+            levels = self.places.levels(eqn, reverse=step == "backward")
+            depth = len(self._outer)
+            if [lv.key for lv in levels[:depth]] == [lv.key for lv in self._outer]:
+                levels = levels[depth:]
+            if step:
+                order = (("order", "reversed"),) if step == "backward" else ()
+                pass_level = Level(("pass", step), step, "pass", PASSES.index(step), attrs=order)
+                levels = [pass_level, *levels]
             if inner:
-                outer, self._outer = self._outer, [*self._outer, *path]
-                outs = self.container(eqn, inner, env, prefix, home, tags)
+                outer, self._outer = self._outer, [*self._outer, *levels]
+                outs = self.container(eqn, inner, env, prefix, parent, tags, levels)
                 self._outer = outer
             else:
-                outs = [[self.operation(eqn, env, prefix, home, tags)]] * len(eqn.outvars)
+                node = self.operation(eqn, env, prefix, parent, tags)
+                self.levels[node] = levels
+                outs = [[node]] * len(eqn.outvars)
             for var, producers in zip(eqn.outvars, outs, strict=True):
                 if not isinstance(var, jcore.DropVar):
                     env[var] = producers
-
-    def library_path(self, eqn: Any) -> list[tuple[Any, str]]:
-        """The installed libraries' functions between the cell and this equation.
-
-        Outermost first, at most ``LIBRARY_DEPTH`` of them, each as (key,
-        label): Flax's ``Optimizer.update`` called from the cell, then the
-        Optax transform it calls. Only code under site-packages counts, so the
-        user's own modules are never boxed; JAX's own frames are not listed.
-        """
-        if not self.cell.filename:
-            return []
-        frames = list(source_info_util.user_frames(eqn.source_info.traceback))
-        at = next((i for i, f in enumerate(frames) if f.file_name == self.cell.filename), None)
-        if not at:  # no cell frame, or the equation is the cell's own
-            return []
-        calls = frames[at::-1]  # the cell's frame, then what it called, outermost first
-        path: list[tuple[Any, str]] = []
-        for caller, frame in itertools.pairwise(calls):
-            package = library_of(frame.file_name)
-            name = frame.function_name
-            # decorators' wrappers and anonymous functions name nothing a user wrote
-            if package and "wrapper" not in name.lower() and not name.endswith("<lambda>"):
-                # the call, and last the cell's line, where the box is shown
-                cell_line = calls[0].start_line
-                key = (name, frame.file_name, caller.file_name, caller.start_line, cell_line)
-                path.append((key, f"{name} ({package})"))
-        depth = len(self._outer)
-        path = path[depth:] if path[:depth] == self._outer else path
-        return path[:LIBRARY_DEPTH]
-
-    def library_box(
-        self, path: list[tuple[Any, str]], prefix: str, parent: str | None
-    ) -> str | None:
-        """The box of ``path`` under ``parent``: the open one when the previous
-        equation was in the same call, else a new one (a layer called three
-        times in a loop gives three boxes)."""
-        home = parent
-        for key, label in path:
-            opened = self._open.get(home)
-            if opened is not None and opened[0] == key:
-                home = opened[1]
-                continue
-            box = self.builder.new_id(prefix)
-            attrs = {"library": label.rsplit(" (", 1)[-1].rstrip(")"), "line": str(key[-1])}
-            self.builder.add_subgraph(Subgraph(box, label, "library", home, attrs))
-            self._open[home] = (key, box)
-            home = box
-        self._open[home] = None
-        return home
 
     def operation(
         self,
@@ -261,6 +228,7 @@ class JaxprConverter:
         prefix: str,
         parent: str | None,
         tags: list[str],
+        levels: list[Level],
     ) -> list[list[str]]:
         """A nested jit, scan, cond, while or custom rule: a subgraph per inner jaxpr."""
         name = eqn.params.get("name")
@@ -279,6 +247,7 @@ class JaxprConverter:
         self.builder.add_subgraph(
             Subgraph(id=sub_id, label=label, kind=eqn.primitive.name, parent=parent, attrs=attrs)
         )
+        self.levels[sub_id] = levels
         outs: list[list[str]] = [[] for _ in eqn.outvars]
         for key, closed in inner:
             holder = inner_holder(self.graph, sub_id, key, len(inner))
@@ -306,19 +275,6 @@ class JaxprConverter:
                 if 0 <= offset + i < len(outs):
                     outs[offset + i].append(node)
         return outs
-
-
-#: Nested library boxes at most (a layer inside a model, a transform inside an optimizer).
-LIBRARY_DEPTH = 2
-
-
-def library_of(file_name: str) -> str:
-    """The installed package a file belongs to ("flax", "optax"), or ""."""
-    for marker in ("site-packages/", "dist-packages/"):
-        at = file_name.rfind(marker)
-        if at >= 0:
-            return file_name[at + len(marker) :].split("/", 1)[0]
-    return ""
 
 
 def _inner_jaxprs_value(value: Any) -> bool:

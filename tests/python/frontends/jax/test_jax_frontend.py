@@ -14,6 +14,7 @@ import pytest
 from jax_cells import build, build_one, line_of, run_cell, targets
 
 from tgraph.frontends.jax import JaxFrontend
+from tgraph.structure import GROUP_KINDS
 from tgraph.protocol import Options, Target, TraceError
 
 LOGISTIC = """
@@ -150,8 +151,17 @@ def test_control_flow_and_nested_calls_are_subgraphs() -> None:
     assert loop_parts == {"cond_jaxpr", "body_jaxpr"}
     jit_ops = [n.op for n in g.nodes if n.parent == by_kind["jit"].id]
     assert "sin" in jit_ops
-    # Inner ids are prefixed with their subgraph's id, and unique.
-    assert all(n.id.startswith(n.parent + "/") for n in g.nodes if n.parent)
+    # Inner ids are prefixed with their inner graph's id (the groups that
+    # follow the program's structure are not inner graphs), and unique.
+    subs = {s.id: s for s in g.subgraphs}
+
+    def container(item: str | None) -> str | None:
+        while item is not None and subs[item].kind in GROUP_KINDS:
+            item = subs[item].parent
+        return item
+
+    inner = [(n, container(n.parent)) for n in g.nodes]
+    assert all(n.id.startswith(c + "/") for n, c in inner if c is not None)
     assert len({n.id for n in g.nodes}) == len(g.nodes)
 
 

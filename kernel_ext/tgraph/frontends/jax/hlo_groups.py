@@ -1,0 +1,303 @@
+"""The compiled view in the groups of the graph as written.
+
+Each HLO instruction names, in its metadata, the equation it came from: the
+op name (``jit(step)/transpose(jvp())/dot_general``) and the source line.
+One line of a layer called 24 times is 24 equations, so the instruction is
+matched to the one its operands come from: the candidate the operands'
+equations feed directly, else the one sharing the deepest group with them.
+Instructions then sit in the groups of their equations, mirrored from the
+graph as written (same ids, labels and folds); a fusion sits in the
+innermost group holding all it fused, and names the groups it spans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ...graph import Graph, Subgraph
+from ...structure import GROUP_KINDS, fold_repeats, group_names, place_constants
+
+
+class _Original:
+    """What the placement needs of the graph as written."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.subs = {s.id: s for s in graph.subgraphs}
+        self.nodes = {n.id: n for n in graph.nodes}
+        direct: dict[str, set[str]] = {}
+        for edge in graph.edges:
+            direct.setdefault(edge.src, set()).add(edge.dst)
+        # a nested jit's boundary nodes are not equations XLA keeps: look through them
+        through = {n.id for n in graph.nodes if n.kind in ("input", "output") and n.parent}
+        self.succ: dict[str, set[str]] = {}
+        for src, dsts in direct.items():
+            found: set[str] = set()
+            todo = list(dsts)
+            while todo:
+                dst = todo.pop()
+                if dst in found:
+                    continue
+                found.add(dst)
+                if dst in through:
+                    todo.extend(direct.get(dst, ()))
+            self.succ[src] = found
+        self.order = {n.id: i for i, n in enumerate(graph.nodes)}
+        self.inputs = {n.label or n.name: n.id for n in graph.nodes if n.kind == "input"}
+        self._chains: dict[str | None, tuple[str, ...]] = {None: ()}
+
+    def chain(self, item: str | None) -> tuple[str, ...]:
+        """The groups around ``item``, outermost first (containers skipped)."""
+        if item in self._chains:
+            return self._chains[item]
+        node = self.nodes.get(item or "")
+        up = node.parent if node is not None else self.subs[item].parent if item else None
+        found = self.chain(up)
+        if item in self.subs and self.subs[item].kind in GROUP_KINDS:
+            found = (*found, item)
+        self._chains[item] = found
+        return found
+
+
+def _scope(op_name: str) -> str:
+    """``jit(step)/transpose(jvp())/dot_general`` -> ``transpose(jvp())``."""
+    return op_name.partition("/")[2].rpartition("/")[0]
+
+
+def _scope_of(orig: _Original, node: str) -> str:
+    return orig.nodes[node].attrs.get("scope", "")
+
+
+def place(hlo: Graph, original: Graph) -> None:
+    """Move ``hlo``'s instructions into mirrors of ``original``'s groups."""
+    if not any(s.kind in GROUP_KINDS for s in original.subgraphs):
+        return
+    orig = _Original(original)
+    rep, own = _link(hlo, orig)
+    subs = {s.id: s for s in hlo.subgraphs}
+    kinds: dict[str, str] = {n.id: n.kind for n in hlo.nodes}
+    homes = _homes(hlo, orig, rep, own, subs, kinds)
+    _neighbours_home(hlo, homes, subs, kinds, orig)
+    _mirror(hlo, orig, homes, subs)
+    place_constants(hlo)
+    group_names(hlo, "input")
+    fold_repeats(hlo, tag="x")  # runs of like fusions; r1... are the mirrored folds' ids
+
+
+def _link(hlo: Graph, orig: _Original) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """Each instruction's equation (also relayed through copies and fusion
+    parameters), and the groups of those whose own metadata names one."""
+    preds: dict[str, list[str]] = {}
+    for edge in hlo.edges:
+        preds.setdefault(edge.dst, []).append(edge.src)
+    rep: dict[str, str] = {}
+    own: dict[str, tuple[str, ...]] = {}
+    for node in hlo.nodes:
+        found, linked = _match(
+            node.id, node.kind, node.parent, node.label, node.attrs, preds, rep, orig
+        )
+        if found is not None:
+            rep[node.id] = found
+            if linked:
+                own[node.id] = orig.chain(found)
+                if node.source is None:  # XLA keeps ten frames; the equation has the cell's
+                    node.source = orig.nodes[found].source
+    return rep, own
+
+
+def _homes(
+    hlo: Graph,
+    orig: _Original,
+    rep: dict[str, str],
+    own: dict[str, tuple[str, ...]],
+    subs: dict[str, Subgraph],
+    kinds: dict[str, str],
+) -> dict[str, tuple[str, ...]]:
+    """The group each top-level instruction or fusion belongs in."""
+    kids: dict[str | None, list[str]] = {}
+    for sub in hlo.subgraphs:
+        kids.setdefault(sub.parent, []).append(sub.id)
+    for node in hlo.nodes:
+        kids.setdefault(node.parent, []).append(node.id)
+
+    def inside(sub: str) -> Iterable[str]:
+        for kid in kids.get(sub, []):
+            if kid in subs:
+                yield from inside(kid)
+            elif kid in own:
+                yield kid
+
+    homes: dict[str, tuple[str, ...]] = {}
+    for item in kids.get(None, []):
+        if item in subs:
+            found = [own[m] for m in inside(item)]
+            if found:
+                homes[item] = _common_home(found, subs[item], orig)
+        elif kinds[item] not in ("input", "output"):
+            if item in own:
+                homes[item] = own[item]
+            elif item in rep:
+                homes[item] = orig.chain(rep[item])
+    return homes
+
+
+def _match(
+    node: str,
+    kind: str,
+    parent: str | None,
+    label: str,
+    attrs: dict[str, str],
+    preds: dict[str, list[str]],
+    rep: dict[str, str],
+    orig: _Original,
+) -> tuple[str | None, bool]:
+    """The equation (node of the graph as written) an instruction stands for."""
+    sources = [rep[p] for p in preds.get(node, []) if p in rep]
+    if kind == "input":
+        if parent is None:
+            return orig.inputs.get(label), False
+        return (sources[0] if sources else None), False
+    near: set[str] = set()  # the equations the operands' equations feed
+    for s in sources:
+        near |= orig.succ.get(s, set())
+    op_name = attrs.get("op_name", "")
+    scope = _scope(op_name)
+    candidates = [c for c in attrs.get("jaxpr", "").split(",") if c in orig.nodes]
+    if not candidates:
+        # no cell line (library code deeper than the stack XLA keeps): the
+        # equation of the same primitive and scope its operands feed
+        op = op_name.rsplit("/", 1)[-1]
+        fed = [c for c in near if orig.nodes[c].op == op]
+        if not fed:  # one step further: XLA drops some (stop_gradient, converts)
+            further: set[str] = set()
+            for c in near:
+                further |= orig.succ.get(c, set())
+            fed = [c for c in further if orig.nodes[c].op == op]
+        if op_name and fed:
+            return min(fed, key=orig.order.__getitem__), True
+        return (sources[0] if sources else None), False
+    candidates = [c for c in candidates if _scope_of(orig, c) == scope]
+    if not candidates:  # the line's equations are of another pass: nothing to go by
+        return (sources[0] if sources else None), False
+    if len(candidates) == 1 or not sources:
+        return candidates[0], True
+    fed = [c for c in candidates if c in near]
+    if fed:
+        return fed[0], True
+    # groups are nested, so the groups two chains share are their common prefix
+    around: dict[str, int] = {}
+    for s in sources:
+        for g in orig.chain(s):
+            around[g] = around.get(g, 0) + 1
+    best, score = candidates[0], -1
+    for c in candidates:
+        mine = sum(around.get(g, 0) for g in orig.chain(c))
+        if mine > score:
+            best, score = c, mine
+    return best, True
+
+
+def _common_home(found: list[tuple[str, ...]], sub: Subgraph, orig: _Original) -> tuple[str, ...]:
+    """The innermost group holding what a fusion computes; it says what else it spans.
+
+    XLA copies cheap producers into their consumers' fusions (a forward
+    product recomputed inside a backward fusion), so the fusion goes where
+    its result belongs, the top-level group of its root, and names any
+    other group it reaches into.
+    """
+    found = [c for c in found if c] or [()]
+    root = found[-1]  # a computation's root comes last
+    own = [c for c in found if c[:1] == root[:1]]
+    common = own[0]
+    for other in own[1:]:
+        common = common[: _shared(common, other)]
+    spanned = {c[len(common)] for c in own if len(c) > len(common)}
+    spanned |= {c[0] for c in found if c[:1] != root[:1]}
+    if len(spanned) > 1 or any(c[:1] != root[:1] for c in found):
+        labels = sorted({orig.subs[g].label for g in spanned})
+        sub.attrs["spans"] = ", ".join(labels[:6]) + (" …" if len(labels) > 6 else "")
+    return common
+
+
+def _neighbours_home(
+    hlo: Graph,
+    homes: dict[str, tuple[str, ...]],
+    subs: dict[str, Subgraph],
+    kinds: dict[str, str],
+    orig: _Original,
+) -> None:
+    """An instruction no equation names (a broadcast XLA made) joins its users' group,
+    else its operands'; of the pass its op name says, where the neighbours differ."""
+    top: dict[str, str] = {}  # any item -> the top-level item holding it
+    for node in hlo.nodes:
+        cur: str | None = node.parent
+        last = node.id
+        while cur is not None and cur in subs:
+            last, cur = cur, subs[cur].parent
+        top[node.id] = last
+    users: dict[str, list[str]] = {}
+    makers: dict[str, list[str]] = {}
+    for edge in hlo.edges:
+        a, b = top.get(edge.src), top.get(edge.dst)
+        if a is not None and b is not None and a != b:
+            users.setdefault(a, []).append(b)
+            makers.setdefault(b, []).append(a)
+    items = [s.id for s in hlo.subgraphs if s.parent is None]
+    items += [
+        n.id for n in hlo.nodes if n.parent is None and kinds[n.id] not in ("input", "output")
+    ]
+    passes = {s.label: s.id for s in orig.subs.values() if s.kind == "pass"}
+    names = {n.id: n.attrs.get("op_name", "") for n in hlo.nodes}
+    names.update({s.id: s.attrs.get("op_name", "") for s in hlo.subgraphs})
+    for around in (users, makers):
+        for item in items:
+            chains = [homes[u] for u in around.get(item, []) if homes.get(u)]
+            if item in homes or not chains:
+                continue
+            step = _pass(names.get(item, ""))
+            mine = [c for c in chains if orig.subs[c[0]].label == step]
+            if step and not mine and step in passes:  # its pass, though no neighbour is there
+                mine = [(passes[step],)]
+            chains = mine or chains
+            common = chains[0]
+            for other in chains[1:]:
+                common = common[: _shared(common, other)]
+            homes[item] = common
+
+
+def _pass(op_name: str) -> str:
+    """The pass an op name says an instruction belongs to (JAX's naming)."""
+    if "transpose(" in op_name:
+        return "backward"
+    return "forward" if "jvp(" in op_name else ""
+
+
+def _shared(a: tuple[str, ...], b: tuple[str, ...]) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _mirror(
+    hlo: Graph, orig: _Original, homes: dict[str, tuple[str, ...]], subs: dict[str, Subgraph]
+) -> None:
+    """The groups ``homes`` name, copied from the original, with the items moved in."""
+    needed: dict[str, str | None] = {}
+    for chain in homes.values():
+        for i, group in enumerate(chain):
+            needed[group] = chain[i - 1] if i else None
+    for sub in orig.subs.values():  # in the original's order, so folds keep their order
+        if sub.id in needed:
+            hlo.subgraphs.append(
+                Subgraph(sub.id, sub.label, sub.kind, needed[sub.id], dict(sub.attrs))
+            )
+    nodes = {n.id: n for n in hlo.nodes}
+    for item, chain in homes.items():
+        if not chain:
+            continue
+        if item in subs:
+            subs[item].parent = chain[-1]
+        else:
+            nodes[item].parent = chain[-1]

@@ -1,0 +1,269 @@
+"""Big JAX programs read like the code that made them.
+
+A decoder-only transformer's training step, its 24 layers written as a
+Python loop, as users bring it: helpers in one cell, the loss and the jitted
+step in the next. Every view opens on a handful of boxes that follow the
+program (forward, backward, update; the user's functions; the 24 layers
+folded into one), the compiled view in the same groups; a Flax NNX model
+shows its modules; a program with no structure at all still opens small.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from jax_cells import line_of, run_cell, targets
+
+from tgraph.frontends.jax import JaxFrontend
+from tgraph.graph import Graph, Subgraph
+from tgraph.layout import layout
+from tgraph.protocol import CellInfo, Options, Target
+from tgraph.structure import GROUP_KINDS, TIMES
+
+HELPERS = """
+import jax, jax.numpy as jnp
+D, H, T, V = 8, 16, 4, 16
+
+def rms(x, g):
+    return x * jax.lax.rsqrt(jnp.mean(x * x, axis=-1, keepdims=True) + 1e-6) * g
+
+def attn(x, p):
+    q, k, v = x @ p["wq"], x @ p["wk"], x @ p["wv"]
+    s = jnp.where(jnp.tril(jnp.ones((T, T), bool)), q @ k.T / jnp.sqrt(D), -1e9)
+    return jax.nn.softmax(s, -1) @ v @ p["wo"]
+
+def mlp(x, p):
+    return jax.nn.gelu(x @ p["w1"]) @ p["w2"]
+
+def block(x, p):
+    x = x + attn(rms(x, p["g1"]), p)
+    return x + mlp(rms(x, p["g2"]), p)
+
+def layer(k):
+    ks = jax.random.split(k, 6)
+    shapes = dict(wq=(D, D), wk=(D, D), wv=(D, D), wo=(D, D), w1=(D, H), w2=(H, D))
+    p = {n: jax.random.normal(kk, s) * 0.1 for kk, (n, s) in zip(ks, shapes.items())}
+    return p | dict(g1=jnp.ones(D), g2=jnp.ones(D))
+
+k = jax.random.PRNGKey(0)
+params = dict(emb=jax.random.normal(k, (V, D)), gf=jnp.ones(D),
+              layers=[layer(kk) for kk in jax.random.split(k, 24)])
+tok = jnp.arange(T) % V
+tgt = (tok + 1) % V
+"""
+
+STEP = """
+def loss(params, tok, tgt):
+    x = params["emb"][tok]
+    for p in params["layers"]:
+        x = block(x, p)
+    logits = rms(x, params["gf"]) @ params["emb"].T
+    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), tgt[:, None], -1))
+
+@jax.jit
+def step(params, tok, tgt):
+    l, g = jax.value_and_grad(loss)(params, tok, tgt)
+    return l, jax.tree_util.tree_map(lambda a, b: a - 0.01 * b, params, g)
+
+l, params = step(params, tok, tgt)
+"""
+
+
+@pytest.fixture(scope="module")
+def transformer() -> tuple[dict[str, Graph], CellInfo]:
+    ns, _ = run_cell(HELPERS)
+    ns, cell = run_cell(STEP, namespace=ns)
+    found = {t.name: t for t in targets({"step": ns["step"], "l": ns["l"]}, cell)}
+    return views_of(found["step"], cell), cell
+
+
+def views_of(target: Target, cell: CellInfo, names: tuple[str, ...] = ()) -> dict[str, Graph]:
+    """The views the widget would build (``names`` only, when given)."""
+    traced = JaxFrontend().trace(target, Options(), cell)
+    for view in names or traced.pending():
+        traced.build(view)
+    assert not traced.errors, traced.errors
+    return traced.bundle.views
+
+
+def top(graph: Graph) -> list[Subgraph]:
+    return [s for s in graph.subgraphs if s.parent is None]
+
+
+def children(graph: Graph, sub: Subgraph) -> list[Subgraph]:
+    return [s for s in graph.subgraphs if s.parent == sub.id]
+
+
+def named(graph: Graph, label: str, within: Subgraph | None = None) -> list[Subgraph]:
+    """Groups labelled ``label`` (inside ``within`` when given, at any depth)."""
+    inside = None if within is None else below(graph, within)
+    return [s for s in graph.subgraphs if s.label == label and (inside is None or s.id in inside)]
+
+
+def below(graph: Graph, sub: Subgraph) -> set[str]:
+    """Ids of every subgraph and node inside ``sub``."""
+    found = {sub.id}
+    grew = True
+    while grew:
+        more = {s.id for s in graph.subgraphs if s.parent in found} - found
+        grew = bool(more)
+        found |= more
+    return found | {n.id for n in graph.nodes if n.parent in found}
+
+
+def test_the_step_opens_on_its_forward_backward_and_update(transformer: Any) -> None:
+    views, _ = transformer
+    original = views["original"]
+    picture = layout(original)
+    assert picture.visible <= 30
+    passes = [s for s in top(original) if s.kind == "pass"]
+    assert [s.label for s in passes] == ["forward", "backward", "update"]
+    # the 194 parameter arrays are one box, opening by their pytree paths
+    (params,) = [s for s in top(original) if s.kind == "inputs"]
+    assert params.label == "params"
+    # every equation of the step sits in one of the three passes
+    inside = set().union(*(below(original, s) for s in passes))
+    assert all(n.id in inside for n in original.nodes if n.kind == "op")
+
+
+def test_the_24_layers_fold_into_one_block_whose_instances_hold_rms(transformer: Any) -> None:
+    views, cell = transformer
+    original = views["original"]
+    forward, backward, _ = (s for s in top(original) if s.kind == "pass")
+    (loss,) = named(original, "loss", forward)
+    assert loss.attrs["line"] == str(line_of(cell, "value_and_grad(loss)"))
+    (layers,) = named(original, f"block {TIMES}24", forward)
+    assert layers.kind == "repeat" and layers.attrs["count"] == "24"
+    assert layers.attrs["line"] == str(line_of(cell, "x = block(x, p)"))
+    instances = children(original, layers)
+    assert [s.label for s in instances] == [f"block [{i}]" for i in range(24)]
+    for instance in instances:
+        assert [s.label for s in children(original, instance)] == ["rms", "attn", "rms", "mlp"]
+        # called from the helpers' cell: the call is kept, not this cell's line
+        assert children(original, instance)[0].attrs["call"] == 'rms(x, p["g1"])'
+    # the final norm after the loop is its own call of rms, outside the fold
+    assert [s.label for s in children(original, loss)].count("rms") == 1
+    # one backward group per layer, numbered as the forward one it reverses
+    (back,) = named(original, f"block {TIMES}24", backward)
+    numbers = [s.attrs["instance"] for s in children(original, back)]
+    assert numbers == [str(i) for i in range(23, -1, -1)]
+
+
+def test_the_update_folds_per_layer(transformer: Any) -> None:
+    views, cell = transformer
+    original = views["original"]
+    (update,) = named(original, "update")
+    repeats = [s for s in children(original, update) if s.kind == "repeat"]
+    # a layer's 8 parameters updated one by one, 24 times
+    assert [(s.attrs["count"], s.attrs["period"]) for s in repeats] == [("24", "8")]
+    line = str(line_of(cell, "tree_map(lambda"))
+    calls = [s for s in original.subgraphs if s.id in below(original, update) and s.kind == "call"]
+    assert len(calls) == 194 and {s.attrs["line"] for s in calls} == {line}
+
+
+def test_the_compiled_step_keeps_the_groups(transformer: Any) -> None:
+    views, cell = transformer
+    original, compiled = views["original"], views["optimized"]
+    assert layout(compiled).visible <= 30
+    subs = {s.id: s for s in compiled.subgraphs}
+    groups = {s.id for s in compiled.subgraphs if s.kind in GROUP_KINDS}
+    fusions = [s for s in compiled.subgraphs if s.kind == "fusion"]
+    assert len(fusions) > 100
+
+    def grouped(sub: Subgraph) -> bool:
+        cur = sub.parent
+        while cur is not None and cur not in groups:
+            cur = subs[cur].parent
+        return cur is not None
+
+    assert all(grouped(f) for f in fusions if f.label not in LOOSE_BROADCASTS)
+    # the same groups as the graph as written: same ids, labels and lines
+    mirrored = {s.id: s for s in original.subgraphs}
+    assert len(groups & set(mirrored)) > 100
+    for gid in groups & set(mirrored):
+        assert subs[gid].label == mirrored[gid].label
+        assert subs[gid].attrs.get("line") == mirrored[gid].attrs.get("line")
+    # instructions inside a layer came from that layer's line of the loss
+    layer_line = line_of(cell, "x = block(x, p)")
+    (forward,) = named(compiled, "forward")
+    (layers,) = named(compiled, f"block {TIMES}24", forward)
+    assert len(children(compiled, layers)) >= 24
+    inside = below(compiled, layers)
+    lines = {n.source.line for n in compiled.nodes if n.id in inside and n.source}
+    assert lines == {layer_line}
+    # the update's instructions came from the tree_map line, except what a
+    # fusion rooted there recomputes of the passes before it, and it says so
+    (update,) = named(compiled, "update")
+    inside = below(compiled, update)
+    ops = [n for n in compiled.nodes if n.id in inside and n.kind == "op" and n.source]
+    update_line = line_of(cell, "tree_map(lambda")
+    assert {n.source.line for n in ops} > {update_line}
+    for node in ops:
+        if node.source and node.source.line != update_line:
+            spans = subs[node.parent or ""].attrs["spans"]
+            assert set(spans.split(", ")) <= {"forward", "backward"}
+
+
+#: Broadcasts of constants XLA makes for several passes at once: no group of
+#: the program holds them alone.
+LOOSE_BROADCASTS = {"wrapped_broadcast", "wrapped_broadcast.1"}
+
+
+NNX = """
+import jax, jax.numpy as jnp
+from flax import nnx
+
+class Block(nnx.Module):
+    def __init__(self, d, rngs):
+        self.norm = nnx.LayerNorm(d, rngs=rngs)
+        self.up = nnx.Linear(d, 4 * d, rngs=rngs)
+        self.down = nnx.Linear(4 * d, d, rngs=rngs)
+
+    def __call__(self, x):
+        return x + self.down(jax.nn.gelu(self.up(self.norm(x))))
+
+class Model(nnx.Module):
+    def __init__(self, d, rngs):
+        self.blocks = nnx.List([Block(d, rngs) for _ in range(6)])
+
+    def __call__(self, x):
+        for b in self.blocks:
+            x = b(x)
+        return x
+
+model = Model(8, nnx.Rngs(0))
+
+@nnx.jit
+def forward(model, x):
+    return model(x)
+
+y = forward(model, jnp.ones((4, 8)))
+"""
+
+
+def test_an_nnx_model_shows_its_blocks_and_their_layers() -> None:
+    pytest.importorskip("flax")
+    ns, cell = run_cell(NNX)
+    (target,) = targets({"forward": ns["forward"]}, cell)
+    views = views_of(target, cell)
+    for view in ("original", "optimized"):
+        graph = views[view]
+        (blocks,) = named(graph, f"Block {TIMES}6")
+        instances = children(graph, blocks)
+        assert [s.label for s in instances] == [f"Block [{i}]" for i in range(6)]
+        for instance in instances:
+            layers = [s for s in children(graph, instance) if s.kind == "call"]
+            assert [s.label for s in layers] == ["norm", "up", "down"], view
+            assert {s.attrs["library"] for s in layers} == {"flax"}
+
+
+def test_a_program_without_structure_still_opens_small() -> None:
+    body = "".join(f"    x = x {'*' if i % 2 else '+'} {i % 7 + 1}.0\n" for i in range(10_000))
+    src = f"import jax, jax.numpy as jnp\n\n@jax.jit\ndef chain(x):\n{body}    return x\n"
+    ns, cell = run_cell(src + "\ny = chain(jnp.ones(3))\n")
+    (target,) = targets({"chain": ns["chain"]}, cell)
+    views = views_of(target, cell, ("original", "optimized"))  # JAX checks its gradient slowly
+    assert len(views["original"].ops()) == 10_000
+    for graph in views.values():
+        assert layout(graph).visible <= 60
