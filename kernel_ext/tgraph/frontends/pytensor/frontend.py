@@ -57,7 +57,7 @@ from .capture import (
 )
 from .gradient import gradient
 from .labels import describe, said, value_preview
-from .pymc import INITIAL_POINT, model_target, sampler_function
+from .pymc import INITIAL_POINT, group_terms, model_target, sampler_function
 from .pymc import models as pymc_models
 from .pymc import variables as model_variables
 from .rewrites import Recorded, compiled_record, recording_compiles, rewrite
@@ -281,6 +281,7 @@ class PyTensorFrontend:
 
             def draw_original() -> ViewResult:
                 original, ids = view(found.outputs, cell, found.updates, names=user_names(target))
+                group_terms(original, ids, found.outputs)  # a PyMC model's: one per variable
                 _tag_givens(original, ids, found.givens)
                 drawn["original"] = drawn_symbolic(original, ids, found)
                 return ViewResult(original)

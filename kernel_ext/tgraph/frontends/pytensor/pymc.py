@@ -20,6 +20,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import numpy as np
 import pytensor
@@ -27,6 +28,7 @@ from pytensor.compile.mode import Mode, get_mode
 from pytensor.graph.basic import Variable
 from pytensor.graph.traversal import ancestors
 
+from ...graph import Graph, Subgraph
 from .capture import Plan, PyTensorTarget
 
 #: How the log-probability output is named in every view.
@@ -80,6 +82,7 @@ def model_target(name: str, model: Any, framework: str) -> PyTensorTarget:
 
 def _plan(name: str, model: Any) -> Plan:
     logp = model.logp()
+    _TERMS[logp] = _terms(model, logp)
     mode = sampling_mode(model)
     found = Plan(list(model.value_vars), [(LOGP, logp)], mode, compiled_mode=mode)
     found.notes.append(
@@ -88,6 +91,72 @@ def _plan(name: str, model: Any) -> Plan:
     )
     found.timed = functools.cache(lambda: _dlogp(model, logp))
     found.timed_note = "each call is one logp + dlogp evaluation, what a sampler pays a step"
+    return found
+
+
+#: logp variable -> (name, role, term) per term of the sum, for ``group_terms``.
+_TERMS: WeakKeyDictionary[Variable, list[tuple[str, str, Variable]]] = WeakKeyDictionary()
+
+
+def _terms(model: Any, logp: Variable) -> list[tuple[str, str, Variable]]:
+    """Each random variable's (or potential's) term of ``logp``, in PyMC's order.
+
+    ``Model.logp`` adds one summed term per free random variable, observed
+    variable and potential, in that order, so the terms are read off the
+    final addition rather than rebuilt.
+    """
+    roles = [
+        *((v.name, "random variable") for v in model.free_RVs),
+        *((v.name, "observed") for v in model.observed_RVs),
+        *((v.name or "potential", "potential") for v in model.potentials),
+    ]
+    if len(roles) == 1:
+        return [(*roles[0], logp)]
+    owner = logp.owner
+    if owner is None or len(owner.inputs) != len(roles):
+        return []
+    return [(name, role, term) for (name, role), term in zip(roles, owner.inputs, strict=True)]
+
+
+def group_terms(graph: Graph, ids: dict[Any, str], outputs: list[tuple[str, Variable]]) -> None:
+    """One group per random variable's logp term (and per potential), named after it.
+
+    What only one term computes goes in its group; what terms share (the
+    value variables, a shared mean) stays outside, where every term reads it.
+    """
+    subs = {s.id: s for s in graph.subgraphs}
+    nodes = {n.id: n for n in graph.nodes}
+    for _, var in outputs:
+        terms = _TERMS.get(var, [])
+        users: dict[str, set[int]] = {}
+        for index, (_, _, term) in enumerate(terms):
+            for item in _drawn(term, ids):
+                users.setdefault(item, set()).add(index)
+        for index, (name, role, _) in enumerate(terms):
+            gid = f"term/{index}"
+            graph.subgraphs.append(
+                Subgraph(gid, name, "term", None, {"variable": name, "role": role})
+            )
+        for item, owners in users.items():
+            if len(owners) != 1:
+                continue
+            gid = f"term/{owners.pop()}"
+            if item in subs and subs[item].parent is None:
+                subs[item].parent = gid
+            elif item in nodes and nodes[item].parent is None:
+                nodes[item].parent = gid
+
+
+def _drawn(term: Variable, ids: dict[Any, str]) -> set[str]:
+    """The ids of the nodes (and boxes of inner graphs) ``term`` is computed from."""
+    found: set[str] = set()
+    for var in ancestors([term]):
+        owner = var.owner
+        key: Any = owner if owner is not None else var
+        if key in ids:
+            found.add(ids[key])
+        if owner is not None and ("subgraph", owner) in ids:
+            found.add(ids[("subgraph", owner)])
     return found
 
 

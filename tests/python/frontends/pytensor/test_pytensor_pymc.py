@@ -165,6 +165,28 @@ def test_the_optimized_view_has_pymcs_own_rewrites(check_bounds: bool) -> None:
 
 
 @needs_pymc
+def test_the_logp_is_grouped_by_the_variable_each_term_belongs_to() -> None:
+    namespace: dict[str, Any] = {}
+    exec(DATA, namespace)
+    _, (target,) = cell(REGRESSION + '    pm.Potential("shrink", -(beta**2))\n', namespace)
+    original = traced(target).bundle.views["original"]
+    terms = {s.label: s for s in original.subgraphs if s.kind == "term"}
+    assert list(terms) == ["alpha", "beta", "sigma", "obs", "shrink"]
+    roles = [s.attrs["role"] for s in terms.values()]
+    assert roles == ["random variable"] * 3 + ["observed", "potential"]
+    members = {
+        name: {n.label for n in original.nodes if n.parent == s.id} for name, s in terms.items()
+    }
+    # each term is its own logp, summed; the potential is what the cell wrote
+    assert all("Sum{axes=None}" in m for m in members.values())
+    assert {"pow", "neg"} <= members["shrink"]
+    # the value variables every term reads stay outside, with the final sum
+    top = {n.label for n in original.nodes if n.parent is None}
+    assert {"alpha", "beta", "sigma_log__", "logp"} <= top
+    assert not top & {"Check{sigma > 0}", "Sum{axes=None}"}
+
+
+@needs_pymc
 def test_a_model_is_timed_as_one_sampler_step_at_its_initial_point() -> None:
     _, target = regression()
     result = FRONTEND.time(target, Options(budget=0.2), FRONTEND.devices(), None)
