@@ -17,6 +17,7 @@ import pytest
 from tgraph import grouping, render
 from tgraph import layout as lay
 from tgraph.graph import Edge, Graph, Node, Subgraph
+from tgraph.structure import TIMES
 
 SVG = "{http://www.w3.org/2000/svg}"
 NASTY = '<script>alert("x")</script> & &amp; 中文 \\n back\\slash "q"'
@@ -493,3 +494,31 @@ def test_the_svg_has_no_prolog_comments_or_titles() -> None:
         if text and text.strip()
     ]
     assert stray == []
+
+
+def test_edges_between_closed_groups_say_how_many_and_the_largest() -> None:
+    g = Graph(
+        nodes=[
+            Node("a0", "op", "A0", parent="fw"),
+            Node("a1", "op", "A1", parent="fw"),
+            Node("b0", "op", "B0", parent="bw"),
+        ],
+        edges=[
+            Edge("a0", "b0", "f32[4,8]"),
+            Edge("a1", "b0", "f32[64,16]", slot=1),
+            Edge("a1", "b0", "f32[]", slot=2),
+        ],
+        subgraphs=[Subgraph("fw", "forward", "pass"), Subgraph("bw", f"block {TIMES}24", "repeat")],
+    )
+    found = groups(lay.layout(g).svg)
+    (edge,) = [e for e in found.values() if "tg-edge" in classes(e)]
+    assert texts(edge) == [f"3{TIMES} f32[64,16]"]
+    # a repeat is a stacked box: two outlines
+    assert texts(found["tg-bw"]) == [f"block {TIMES}24 · 1 op ▸"]
+    assert len(list(found["tg-bw"].iter(f"{SVG}polygon"))) > len(
+        list(found["tg-fw"].iter(f"{SVG}polygon"))
+    )
+    # opened, the edges are the tensors themselves again
+    opened = groups(lay.layout(g, frozenset({"fw", "bw"})).svg)
+    labels = sorted(t for e in opened.values() if "tg-edge" in classes(e) for t in texts(e))
+    assert labels == ["f32[4,8]", "f32[64,16]", "f32[]"]
