@@ -1,4 +1,5 @@
-// ESLint flat config: typescript-eslint's recommended rules for the front end and its specs.
+// ESLint flat config: typescript-eslint's recommended rules for the front end and its specs,
+// and limits on complexity and function length.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -37,6 +38,19 @@ export default tseslint.config(
         }
       ]
     }
+  },
+  {
+    // Limits that hold the shape: a function fits on a screen and reads in one go.
+    files: ['labextension/src/**/*.ts', 'tests/js/**/*.ts', 'tests/ui/tests/**/*.ts'],
+    rules: {
+      complexity: ['error', 12],
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: true, skipComments: true }]
+    }
+  },
+  {
+    // A spec's describe() callback holds many tests: it is a list, not one function.
+    files: ['tests/js/**/*.spec.ts', 'tests/ui/tests/**/*.spec.ts'],
+    rules: { 'max-lines-per-function': 'off' }
   },
   {
     // The wire contract keeps the Python names (kernel_ext/tgraph/messages.py, graph.py),

@@ -4,7 +4,7 @@
  * the inline widget and the side panel share it and jest tests it directly.
  */
 import { EdgeJSON, GraphBundleJSON, GraphJSON, NodeJSON, SubgraphJSON } from './graph';
-import { LayoutMetaJSON } from './messages';
+import { GroupJSON, LayoutMetaJSON } from './messages';
 
 /** An empty bundle, drawn until a real one arrives. */
 export function emptyBundle(): GraphBundleJSON {
@@ -40,16 +40,21 @@ export class GraphModel {
       this._subs.set(s.id, s);
       this._parents.set(s.id, s.parent);
     }
-    for (const g of meta.groups ?? []) {
+    this._addGroups(meta.groups ?? []);
+    for (const e of graph.edges ?? []) {
+      push(this._inputs, e.dst, e);
+      push(this._outputs, e.src, e);
+    }
+  }
+
+  /** The layout's bands of a big flat graph: subgraphs that hold their members. */
+  private _addGroups(groups: GroupJSON[]): void {
+    for (const g of groups) {
       this._subs.set(g.id, g);
       this._parents.set(g.id, g.parent);
       for (const m of g.members) {
         this._parents.set(m, g.id);
       }
-    }
-    for (const e of graph.edges ?? []) {
-      push(this._inputs, e.dst, e);
-      push(this._outputs, e.src, e);
     }
   }
 
@@ -103,24 +108,29 @@ export class GraphModel {
   /** Inspector rows [label, value] for a node or subgraph; text only. */
   details(id: string): [string, string][] {
     const node = this._byId.get(id);
-    if (!node) {
-      const sub = this._subs.get(id);
-      if (!sub) {
-        return [];
-      }
-      const rows: [string, string][] = [
-        ['subgraph', sub.label],
-        ['kind', sub.kind],
-        ['id', sub.id]
-      ];
-      for (const [k, v] of Object.entries(sub.attrs ?? {})) {
-        rows.push([k, String(v)]);
-      }
-      if (sub.parent) {
-        rows.push(['inside', this._subs.get(sub.parent)?.label ?? sub.parent]);
-      }
-      return rows;
+    if (node) {
+      return this._nodeDetails(node);
     }
+    const sub = this._subs.get(id);
+    return sub ? this._subgraphDetails(sub) : [];
+  }
+
+  private _subgraphDetails(sub: SubgraphJSON): [string, string][] {
+    const rows: [string, string][] = [
+      ['subgraph', sub.label],
+      ['kind', sub.kind],
+      ['id', sub.id]
+    ];
+    for (const [k, v] of Object.entries(sub.attrs ?? {})) {
+      rows.push([k, String(v)]);
+    }
+    if (sub.parent) {
+      rows.push(['inside', this._subs.get(sub.parent)?.label ?? sub.parent]);
+    }
+    return rows;
+  }
+
+  private _nodeDetails(node: NodeJSON): [string, string][] {
     const rows: [string, string][] = [
       ['label', node.label],
       ['kind', node.kind]
@@ -142,18 +152,25 @@ export class GraphModel {
     if (node.tags?.length) {
       rows.push(['tags', node.tags.join(', ')]);
     }
-    const ins = this._inputs.get(id) ?? [];
+    rows.push(...this._neighbours(node));
+    rows.push(['id', node.id]);
+    return rows;
+  }
+
+  /** Where a node's inputs come from, what uses it, and the subgraph it is in. */
+  private _neighbours(node: NodeJSON): [string, string][] {
+    const rows: [string, string][] = [];
+    const ins = this._inputs.get(node.id) ?? [];
     if (ins.length) {
       rows.push(['inputs', ins.map(e => this._edgeText(e.src, e)).join('; ')]);
     }
-    const outs = this._outputs.get(id) ?? [];
+    const outs = this._outputs.get(node.id) ?? [];
     if (outs.length) {
       rows.push(['used by', outs.map(e => this._edgeText(e.dst, e)).join('; ')]);
     }
     if (node.parent) {
       rows.push(['inside', this._subs.get(node.parent)?.label ?? node.parent]);
     }
-    rows.push(['id', node.id]);
     return rows;
   }
 

@@ -7,7 +7,22 @@
 import { button, el, save, text } from './dom';
 import { GraphJSON } from './graph';
 import { GraphModel, SearchCursor } from './graphmodel';
+import { inspectorContent } from './inspector';
+import { WheelPolicy } from './wheel';
 import { LayoutMetaJSON } from './messages';
+import {
+  fitted,
+  ICanvasSize,
+  initialBox,
+  IViewBox,
+  parseSvg,
+  scaleOf,
+  translateOf,
+  viewBoxOf,
+  zoomed
+} from './viewbox';
+
+export type { IViewBox } from './viewbox';
 
 export interface IGraphViewOptions {
   /** A collapsed subgraph was clicked (or its Expand button pressed). */
@@ -19,29 +34,11 @@ export interface IGraphViewOptions {
   onViewChange?: (box: IViewBox) => void;
   /** More for the inspector of node `id` (its value...), after its attributes. */
   inspectorExtra?: (id: string) => HTMLElement | null;
-  /**
-   * The wheel zooms at once (a full-size view, with no page to scroll). Else
-   * the wheel scrolls the page, and zooms only with Ctrl/Cmd (a pinch sends
-   * that too) or after a click into the graph, until the pointer leaves or Esc.
-   */
+  /** The wheel zooms at once (a full-size view, with no page to scroll): see wheel.ts. */
   wheelZooms?: boolean;
 }
 
-export interface IViewBox {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
 const DRAG_PX = 3;
-const HINT_MS = 4000;
-const MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
-export const WHEEL_HINT = `${MAC ? '⌘' : 'Ctrl'} + wheel zooms the graph (or click it first)`;
-/** Pages that have shown the wheel hint: once is enough. */
-const hinted = new WeakSet<Document>();
-const MAX_SCALE = 1.5;
-const MIN_READABLE = 0.4;
 
 export class GraphView {
   readonly element: HTMLDivElement;
@@ -68,9 +65,7 @@ export class GraphView {
   private _touched = false;
   private _resizer: ResizeObserver | null = null;
   /** Clicked into: the wheel zooms until the pointer leaves or Esc. */
-  private _engaged = false;
-  private _hint: HTMLSpanElement;
-  private _hintTimer: ReturnType<typeof setTimeout> | null = null;
+  private _wheel: WheelPolicy;
 
   constructor(private _options: IGraphViewOptions = {}) {
     this.element = el('div', 'tg-view');
@@ -81,16 +76,14 @@ export class GraphView {
     this._searchInput.setAttribute('aria-label', 'Search nodes');
     this._searchStatus = el('span', 'tg-search-status');
     this._searchStatus.setAttribute('aria-live', 'polite');
-    this._hint = text('span', 'tg-wheel-hint', WHEEL_HINT);
-    this._hint.setAttribute('role', 'status');
-    this._hint.hidden = true;
+    this._wheel = new WheelPolicy(!!this._options.wheelZooms);
     bar.append(
       this._searchInput,
       button('◀', 'tg-prev', 'Previous match', () => this.prev()),
       button('▶', 'tg-next', 'Next match', () => this.next()),
       this._searchStatus,
       el('span', 'tg-spacer'),
-      this._hint,
+      this._wheel.hint,
       button('−', 'tg-zoom-out', 'Zoom out', () => this.zoomBy(1 / 1.25)),
       button('+', 'tg-zoom-in', 'Zoom in', () => this.zoomBy(1.25)),
       button('Fit', 'tg-fit', 'Fit the whole graph', () => this.fit()),
@@ -139,6 +132,11 @@ export class GraphView {
     }
     this._natural = viewBoxOf(this._svg);
     this._offset = translateOf(this._svg);
+    this._restore();
+  }
+
+  /** After a new picture: the view (centred on a just-toggled subgraph), search and selection. */
+  private _restore(): void {
     const focus = this._focusAfterLayout;
     this._focusAfterLayout = null;
     if (focus && this._elements.has(focus)) {
@@ -150,15 +148,8 @@ export class GraphView {
     if (this._searchInput.value) {
       this.search(this._searchInput.value);
     }
-    if (
-      this._selected &&
-      !this._elements.has(this._selected) &&
-      !this._model.node(this._selected)
-    ) {
-      this.select(null);
-    } else {
-      this.select(this._selected);
-    }
+    const kept = this._selected;
+    this.select(kept && (this._elements.has(kept) || this._model.node(kept)) ? kept : null);
   }
 
   /** The visible element standing for ``id``: itself or its collapsed ancestor. */
@@ -173,25 +164,12 @@ export class GraphView {
   }
 
   fit(): void {
-    this._setBox(this._fitted(this._natural, Infinity));
+    this._setBox(fitted(this._natural, this._size()));
   }
 
   zoomBy(factor: number, px = 0.5, py = 0.5): void {
     this._touched = true;
-    const { cw, ch } = this._size();
-    const s = this._scale();
-    // keep the point under (px, py) of the canvas in place
-    const ux = this._box.x + this._box.w / 2 + (px - 0.5) * (cw / s);
-    const uy = this._box.y + this._box.h / 2 + (py - 0.5) * (ch / s);
-    const w = this._box.w / factor;
-    const h = this._box.h / factor;
-    const s2 = s * factor;
-    this._setBox({
-      x: ux - (px - 0.5) * (cw / s2) - w / 2,
-      y: uy - (py - 0.5) * (ch / s2) - h / 2,
-      w,
-      h
-    });
+    this._setBox(zoomed(this._box, this._size(), factor, px, py));
   }
 
   /** Highlights matches; returns their count. Enter/next moves to each in turn. */
@@ -266,13 +244,11 @@ export class GraphView {
 
   /** Whether the wheel zooms now (else it scrolls the page). */
   get wheelZooms(): boolean {
-    return this._engaged || !!this._options.wheelZooms;
+    return this._wheel.zooms;
   }
 
   dispose(): void {
-    if (this._hintTimer !== null) {
-      clearTimeout(this._hintTimer);
-    }
+    this._wheel.dispose();
     this._resizer?.disconnect();
     this.element.remove();
   }
@@ -292,33 +268,17 @@ export class GraphView {
   }
 
   private _showInspector(): void {
-    const box = this._inspector;
-    box.replaceChildren();
     const id = this._selected;
-    if (!id) {
-      box.append(text('p', 'tg-hint', 'Click a node to see its attributes.'));
-      return;
-    }
-    const rows = this._model.details(id);
-    const node = this._model.node(id);
-    box.append(text('h4', 'tg-inspector-title', node?.label ?? rows[0]?.[1] ?? id));
-    const dl = el('dl', 'tg-details');
-    for (const [k, v] of rows) {
-      dl.append(text('dt', '', k), text('dd', '', v));
-    }
-    box.append(dl);
-    const extra = this._options.inspectorExtra?.(id);
-    if (extra) {
-      box.append(extra);
-    }
-    const shown = this._elements.get(id);
-    if (shown?.classList.contains('tg-subgraph')) {
-      box.append(button('Expand', 'tg-expand', 'Expand this subgraph', () => this._expand(id)));
-    } else if (shown?.classList.contains('tg-cluster')) {
-      box.append(
-        button('Collapse', 'tg-collapse', 'Collapse this subgraph', () => this._collapse(id))
-      );
-    }
+    const shown = id ? this._elements.get(id) : undefined;
+    this._inspector.replaceChildren(
+      ...inspectorContent(this._model, id, {
+        extra: id ? (this._options.inspectorExtra?.(id) ?? null) : null,
+        expandable: !!shown?.classList.contains('tg-subgraph'),
+        collapsible: !!shown?.classList.contains('tg-cluster'),
+        onExpand: () => id && this._expand(id),
+        onCollapse: () => id && this._collapse(id)
+      })
+    );
   }
 
   private _expand(id: string): void {
@@ -337,7 +297,7 @@ export class GraphView {
       if (e.button !== 0) {
         return;
       }
-      this._engaged = true;
+      this._wheel.engaged = true;
       this._drag = { x: e.clientX, y: e.clientY, moved: false };
     });
     c.addEventListener('pointermove', e => {
@@ -380,7 +340,7 @@ export class GraphView {
       this._onClick(e.target as Element);
     });
     c.addEventListener('wheel', e => this._onWheel(e), { passive: false });
-    c.addEventListener('pointerleave', () => (this._engaged = false));
+    c.addEventListener('pointerleave', () => (this._wheel.engaged = false));
     c.addEventListener('keydown', e => this._onKey(e));
     this._searchInput.addEventListener('input', () => this.search(this._searchInput.value));
     this._searchInput.addEventListener('keydown', e => {
@@ -399,8 +359,7 @@ export class GraphView {
 
   /** Zoom under the pointer where the wheel may zoom; else let the page scroll. */
   private _onWheel(e: WheelEvent): void {
-    if (!(e.ctrlKey || e.metaKey || this.wheelZooms)) {
-      this._showHint();
+    if (!this._wheel.takes(e)) {
       return;
     }
     e.preventDefault();
@@ -408,20 +367,6 @@ export class GraphView {
     const px = r.width ? (e.clientX - r.left) / r.width : 0.5;
     const py = r.height ? (e.clientY - r.top) / r.height : 0.5;
     this.zoomBy(Math.exp(-e.deltaY * 0.0015), px, py);
-  }
-
-  /** The first wheel over a graph on this page says how to zoom, for a few seconds. */
-  private _showHint(): void {
-    const doc = this.element.ownerDocument;
-    if (hinted.has(doc)) {
-      return;
-    }
-    hinted.add(doc);
-    this._hint.hidden = false;
-    this._hintTimer = setTimeout(() => {
-      this._hint.hidden = true;
-      this._hintTimer = null;
-    }, HINT_MS);
   }
 
   private _onClick(target: Element): void {
@@ -457,14 +402,14 @@ export class GraphView {
       this.fit();
     } else {
       if (e.key === 'Escape') {
-        this._engaged = false; // the wheel scrolls the page again; Esc goes on to the page
+        this._wheel.engaged = false; // the wheel scrolls the page again; Esc goes on to the page
       }
       return;
     }
     e.preventDefault();
   }
 
-  private _size(): { cw: number; ch: number } {
+  private _size(): ICanvasSize {
     const r = this._canvas.getBoundingClientRect();
     // detached or not laid out (tests, hidden tab): use the picture's own size
     return r.width && r.height
@@ -474,30 +419,12 @@ export class GraphView {
 
   /** Screen pixels per SVG unit under preserveAspectRatio "meet". */
   private _scale(): number {
-    const { cw, ch } = this._size();
-    return Math.min(cw / this._box.w, ch / this._box.h);
-  }
-
-  /** ``area`` grown to the canvas' aspect so it shows at no more than ``maxScale``. */
-  private _fitted(area: IViewBox, maxScale: number): IViewBox {
-    const { cw, ch } = this._size();
-    const s = Math.min(cw / area.w, ch / area.h, MAX_SCALE, maxScale);
-    const w = cw / s;
-    const h = ch / s;
-    return { x: area.x + (area.w - w) / 2, y: area.y + (area.h - h) / 2, w, h };
+    return scaleOf(this._box, this._size());
   }
 
   /** Whole graph if readable at that size, else its top at a readable scale. */
   private _initialView(): void {
-    const { cw, ch } = this._size();
-    const n = this._natural;
-    if (Math.min(cw / n.w, ch / n.h) >= MIN_READABLE) {
-      this.fit();
-      return;
-    }
-    const s = Math.max(MIN_READABLE, Math.min(cw / n.w, 1));
-    const w = cw / s;
-    this._setBox({ x: n.x + (n.w - w) / 2, y: n.y, w, h: ch / s });
+    this._setBox(initialBox(this._natural, this._size()));
   }
 
   private _centerOn(id: string): void {
@@ -541,46 +468,4 @@ export class GraphView {
   private _download(): void {
     save('tgraph.svg', new Blob([this.getSvg()], { type: 'image/svg+xml' }));
   }
-}
-
-/** Parse as XML (never HTML) and drop anything that could run code. */
-export function parseSvg(svgText: string): SVGSVGElement | null {
-  if (!svgText) {
-    return null;
-  }
-  const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
-  const root = doc.documentElement;
-  if (root.nodeName !== 'svg' || doc.getElementsByTagName('parsererror').length) {
-    return null;
-  }
-  for (const bad of Array.from(root.querySelectorAll('script, foreignObject'))) {
-    bad.remove();
-  }
-  for (const node of Array.from(root.querySelectorAll('*')).concat(root)) {
-    for (const attr of Array.from(node.attributes)) {
-      if (attr.name.toLowerCase().startsWith('on') || /^\s*javascript:/i.test(attr.value)) {
-        node.removeAttribute(attr.name);
-      }
-    }
-  }
-  const svg = document.importNode(root, true);
-  if (!(svg instanceof SVGSVGElement)) {
-    return null; // not in the SVG namespace
-  }
-  svg.removeAttribute('width');
-  svg.removeAttribute('height');
-  svg.setAttribute('preserveAspectRatio', 'xMidYMid meet');
-  return svg;
-}
-
-function viewBoxOf(svg: SVGSVGElement): IViewBox {
-  const [x, y, w, h] = (svg.getAttribute('viewBox') ?? '0 0 1 1').split(/[\s,]+/).map(Number);
-  return { x: x || 0, y: y || 0, w: w || 1, h: h || 1 };
-}
-
-/** Graphviz puts the whole drawing under one translate(); bboxes need it added. */
-function translateOf(svg: SVGSVGElement): { x: number; y: number } {
-  const t = svg.querySelector('g.graph')?.getAttribute('transform') ?? '';
-  const m = /translate\(\s*([-\d.]+)[\s,]+([-\d.]+)\s*\)/.exec(t);
-  return m ? { x: Number(m[1]), y: Number(m[2]) } : { x: 0, y: 0 };
 }

@@ -68,6 +68,9 @@ export class GraphSession {
 
   /** The state now (read only: it changes through the kernel's updates). */
   get state(): Readonly<IGraphState> {
+    if (!this._listeners.size) {
+      this._apply(this._transport.snapshot()); // nobody follows the transport: read it
+    }
     return this._state;
   }
 
@@ -179,7 +182,7 @@ export class GraphSession {
       return;
     }
     const answer = await this._transport.request({ type: 'steps', view });
-    const bundle = this._state.bundle;
+    const bundle = this.state.bundle; // the transport's own: the snapshots stay with it
     if (answer.start) {
       bundle.rewrite_start = { ...bundle.rewrite_start, [view]: answer.start };
     }
@@ -273,7 +276,7 @@ export class GraphSession {
 
   private _apply(update: IGraphUpdate): Set<StateKey> {
     const keys = new Set(Object.keys(update) as StateKey[]);
-    if (update.bundle) {
+    if (update.bundle && update.bundle !== this._state.bundle) {
       this._stepsLoaded.clear(); // a fresh bundle comes without snapshots
     }
     this._state = { ...this._state, ...update };

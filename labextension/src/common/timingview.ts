@@ -180,7 +180,6 @@ export class TimingView {
    */
   setDevices(info: DevicesJSON | null, waiting = 'looking for devices…'): void {
     this._devices = info;
-    this._devicesBar.replaceChildren();
     this._looking.textContent = info ? '' : waiting;
     this._looking.hidden = Boolean(info);
     const names = (info?.devices ?? []).map(d => toggleName(d.name));
@@ -190,20 +189,29 @@ export class TimingView {
     if (!names.includes('gpu')) {
       names.push('gpu');
     }
-    for (const name of names) {
-      const known = info?.devices.find(d => toggleName(d.name) === name);
-      const b = text('button', 'tg-device', name.toUpperCase());
-      b.type = 'button';
-      b.dataset.device = name;
-      b.disabled = !info || (!known && name === 'gpu');
-      b.title = !info
-        ? waiting
-        : !known && name === 'gpu'
-          ? `no GPU: ${info.gpu.reason}`
-          : known?.description || name;
-      b.addEventListener('click', () => this._select(name));
-      this._devicesBar.appendChild(b);
-    }
+    this._devicesBar.replaceChildren(...names.map(name => this._deviceButton(name, info, waiting)));
+    this._showBackends(info);
+    this._select(names.includes(this._device) ? this._device : 'cpu');
+  }
+
+  /** The toggle of one device: disabled, with why, until the kernel has found it. */
+  private _deviceButton(name: string, info: DevicesJSON | null, waiting: string): HTMLElement {
+    const known = info?.devices.find(d => toggleName(d.name) === name);
+    const b = text('button', 'tg-device', name.toUpperCase());
+    b.type = 'button';
+    b.dataset.device = name;
+    b.disabled = !info || (!known && name === 'gpu');
+    b.title = !info
+      ? waiting
+      : !known && name === 'gpu'
+        ? `no GPU: ${info.gpu.reason}`
+        : known?.description || name;
+    b.addEventListener('click', () => this._select(name));
+    return b;
+  }
+
+  /** The backends the kernel offers, keeping the one chosen. */
+  private _showBackends(info: DevicesJSON | null): void {
     const select = this._backendSelect;
     const chosen = select.value;
     select.replaceChildren(new Option('auto', ''));
@@ -215,7 +223,6 @@ export class TimingView {
     }
     select.value = chosen;
     this._backendLabel.hidden = !info?.backends.length;
-    this._select(names.includes(this._device) ? this._device : 'cpu');
   }
 
   /** Automatic timing is waiting to be sent: offer to stop it. */

@@ -9,19 +9,18 @@ import { ISignal } from '@lumino/signaling';
 import { isPackedReply, isPanelReply } from '../common/validators.generated';
 import { PanelReply, PanelRequest } from '../common/messages';
 import { unpack } from '../common/packed';
+import { IPanelLink, ReplyOf } from '../common/paneltransport';
 import { PanelModel } from './panelmodel';
 
 export const COMM_TARGET = 'tgraph';
 /** How long an unanswered comm open waits before it is sent again. */
 export const OPEN_RETRY_MS = 5000;
 
-/** The reply of one type, e.g. `ReplyOf<'graph'>` is a `GraphReply`. */
-export type ReplyOf<T extends PanelReply['type']> = Extract<PanelReply, { type: T }>;
+export type { ReplyOf } from '../common/paneltransport';
 
-/** What the document needs of the link: asking, and the other graphs. */
-export interface IKernelLink {
+/** What the document needs of the link: asking (the panel's protocol), and the other graphs. */
+export interface IKernelLink extends IPanelLink {
   readonly model: PanelModel;
-  request<T extends PanelReply['type']>(data: PanelRequest, replyType: T): Promise<ReplyOf<T>>;
 }
 
 /** The part of a comm the link uses (a `Kernel.IComm` is one). */

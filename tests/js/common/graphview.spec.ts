@@ -1,4 +1,5 @@
-import { GraphView, parseSvg } from '../../../labextension/src/common/graphview';
+import { GraphView } from '../../../labextension/src/common/graphview';
+import { parseSvg } from '../../../labextension/src/common/viewbox';
 import { NASTY, SVG_COLLAPSED, SVG_EXPANDED, graph } from '../fixtures';
 
 function mounted(svg = SVG_COLLAPSED) {
