@@ -12,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := .make
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
-TS_SOURCES := $(shell find labextension/src labextension/style -name "*.ts" -o -name "*.css")
+TS_SOURCES := $(shell find labextension/src labextension/style labextension/scripts -name "*.ts" -o -name "*.css" -o -name "*.cjs")
 
 .PHONY: lab vscode test lint test-python test-js test-ui test-vscode test-compat screenshots mutation clean
 
