@@ -175,7 +175,7 @@ def present(
     entry = registry.add(traced)
     if options.sync:
         entry.build_all()
-    timed = options.run and traced.offers.timing
+    timed = options.run and traced.offers.timing and not target.effects
     runner = Runner(frontend, target, options, registry.devices, entry.record_timing)
     return GraphWidget(
         entry,
@@ -184,6 +184,7 @@ def present(
         runner.devices,
         submit=registry.idle.submit,
         autorun=timed and not options.sync,
+        timing_error=runner.notice() if traced.offers.timing else "",
     )
 
 
@@ -407,7 +408,7 @@ class TgraphMagics(Magics):
             count = pending.cell.execution_count
             widget = present(frontend, target, traced, options, self.registry, count)
             display(widget)
-            if options.run and traced.offers.timing and options.sync:  # no front end will ask
+            if options.run and traced.offers.timing and options.sync and not target.effects:
                 widget.run_timing({})
         if declared and not targets:
             display(declared_table(declared))

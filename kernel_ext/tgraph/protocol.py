@@ -91,6 +91,11 @@ class Target:
     args: tuple[Any, ...] | None = None
     kwargs: dict[str, Any] | None = None
     inputs: Any = field(default=None, repr=False)
+    #: Why running the program would touch the user's world (a host callback,
+    #: a print), in words starting with its name; "" when nothing would. Set
+    #: by the frontend's ``trace``: such a program is neither timed by itself
+    #: nor run for values or a numerical gradient check.
+    effects: str = ""
 
 
 @dataclass
@@ -173,6 +178,8 @@ class Traced:
     #: View name -> every node's value on the cell's inputs (``ViewValues``);
     #: None when the frontend computes no values. Called only when the user asks.
     values: Callable[[str], ViewValues] | None = field(default=None, repr=False)
+    #: ``Target.effects`` of the traced target.
+    effects: str = ""
 
     def pending(self) -> list[str]:
         return list(self.later)
@@ -341,6 +348,8 @@ def values_of(traced: Traced, view: str) -> ViewValues:
     compute = traced.values
     if compute is None:
         return ViewValues(view, error=NO_VALUES)
+    if traced.effects:  # values run the program node by node, its callbacks too
+        return ViewValues(view, error=f"values not computed: {traced.effects}")
     start = time.perf_counter()
     try:
         found = compute(view)

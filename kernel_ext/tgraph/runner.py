@@ -10,23 +10,44 @@ graph. Devices are discovered here, the first time timing needs them.
 
 from __future__ import annotations
 
+import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
+
+import numpy as np
 
 from .devices import DeviceCache, DeviceError, Devices
 from .messages import DevicesJSON, ProfileJSON, TimingRowJSON
 from .protocol import Frontend, Options, Target
 from .quiet import quiet
-from .timing import Clock
+from .timing import EFFECT_CALLS, LONG_BUDGET_S, MAX_CALLS, Clock, TimingError
+
+
+@contextmanager
+def global_rngs_kept() -> Iterator[None]:
+    """NumPy's and Python's global random states as they were.
+
+    Discovering devices imports a framework, and importing JAX draws from
+    NumPy's global generator: the user's next ``np.random.rand()`` must be
+    the plain notebook's.
+    """
+    numpy_state, python_state = np.random.get_state(), random.getstate()
+    try:
+        yield
+    finally:
+        np.random.set_state(numpy_state)
+        random.setstate(python_state)
 
 
 def devices_of(frontend: Frontend, cache: DeviceCache) -> Devices:
-    """The frontend's devices, discovered once per kernel and silently."""
+    """The frontend's devices, discovered once per kernel, silently, leaving
+    the global random states alone."""
 
     def discover() -> Devices:
-        with quiet():
+        with quiet(), global_rngs_kept():
             return frontend.devices()
 
     return cache.get(frontend.framework, discover)
@@ -60,18 +81,47 @@ class Runner:
     def devices(self) -> DevicesJSON:
         return devices_of(self.frontend, self.cache).to_json()
 
+    def notice(self) -> str:
+        """What the timing panel says before any run: why a program with side
+        effects is not timed by itself, or how long a long budget may take."""
+        effects, options = self.target.effects, self.options
+        if effects:
+            return (
+                f"not timed by itself: {effects}. Run times it anyway and runs it "
+                f"about {EFFECT_CALLS} times"
+            )
+        if options.budget >= LONG_BUDGET_S:
+            calls = options.max_calls or MAX_CALLS
+            return f"timing runs for up to {options.budget:g} s and at most {calls:,} calls"
+        return ""
+
     def time(self, request: dict[str, Any], clock: Clock = time.perf_counter) -> TimingRowJSON:
         """One timing row for ``request`` (``{device, backend, size}``, each optional),
-        measured with ``clock`` (a ``timing.StopClock`` lets the panel stop it)."""
+        measured with ``clock`` (a ``timing.StopClock`` lets the panel stop it).
+
+        A program with side effects runs only when asked (Run), a bounded
+        number of times, and its row says how many.
+        """
         options = options_for(self.options, request)
+        effects = self.target.effects
+        if effects:
+            options = replace(options, max_calls=EFFECT_CALLS)
         devices = devices_of(self.frontend, self.cache)
         with quiet():  # a print in the user's function runs once per call
-            row = self.frontend.time(self.target, options, devices, clock).row()
+            result = self.frontend.time(self.target, options, devices, clock)
+        if effects:
+            result.notes.append(
+                f"ran anyway with its side effects: {result.total_calls} calls of "
+                f"{self.target.name}"
+            )
+        row = result.row()
         self.record(row)
         return row
 
     def profile(self, request: dict[str, Any]) -> ProfileJSON:
         """``ProfileResult.to_json()`` for ``request``: seconds per node of one call."""
+        if self.target.effects:
+            raise TimingError(f"not profiled: {self.target.effects}, and a profile would run it")
         options = options_for(self.options, request)
         devices = devices_of(self.frontend, self.cache)
         with quiet():

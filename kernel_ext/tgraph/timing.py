@@ -33,6 +33,8 @@ MAX_REPEATS = 20
 MAX_CALLS = 1_000_000
 #: A budget from which the panel says, before the run, how long it may take.
 LONG_BUDGET_S = 10.0
+#: The most calls of a program with side effects, when the user times it anyway.
+EFFECT_CALLS = 100
 # One repeat should last this long at most; small budgets scale it down.
 REPEAT_SECONDS = 0.2
 Clock = Callable[[], float]

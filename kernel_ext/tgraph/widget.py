@@ -194,7 +194,9 @@ class GraphWidget(anywidget.AnyWidget):
         def found(devices: Any) -> None:
             self.devices = devices
 
+        said = self.timing_error  # what the panel says before any run stays said
         self._serve(lambda _request: self._discover() if self._discover else None, {}, found)
+        self.timing_error = self.timing_error or said
 
     def run_timing(self, request: dict[str, Any]) -> None:
         """Time once as ``request`` asks and append the row."""

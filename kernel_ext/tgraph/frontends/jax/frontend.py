@@ -34,7 +34,7 @@ from ...protocol import (
     ViewResult,
 )
 from ...quiet import quiet
-from ...timing import Clock, TimingError, TimingResult
+from ...timing import MAX_CALLS, Clock, TimingError, TimingResult
 from ...values import ViewValues
 from .._jaxconfig import jax_flags_kept
 from . import sharding as sh
@@ -42,6 +42,7 @@ from .calls import eager_hint, watching
 from .capture import observing
 from .compiled import node_ids, optimized_view
 from .devices import MESH, jax_devices
+from .effects import effects_of
 from .gradient import Differentiable, gradient
 from .inputs import dynamic_map, inputs_of
 from .jaxpr import JaxprConverter
@@ -191,7 +192,8 @@ class JaxFrontend:
             timing=True,
             backend_label="XLA",
         )
-        traced = Traced(bundle, offers)
+        target.effects = effects_of(target.name, closed)
+        traced = Traced(bundle, offers, effects=target.effects)
 
         def draw_original() -> ViewResult:
             with jax_flags_kept(), quiet():
@@ -269,6 +271,7 @@ class JaxFrontend:
                 out_avals=out_avals,
                 values=lambda: inputs_of(target, traced_run.statics),
                 at=at,
+                effects=target.effects,
             )
             layout = layout_of(target, traced_run)
             if layout is None:
@@ -367,6 +370,7 @@ class JaxFrontend:
                 devices,
                 clock,
                 mesh,
+                max_calls=options.max_calls or MAX_CALLS,
             )
         if mesh is None and result.error and layout_of(target, traced_run) is not None:
             result.notes.append("this program is laid out over a mesh: time it on the mesh")

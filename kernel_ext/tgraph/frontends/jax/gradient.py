@@ -39,6 +39,8 @@ class Differentiable:
     at: str = "the cell's inputs"
     #: Set for a program laid out over a mesh: its collectives are found by compiling.
     sharded: bool = False
+    #: Why running the program would touch the user's world (``Target.effects``).
+    effects: str = ""
     #: Keyword arguments jit holds static (``static_argnames``): closed over, never traced.
     static_names: list[str] = field(default_factory=list)
 
@@ -270,6 +272,8 @@ def _check(
     used_inputs: list[bool],
 ) -> str:
     """The check's verdict as the view's note; starts with ``REFUSED`` when it fails."""
+    if d.effects:  # the check runs the program and its gradient: the callbacks would run
+        return f"not checked numerically: {d.effects}, and a check would run it"
     try:
         args, kwargs = d.values()
     except Exception as error:

@@ -24,7 +24,7 @@ import jax
 from ...devices import Device, DeviceError, Devices
 from ...profile import ProfileResult, ranked, run_for
 from ...quiet import quiet
-from ...timing import Clock, TimingError, TimingResult, measure
+from ...timing import MAX_CALLS, Clock, TimingError, TimingResult, measure
 from .._jaxconfig import jax_flags_kept, placed_on
 from .devices import device_names
 from .inputs import Placement, dynamic_map, lay_out, tree_signature
@@ -99,6 +99,7 @@ def time_program(
     devices: Devices,
     clock: Clock,
     mesh: Placement | None = None,
+    max_calls: int = MAX_CALLS,
 ) -> TimingResult:
     """One timing row of ``jitted`` on ``inputs`` (statics pass through as given).
 
@@ -140,7 +141,9 @@ def time_program(
                 a, k = fresh.take()
                 return jitted(*a, **k)
 
-            measured = measure(call, budget, sync=jax.block_until_ready, clock=fresh.clock)
+            measured = measure(
+                call, budget, sync=jax.block_until_ready, clock=fresh.clock, max_calls=max_calls
+            )
             result.fill(measured)
             result.output_devices = placed_on(measured.last, names)
     except KeyboardInterrupt:

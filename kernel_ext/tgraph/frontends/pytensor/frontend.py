@@ -55,6 +55,7 @@ from .capture import (
     symbolic_outputs,
     user_names,
 )
+from .effects import effects_of
 from .gradient import gradient
 from .labels import describe, said, value_preview
 from .pymc import INITIAL_POINT, group_terms, model_target, sampler_function
@@ -270,7 +271,10 @@ class PyTensorFrontend:
         for old, new in found.givens:
             bundle.notes.append(f"givens: {describe(old)} is replaced by {describe(new)}")
         offers = Offers(list(VIEWS), rewrites=True, show_noise=options.show_noise)
-        traced = Traced(bundle, offers)
+        ends = [v for _, v in found.outputs] + [u for _, u in found.updates]
+        compiled = target.obj.maker.fgraph.outputs if isinstance(target.obj, Function) else []
+        target.effects = effects_of(target.name, ends or list(compiled))
+        traced = Traced(bundle, offers, effects=target.effects)
         if isinstance(target, PyTensorTarget):
             target.traced = traced
         names = [n for n, _ in found.outputs]
@@ -287,7 +291,6 @@ class PyTensorFrontend:
                 return ViewResult(original)
 
             traced.values = lambda name: node_values(name, drawn, found, target, names)
-            ends = [v for _, v in found.outputs] + [u for _, u in found.updates]
             size = _count_nodes(ends, max(DRAWN_IN_CELL, MAX_STEP_NODES))
             traced.later["original"] = LazyView("drawing", draw_original)
             if size <= DRAWN_IN_CELL:

@@ -1,0 +1,82 @@
+"""PyTensor programs with side effects are never run behind the user's back.
+
+A ``Print`` op prints (and calls its ``global_fn``) on every call, and an
+``as_op`` runs the user's Python: tgraph draws such a graph but neither
+times it by itself nor computes its values or checks its gradient
+numerically. Cells as a notebook has them: the counter first, the graph
+and its call next.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from asked import automatic_requests, send, values_of_every_view, widgets
+from conftest import run
+
+COUNTER = """
+from pytensor.printing import Print
+calls = []
+def note(op, value):
+    calls.append(float(value.sum()))
+"""
+
+EFFECTS = {
+    "print": (
+        COUNTER,
+        "u = pt.dvector('u')\nshown = Print('u', global_fn=note)(u)\n"
+        "h = pytensor.function([u], (shown ** 2).sum())\nr = h(np.ones(3))\n",
+        "Print",
+    ),
+    "as_op": (
+        """
+calls = []
+@pytensor.wrap_py(itypes=[pt.dvector], otypes=[pt.dvector])
+def counted(x):
+    calls.append(1)
+    return x * 2
+""",
+        "u = pt.dvector('u')\nh = pytensor.function([u], counted(u).sum())\nr = h(np.ones(3))\n",
+        "counted",
+    ),
+}
+
+
+@pytest.fixture
+def pt_shell(shell: InteractiveShell) -> InteractiveShell:
+    run(shell, "import numpy as np\nimport pytensor\nimport pytensor.tensor as pt")
+    return shell
+
+
+@pytest.mark.parametrize("kind", list(EFFECTS))
+def test_an_op_with_side_effects_runs_as_often_as_in_the_plain_notebook(
+    pt_shell: InteractiveShell, kind: str
+) -> None:
+    definitions, call, op = EFFECTS[kind]
+    run(pt_shell, definitions)
+    (widget,) = widgets(run(pt_shell, "%%tgraph --budget 0.1\n" + call))
+    assert len(pt_shell.user_ns["calls"]) == 1
+    automatic_requests(widget)
+    values = values_of_every_view(widget)
+    assert len(pt_shell.user_ns["calls"]) == 1
+    assert widget.autorun is False and widget.timings == []
+    assert widget.timing_error.startswith(f"not timed by itself: h runs {op}, which ")
+    for view in ("original", "optimized"):
+        assert values[view]["error"].startswith("values not computed: h runs ")
+    gradient = widget._entry.bundle.views["gradient"]
+    assert not any(n.startswith("checked against") for n in gradient.notes)
+
+
+def test_run_times_a_print_anyway_and_says_so(pt_shell: InteractiveShell) -> None:
+    definitions, call, _ = EFFECTS["print"]
+    run(pt_shell, definitions)
+    (widget,) = widgets(run(pt_shell, "%%tgraph --budget 0.1\n" + call))
+    promised = int(re.search(r"about (\d+) times", widget.timing_error).group(1))
+    send(widget, {"type": "time"})
+    (row,) = widget.timings
+    ran = len(pt_shell.user_ns["calls"]) - 1
+    assert 0 < ran <= promised
+    assert f"ran anyway with its side effects: {ran} calls of h" in row["notes"]
