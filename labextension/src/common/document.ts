@@ -102,8 +102,9 @@ export class GraphDocumentView implements IComparisonHost {
 
   makeView(values?: GraphValues): GraphView {
     const view: GraphView = new GraphView({
-      onExpand: id => void this._toggle(view, id, true),
-      onCollapse: id => void this._toggle(view, id, false),
+      onExpand: id => void this._toggle(view, [id], true),
+      onOpenPath: path => void this._toggle(view, path, true),
+      onCollapse: id => void this._toggle(view, [id], false),
       onSelect: id => this._onSelect(view, id),
       onViewChange: box => this._comparison?.partnerOf(view)?.setViewBox(box),
       inspectorExtra: values ? id => values.inspector(id) : undefined,
@@ -250,16 +251,18 @@ export class GraphDocumentView implements IComparisonHost {
   }
 
   /** Expand or collapse a subgraph of what ``view`` shows: the kernel lays it out again. */
-  private async _toggle(view: GraphView, id: string, open: boolean): Promise<void> {
+  private async _toggle(view: GraphView, toggled: string[], open: boolean): Promise<void> {
     const shown = this._shown.get(view);
     if (!shown) {
       return; // the stepper's pictures stay as the rewrites left them
     }
     const ids = new Set(shown.session.state.expanded[shown.view] ?? []);
-    if (open) {
-      ids.add(id);
-    } else {
-      ids.delete(id);
+    for (const id of toggled) {
+      if (open) {
+        ids.add(id);
+      } else {
+        ids.delete(id);
+      }
     }
     try {
       await shown.session.expand(shown.view, [...ids]);

@@ -70,6 +70,17 @@ export class GraphModel {
     return this._parents.get(id) ?? null;
   }
 
+  /**
+   * The subgraphs around ``id``, outermost first, that are not drawn open
+   * (``isOpen`` says which are): what must open for ``id`` to be seen.
+   */
+  closedAround(id: string, isOpen: (sub: string) => boolean): string[] {
+    return this.ancestry(id)
+      .slice(1)
+      .filter(a => this.subgraph(a) !== undefined && !isOpen(a))
+      .reverse();
+  }
+
   /** The id itself, then its enclosing subgraphs, innermost first. */
   ancestry(id: string): string[] {
     const chain = [id];
@@ -196,6 +207,14 @@ export class SearchCursor {
 
   prev(): string | undefined {
     return this._step(-1);
+  }
+
+  /** Make ``id`` the current match (after a new picture kept the query). */
+  moveTo(id: string): void {
+    const at = this.matches.indexOf(id);
+    if (at >= 0) {
+      this.index = at;
+    }
   }
 
   /** "3 / 12", or "no match" for an empty result. */

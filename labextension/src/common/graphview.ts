@@ -5,6 +5,7 @@
  * ever reach the page as text (textContent), and the SVG is parsed as XML.
  */
 import { button, el, save, text } from './dom';
+import { crumbs } from './crumbs';
 import { GraphJSON } from './graph';
 import { GraphModel, SearchCursor } from './graphmodel';
 import { inspectorContent } from './inspector';
@@ -27,6 +28,12 @@ export type { IViewBox } from './viewbox';
 export interface IGraphViewOptions {
   /** A collapsed subgraph was clicked (or its Expand button pressed). */
   onExpand?: (id: string) => void;
+  /**
+   * Open these subgraphs together, outermost first: the closed groups around
+   * a search match the user moved to. Without it, matches inside closed
+   * groups are only shown by their group.
+   */
+  onOpenPath?: (ids: string[]) => void;
   /** The Collapse button of an expanded subgraph was pressed. */
   onCollapse?: (id: string) => void;
   onSelect?: (id: string | null) => void;
@@ -39,11 +46,14 @@ export interface IGraphViewOptions {
 }
 
 const DRAG_PX = 3;
+/** Below this many screen pixels per SVG unit, small text is hidden (see setViewBox). */
+const FAR_SCALE = 0.55;
 
 export class GraphView {
   readonly element: HTMLDivElement;
   private _canvas: HTMLDivElement;
   private _inspector: HTMLDivElement;
+  private _crumbs: HTMLDivElement;
   private _searchInput: HTMLInputElement;
   private _searchStatus: HTMLSpanElement;
   private _svg: SVGSVGElement | null = null;
@@ -99,7 +109,9 @@ export class GraphView {
     this._inspector.setAttribute('aria-live', 'polite');
     const body = el('div', 'tg-body');
     body.append(this._canvas, this._inspector);
-    this.element.append(bar, body);
+    this._crumbs = el('div', 'tg-crumbs');
+    this._crumbs.setAttribute('aria-label', 'Where the selection sits');
+    this.element.append(bar, this._crumbs, body);
     this._showInspector();
     this._listen();
     if (typeof ResizeObserver !== 'undefined') {
@@ -150,6 +162,11 @@ export class GraphView {
     }
     const kept = this._selected;
     this.select(kept && (this._elements.has(kept) || this._model.node(kept)) ? kept : null);
+    if (kept && this._cursor.matches.includes(kept)) {
+      this._cursor.moveTo(kept); // a match whose groups just opened stays the current one
+      this._searchStatus.textContent = this._cursor.describe();
+      this.highlight([kept], 'tg-current');
+    }
   }
 
   /** The visible element standing for ``id``: itself or its collapsed ancestor. */
@@ -199,6 +216,12 @@ export class GraphView {
       this.elementFor(id)?.classList.add('tg-selected');
     }
     this._showInspector();
+    this._crumbs.replaceChildren(
+      ...crumbs(this._model, id, step => {
+        this.select(step);
+        this.reveal(step);
+      })
+    );
     this._options.onSelect?.(id);
   }
 
@@ -263,8 +286,19 @@ export class GraphView {
         this._centerOn(target.id.slice(3));
       }
       this.select(id);
+      this._openAround(id);
     }
     return id;
+  }
+
+  /** Ask for the closed groups around ``id`` to open; the next picture centres on it. */
+  private _openAround(id: string): void {
+    const open = (sub: string) => !!this._elements.get(sub)?.classList.contains('tg-cluster');
+    const closed = this._model.closedAround(id, open);
+    if (closed.length && this._options.onOpenPath) {
+      this._focusAfterLayout = id;
+      this._options.onOpenPath(closed);
+    }
   }
 
   private _showInspector(): void {
@@ -463,6 +497,8 @@ export class GraphView {
   setViewBox(b: IViewBox): void {
     this._box = b;
     this._svg?.setAttribute('viewBox', `${b.x} ${b.y} ${b.w} ${b.h}`);
+    // zoomed out past reading: edge labels and cluster titles hide instead of shrinking
+    this._canvas.classList.toggle('tg-far', this._svg !== null && this._scale() < FAR_SCALE);
   }
 
   private _download(): void {

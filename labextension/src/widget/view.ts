@@ -101,6 +101,7 @@ export class WidgetView {
     if (!v) {
       v = new GraphView({
         onExpand: id => this._expand(view, ids => ids.add(id)),
+        onOpenPath: path => this._expand(view, ids => path.forEach(id => ids.add(id))),
         onCollapse: id => this._expand(view, ids => ids.delete(id)),
         inspectorExtra: id => this._graphValues.get(view)?.inspector(id) ?? null
       });

@@ -254,3 +254,54 @@ it('says so when a view is empty', () => {
   expect(view.element.querySelector('svg')).toBeNull();
   expect(view.element.querySelector('.tg-empty')!.textContent).toBe('Nothing in this view.');
 });
+
+describe('GraphView in big graphs', () => {
+  function withPath() {
+    const opened: string[][] = [];
+    const view = new GraphView({ onOpenPath: ids => opened.push(ids) });
+    document.body.append(view.element);
+    view.setGraph(graph(), SVG_COLLAPSED);
+    return { view, opened, root: view.element };
+  }
+
+  it('opens the closed groups around a search match the user moves to', () => {
+    const { view, opened, root } = withPath();
+    expect(view.search('exp')).toBe(1);
+    // the match is inside the closed Composite: its box stands for it
+    expect(q(root, '#tg-comp').classList.contains('tg-match')).toBe(true);
+    view.next();
+    expect(opened).toEqual([['comp']]);
+    // the opened picture shows the match itself, current and selected
+    view.setGraph(graph(), SVG_EXPANDED);
+    expect(q(root, '#tg-exp').classList.contains('tg-current')).toBe(true);
+    expect(view.selection).toBe('exp');
+    expect(q(root, '.tg-search-status').textContent).toBe('1 / 1');
+    // a match already in sight opens nothing
+    view.search('mul');
+    view.next();
+    expect(opened).toHaveLength(1);
+  });
+
+  it('shows where the selection sits as a breadcrumb whose crumbs select their group', () => {
+    const { view, root } = withPath();
+    view.select('exp');
+    const crumbs = Array.from(root.querySelectorAll<HTMLButtonElement>('.tg-crumb'));
+    expect(crumbs.map(c => c.textContent)).toEqual(['Composite', 'Exp']);
+    click(crumbs[0]);
+    expect(view.selection).toBe('comp');
+    expect(Array.from(root.querySelectorAll('.tg-crumb')).map(c => c.textContent)).toEqual([
+      'Composite'
+    ]);
+    view.select(null);
+    expect(root.querySelectorAll('.tg-crumb')).toHaveLength(0);
+  });
+
+  it('hides small text when zoomed out past reading', () => {
+    const { view, root } = withPath();
+    const canvas = q(root, '.tg-graph');
+    view.setViewBox({ x: 0, y: 0, w: 20000, h: 30000 });
+    expect(canvas.classList.contains('tg-far')).toBe(true);
+    view.setViewBox({ x: 0, y: 0, w: 20, h: 30 });
+    expect(canvas.classList.contains('tg-far')).toBe(false);
+  });
+});
