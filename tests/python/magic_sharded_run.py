@@ -67,7 +67,10 @@ def main() -> None:
     for name, cell in CALLS.items():
         ran = run(shell, f"%%tgraph --sync --budget 0.05\n{cell}")
         [entry] = [e for e in registry.entries if e.bundle.target == name]
-        [row] = entry.timings
+        rows = entry.timings
+        if len(rows) != 1:
+            raise SystemExit(f"{name}: timing rows {rows}, stderr {ran.stderr!r}")
+        [row] = rows
         found[name] = {
             "same": (ran.stderr, seen(shell)) == plain[name],
             "stderr": ran.stderr,

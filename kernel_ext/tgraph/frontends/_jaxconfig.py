@@ -48,6 +48,10 @@ def put_on(tree: Any, handle: Any) -> Any:
     import jax
 
     def put(leaf: Any) -> Any:
+        if isinstance(leaf, jax.Array) and len(leaf.sharding.device_set) > 1:
+            # laid out over a mesh (its type may name the mesh's axes): gathered
+            # first, then placed, so the one device runs it as a plain array
+            leaf = np.asarray(leaf)
         if isinstance(leaf, np.ndarray | np.generic | jax.Array):
             return jax.device_put(leaf, handle)
         return leaf

@@ -54,6 +54,8 @@ class Call:
     seq: int = 0
     #: The user's call that ran the library code making this call (``mcmc.run``).
     via: str | None = None
+    #: The call's own arguments (a top-level jit call's): the inputs timing runs on.
+    values: tuple[tuple[Any, ...], dict[str, Any]] | None = field(default=None, repr=False)
 
 
 def spec(leaf: Any) -> Any:
@@ -188,17 +190,18 @@ def _record_jit(
     static = set(info.static_argnums)
     names = set(info.static_argnames)
     nested, parent = _nesting(frame, (args, kwargs))
-    LOG.record(
-        Call(
-            "jit",
-            fun,
-            tuple(a if i in static else specs(a) for i, a in enumerate(args)),
-            {k: v if k in names else specs(v) for k, v in kwargs.items()},
-            {"info": info},
-            nested,
-            parent,
-        )
+    call = Call(
+        "jit",
+        fun,
+        tuple(a if i in static else specs(a) for i, a in enumerate(args)),
+        {k: v if k in names else specs(v) for k, v in kwargs.items()},
+        {"info": info},
+        nested,
+        parent,
     )
+    if not nested:  # concrete: the very arrays the cell passed, kept until the next cell
+        call.values = (tuple(args), dict(kwargs))
+    LOG.record(call)
 
 
 @_safely

@@ -24,6 +24,12 @@ CALLBACKS = {
 }
 
 
+def _touches_world(effects: Any) -> bool:
+    """Effects other than a collective's axis name (``psum`` over ``data`` in a
+    ``shard_map``), which JAX marks as an effect but which changes nothing outside."""
+    return any(type(e).__name__ != "NamedAxisEffect" for e in effects or ())
+
+
 def effects_of(name: str, closed: Any) -> str:
     """Why running ``name`` would touch the user's world, or "" when it would not."""
     callbacks: list[str] = []
@@ -32,7 +38,7 @@ def effects_of(name: str, closed: Any) -> str:
         primitive = eqn.primitive.name
         if primitive in CALLBACKS or "callback" in primitive:
             callbacks.append(CALLBACKS.get(primitive, primitive))
-        elif eqn.effects and not inner_jaxprs(eqn):  # a box holds its inner equations' effects
+        elif _touches_world(eqn.effects) and not inner_jaxprs(eqn):  # a box holds its own
             others.append(primitive)
     if callbacks:
         return f"{name} calls back into Python ({', '.join(dict.fromkeys(callbacks))})"

@@ -3,7 +3,8 @@
 A program is a target wherever its function was defined: among the names
 the cell bound, every program the user's code called (``calls``: first
 call, retrace or cache hit, named as the call site wrote the callee), and
-a program a library jitted for the user (``libraries.library_name``). A
+a program a library jitted for the user (``libraries.library_name``) or
+a function of the user's that library code ran under jit. A
 program called many times is one target, on its last call's inputs.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...callsites import is_user_code
 from ...protocol import Target
 from .calls import Called, called, is_shard_map
 from .capture import LOG, Call, cached_call, chain, held_jits
@@ -19,17 +21,10 @@ from .programs import Program, fun_name
 
 
 def find_targets(changed: dict[str, Any]) -> list[Target]:
-    pairs = list(changed.items())
-    seen = {id(v) for v in changed.values()}
-    counted: dict[int, Called] = {}
-    for each in called():
-        counted[id(each.fn)] = each
-        if id(each.fn) not in seen:
-            seen.add(id(each.fn))
-            pairs.append((each.name or fun_name(each.fn), each.fn))
+    counted = {id(each.fn): each for each in called()}
     found: dict[tuple[int, str], Target] = {}
     calls: dict[str, Call | None] = {}
-    for name, value in pairs:
+    for name, value, own_name in _candidates(changed):
         site = counted.get(id(value))
         chosen = _chosen(value, site)
         if chosen is None:
@@ -39,45 +34,77 @@ def find_targets(changed: dict[str, Any]) -> list[Target]:
         if jitted is not None and jitted._fun is program.fun and program.api == "jit":
             program.jitted = jitted
         key = (id(program.fun), program.api)
-        if key in found:
-            known = found[key]
-            known.obj.calls += site.count if site is not None else 0
-            if program.jitted is not None and known.obj.jitted is None:
-                # the variable holding the jitted program names it, and its caches serve
+        known = found.get(key)
+        if known is None:
+            calls[name] = call
+            found[key] = Target(
+                name=name,
+                framework="jax",
+                obj=program,
+                args=call.args if call else None,
+                kwargs=call.kwargs if call else None,
+            )
+            _arguments(found[key], program, value, site, call)
+            continue
+        known.obj.calls += site.count if site is not None else 0
+        _arguments(known, program, value, site, None)
+        if program.jitted is not None and known.obj.jitted is None:
+            known.obj.jitted = program.jitted  # its caches serve
+            if own_name:  # the variable holding the jitted program names it
                 known.aliases.append(known.name)
                 calls[name] = calls.pop(known.name)
-                known.name, known.obj.jitted = name, program.jitted
-            else:
-                known.aliases.append(name)
-            continue
-        calls[name] = call
-        target = Target(
-            name=name,
-            framework="jax",
-            obj=program,
-            args=call.args if call else None,
-            kwargs=call.kwargs if call else None,
-        )
-        if site is not None:
-            program.calls = site.count
-            if site.args is not None and (program.jitted is not None or program.fun is value):
-                # the user's own arguments: the program takes them as they are
-                target.args, target.kwargs = site.args, site.kwargs
-                program.recorded = True
-        found[key] = target
+                known.name = name
+                continue
+        known.aliases.append(name)
+    _library_programs(found, calls)
+    return _inside_others(list(found.values()), calls)
+
+
+def _candidates(changed: dict[str, Any]) -> list[tuple[str, Any, bool]]:
+    """(name, value, whether the name is the user's own) for the names the cell
+    bound, then the programs its code called (named as the call site wrote them)."""
+    pairs = [(name, value, True) for name, value in changed.items()]
+    seen = {id(v) for v in changed.values()}
+    for each in called():
+        if id(each.fn) not in seen:
+            seen.add(id(each.fn))
+            pairs.append((each.name or fun_name(each.fn), each.fn, each.name is not None))
+    return pairs
+
+
+def _arguments(
+    target: Target, program: Program, value: Any, site: Called | None, call: Call | None
+) -> None:
+    """The inputs of the cell's last call, where the program takes them as they are:
+    the call site's own (a library's wrapper, ``nnx.jit``, passes others: its
+    state split apart), else the arrays JAX traced the call with."""
+    if site is not None:
+        program.calls = max(program.calls, site.count)
+        if site.args is not None and (program.jitted is not None or program.fun is value):
+            target.args, target.kwargs = site.args, site.kwargs
+            target.obj.recorded = True
+            return
+    stale = site is not None and site.count > 1  # a later call may have had other values
+    if call is not None and call.values is not None and not target.obj.recorded and not stale:
+        target.args, target.kwargs = call.values
+        target.obj.recorded = True
+
+
+def _library_programs(found: dict[tuple[int, str], Target], calls: dict[str, Call | None]) -> None:
+    """Programs JAX traced that no call site of the user's named: a library's
+    jitted for the user (a sampler's potential energy), or a user's function."""
     for call in LOG.calls.values():
         key = (id(call.fun), call.api)
         if call.nested or key in found or call.api in ("inner", "vjp"):
             continue
         if any(_runs(t.obj, call.fun) for t in found.values()):
             continue
-        role = library_name(call.fun, call.via)
+        role = library_name(call.fun, call.via) or _users_own(call.fun)
         if role is None:
             continue  # a library's own helper, not a program of the user's
         calls[role] = call
         program = Program(call.fun, call.api, call.params)
         found[key] = Target(role, "jax", program, args=call.args, kwargs=call.kwargs)
-    return _inside_others(list(found.values()), calls)
 
 
 def _chosen(value: Any, site: Called | None) -> tuple[Any, Any, Call | None] | None:
@@ -97,6 +124,14 @@ def _chosen(value: Any, site: Called | None) -> tuple[Any, Any, Call | None] | N
     if site is not None and is_shard_map(value):
         return value, None, None
     return None
+
+
+def _users_own(fun: Any) -> str | None:
+    """The name of a function of the user's that JAX traced, though no call site
+    of the user's was seen running it (a library called it, or Python has no
+    ``sys.monitoring``)."""
+    code = getattr(fun, "__code__", None)
+    return fun_name(fun) if code is not None and is_user_code(code) else None
 
 
 def _runs(program: Any, fun: Any) -> bool:
