@@ -370,3 +370,30 @@ def test_timing_and_values_use_the_cells_own_inputs_of_any_dtype(
     assert "timed on the inputs of the cell's last call" in row["notes"]
     values = entry.values("original")
     assert values["inputs"] == "the cell's inputs" and not values["made_up"]
+
+
+def test_a_training_step_defined_earlier_is_shown_for_the_loop_that_calls_it(
+    shell: InteractiveShell,
+) -> None:
+    pytest.importorskip("optax")
+    cells = [
+        *FLAX_DEFINED,
+        "import optax\nopt = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)\n"
+        "@nnx.jit\n"
+        "def train_step(model, opt, x, y):\n"
+        "    def loss_fn(model):\n"
+        "        return jnp.mean((model(x) - y) ** 2)\n"
+        "    loss, grads = nnx.value_and_grad(loss_fn)(model)\n"
+        "    opt.update(model, grads)\n"
+        "    return loss",
+        "%%tgraph\nfor _ in range(3):\n"
+        "    l = train_step(model, opt, jnp.ones((4, 2)), jnp.zeros((4, 1)))",
+    ]
+    ran = notebook(shell, cells)
+    assert ran[-1].stderr == ""
+    assert widgets(ran[-1]) == 1
+    bundle = bundle_of(shell, "train_step")
+    assert bundle.info["calls"] == 3
+    notes = " ".join(bundle.views["original"].notes)
+    assert "train_step computes a gradient inside" in notes
+    assert "dot_general" in ops(shell, "train_step", "original")
