@@ -155,6 +155,9 @@ class ValueJSON(TypedDict):
     inf: int
     preview: str
     error: str
+    #: Present (true) for a constant or a value computed from constants alone,
+    #: which the first-NaN search passes over.
+    constant: NotRequired[bool]
 
 
 class NonFiniteJSON(TypedDict):

@@ -37,13 +37,15 @@ class ValueSummary:
     preview: str = ""
     #: Why this node has no value (an op without a Python implementation...).
     error: str = ""
+    #: A constant, or computed from constants alone: never the first non-finite node.
+    constant: bool = False
 
     @property
     def finite(self) -> bool:
         return not self.error and self.nan == 0 and self.inf == 0
 
     def to_json(self) -> ValueJSON:
-        return {
+        found: ValueJSON = {
             "shape": list(self.shape),
             "dtype": self.dtype,
             "min": self.min,
@@ -54,6 +56,9 @@ class ValueSummary:
             "preview": self.preview,
             "error": self.error,
         }
+        if self.constant:
+            found["constant"] = True
+        return found
 
 
 def _number(value: Any) -> float | None:
@@ -287,6 +292,17 @@ class ViewValues:
         }
 
 
+def _from_constants(graph: Graph, inputs_of: dict[str, list[str]]) -> set[str]:
+    """Constants, and ops whose every input is one or comes from constants alone
+    (an ``ExpandDims`` of PyMC's ``-inf``): the same on any inputs."""
+    found = {n.id for n in graph.nodes if n.kind == "constant"}
+    for node in graph.nodes:  # producers come before their users
+        sources = inputs_of.get(node.id)
+        if node.kind == "op" and sources and all(s in found for s in sources):
+            found.add(node.id)
+    return found
+
+
 def arrange(values: ViewValues, graph: Graph) -> ViewValues:
     """Order, labels and inputs of ``values`` read from the drawn view itself.
 
@@ -294,18 +310,25 @@ def arrange(values: ViewValues, graph: Graph) -> ViewValues:
     after the op that owns it, so the view's own node order is a
     topological order for any framework.
     """
-    # A constant is not computed: an intended -inf (a max's start) is no fault.
-    values.order = [n.id for n in graph.nodes if n.id in values.nodes and n.kind != "constant"]
     values.labels = {n.id: n.name or n.label for n in graph.nodes}
     for edge in graph.edges:
         sources = values.inputs_of.setdefault(edge.dst, [])
         if edge.src not in sources:
             sources.append(edge.src)
+    fixed = _from_constants(graph, values.inputs_of)
+    for node_id in fixed:
+        if node_id in values.nodes:
+            values.nodes[node_id].constant = True
+    # A constant is not computed: an intended -inf (a max's start, a support
+    # bound a switch selects away) is no fault, nor an op on constants alone.
+    values.order = [n.id for n in graph.nodes if n.id in values.nodes and n.id not in fixed]
     parents = {s.id: s.parent for s in graph.subgraphs}
     owner = {n.attrs["subgraph"]: n.id for n in graph.nodes if "subgraph" in n.attrs}
     for node in graph.nodes:
         summary = values.nodes.get(node.id)
         if summary is None or summary.finite or summary.error or node.kind != "op":
+            continue
+        if node.id in fixed:
             continue
         sub = node.parent
         while sub is not None:

@@ -160,6 +160,9 @@ export interface ValueJSON {
   inf: number;
   preview: string;
   error: string;
+  /** Present (true) for a constant or a value computed from constants alone,
+   * which the first-NaN search passes over. */
+  constant?: boolean;
 }
 
 /** The earliest node in topological order whose value has a NaN or an inf. */

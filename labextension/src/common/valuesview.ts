@@ -65,6 +65,9 @@ export function valueRows(v: ValueJSON): [string, string][] {
   if (v.nan || v.inf) {
     rows.push(['NaN', String(v.nan)], ['inf', String(v.inf)]);
   }
+  if (v.constant) {
+    rows.push(['constant', 'computed from constants alone: not a first NaN/inf']);
+  }
   return rows;
 }
 

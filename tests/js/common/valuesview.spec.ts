@@ -87,6 +87,9 @@ describe('value rows', () => {
     expect(valueRows(value({ error: 'no value for its input v' }))).toEqual([
       ['value', 'none: no value for its input v']
     ]);
+    expect(valueRows(value({ shape: [], inf: 1, constant: true })).slice(-1)).toEqual([
+      ['constant', 'computed from constants alone: not a first NaN/inf']
+    ]);
   });
 
   it('format numbers short, integers exactly, and none as a dash', () => {

@@ -23,6 +23,7 @@ import pytensor.tensor as pt
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
+from asked import values_of_every_view, widgets
 from conftest import run
 from tgraph.frontends.pytensor import PyTensorFrontend
 from tgraph.protocol import CellInfo, Options, Target, Traced, values_of
@@ -306,3 +307,54 @@ def test_a_wrapper_of_two_functions_is_not_a_target() -> None:
     both.f = pytensor.function([x], x * 2)
     both.g = pytensor.function([x], x * 3)
     assert FRONTEND.targets({"both": both}, CellInfo("")) == []
+
+
+BOUNDED = """
+with pm.Model() as bounded:
+    sigma = pm.HalfNormal("sigma", 1.0, shape=2)
+    p = pm.Beta("p", 2.0, 2.0)
+    u = pm.Uniform("u", -1.0, 1.0, shape=3)
+    lam = pm.Exponential("lam", 1.0)
+    t = pm.TruncatedNormal("t", 0.0, 1.0, lower=0.0)
+    obs = pm.Normal("obs", u.sum() * p, sigma[0] + lam + t, observed=[0.1, -0.3, 0.2])
+"""
+
+
+@needs_pymc
+def test_a_support_bound_never_selected_is_no_first_nan(shell: InteractiveShell) -> None:
+    """The bounds' -inf constants (and ops on them alone) are marked constant and
+    passed over: at the initial point no NaN or inf reaches the log-probability."""
+    run(shell, "import numpy as np\nimport pymc as pm")
+    (widget,) = widgets(run(shell, "%%tgraph\n" + BOUNDED))
+    values = values_of_every_view(widget)
+    assert [values[v]["first_nonfinite"] for v in ("original", "optimized", "gradient")] == [
+        None,
+        None,
+        None,
+    ]
+    original = widget._entry.bundle.views["original"]
+    infinite = [n for n in original.nodes if values["original"]["nodes"][n.id]["inf"]]
+    assert {n.label for n in infinite if n.kind == "constant"} == {"inf", "-inf"}
+    assert any(n.kind == "op" for n in infinite)  # the bounds expanded to vectors
+    assert all(values["original"]["nodes"][n.id].get("constant") for n in infinite)
+
+
+@needs_pymc
+def test_out_of_its_support_the_first_nan_is_the_log_probability_term(
+    shell: InteractiveShell,
+) -> None:
+    run(shell, "import numpy as np\nimport pymc as pm")
+    cell = """%%tgraph
+with pm.Model() as outside:
+    sigma = pm.HalfNormal("sigma", 1.0)
+    p = pm.Uniform("p", 0.0, 1.0, default_transform=None, initval=1.5)
+    y = pm.Normal("y", p, sigma, observed=np.array([0.1, -0.3, 0.2]))
+"""
+    (widget,) = widgets(run(shell, cell))
+    values = values_of_every_view(widget)
+    first = values["original"]["first_nonfinite"]
+    assert first is not None and first["label"] == "Switch"
+    assert first["reading"].startswith("Switch is the first node with a non-finite value (1 inf)")
+    assert first["finite_inputs"] == ["AND", "second"]
+    switch = widget._entry.bundle.views["original"].node(first["node"])
+    assert not values["original"]["nodes"][switch.id].get("constant")
