@@ -41,18 +41,26 @@ def half(a, b):
     return jnp.sum(a * b)
 a = jnp.ones(8, jnp.bfloat16)
 b = jnp.full(8, 2, jnp.bfloat16)
+from jax.sharding import AxisType
+explicit = jax.make_mesh((8,), ("data",), axis_types=(AxisType.Explicit,))
+def mean_square(w, x):
+    return jnp.mean((x @ w) ** 2)
+explicit_step = jax.jit(jax.grad(mean_square))
+we = jax.device_put(jnp.ones((4, 2)), NamedSharding(explicit, P()))
+xe = jax.device_put(jnp.ones((16, 4)), NamedSharding(explicit, P("data")))
 """
 
 CALLS = {
     "step": "g = step(w, x)",
     "shard_total": "t = shard_total(v)",
     "half": "h = half(a, b)",
+    "explicit_step": "with jax.set_mesh(explicit):\n    ge = explicit_step(we, xe)",
 }
 
 
 def seen(shell: InteractiveShell) -> dict[str, Any]:
     ns = shell.user_ns
-    return {k: repr(ns[k]) for k in ("g", "t", "h") if k in ns}
+    return {k: repr(ns[k]) for k in ("g", "t", "h", "ge") if k in ns}
 
 
 def main() -> None:

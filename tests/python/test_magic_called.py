@@ -213,6 +213,9 @@ def test_sharded_and_bfloat16_programs_time_on_the_cells_own_inputs() -> None:
         assert row["values_from"] == "the cell's inputs", name
         assert "timed on the inputs of the cell's last call" in row["notes"], name
     step, total, half = found["step"], found["shard_total"], found["half"]
+    # under jax.set_mesh, with the mesh's axes in the arrays' types
+    assert found["explicit_step"]["device"] == "mesh (8 devices)"
+    assert found["explicit_step"]["input_devices"] == EIGHT + EIGHT
     assert step["device"] == total["device"] == "mesh (8 devices)"
     assert step["input_devices"] == EIGHT + EIGHT  # w replicated, x split over the batch
     assert step["signature"] == "float32[4, 2], float32[16, 4]"
