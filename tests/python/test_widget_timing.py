@@ -371,3 +371,10 @@ def test_timing_waits_behind_the_views_someone_looks_at() -> None:
         Kind.SHOWN,
         Kind.LIGHT,
     ]
+
+
+def test_a_long_budget_is_said_before_the_run_starts(pt_shell: InteractiveShell) -> None:
+    (widget,) = widgets(run(pt_shell, PYTENSOR_CELL.replace(FAST, "--budget 30 --no-run")))
+    assert widget.timing_error == "timing runs for up to 30 s and at most 1,000,000 calls"
+    (short,) = widgets(run(pt_shell, PYTENSOR_CELL.replace(FAST, "--budget 9 --no-run")))
+    assert short.timing_error == ""

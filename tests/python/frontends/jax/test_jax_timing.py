@@ -27,6 +27,8 @@ import numpy as np
 import pytest
 from jax_cells import build, run_cell, target_of
 
+from asked import automatic_requests, send, widgets
+from conftest import run
 from tgraph.devices import DeviceError, Devices
 from tgraph.frontends.jax import JaxFrontend
 from tgraph.protocol import CellInfo, Options, Target
@@ -331,3 +333,45 @@ def test_the_host_cpu_is_always_there(devices: Devices) -> None:
     assert devices.resolve("CPU:0") is devices.cpus[0]
     assert devices.cpus[0].handle is jax.devices("cpu")[0]
     assert devices.backends == {}
+
+
+DONATING_DEFINITIONS = """
+import numpy as np
+import jax
+import jax.numpy as jnp
+params = {"w": jnp.ones((3, 2)), "b": jnp.zeros(2)}
+xb = jnp.arange(6.0).reshape(2, 3)
+def loss(p, x):
+    return ((x @ p["w"] + p["b"]) ** 2).sum()
+def sgd(p, x):
+    g = jax.grad(loss)(p, x)
+    return jax.tree_util.tree_map(lambda a, b: a - 0.01 * b, p, g)
+"""
+DONATING_STEP = (
+    "sgd_donating = jax.jit(sgd, donate_argnums=0)\nnew_params = sgd_donating(params, xb)\n"
+)
+
+
+def _after_the_step(shell: Any) -> tuple[bool, dict[str, Any], str]:
+    """Whether the donated argument is gone, the new parameters, and what
+    calling the step on the donated argument again says."""
+    ns = shell.user_ns
+    kept = {k: np.asarray(v).tolist() for k, v in ns["new_params"].items()}
+    again = run(shell, "sgd_donating(params, xb)")
+    said = "" if again.error is None else type(again.error).__name__
+    return ns["params"]["w"].is_deleted(), kept, said
+
+
+def test_timing_a_donating_step_leaves_the_users_arrays_as_the_plain_notebook(shell: Any) -> None:
+    run(shell, DONATING_DEFINITIONS)
+    assert run(shell, DONATING_STEP).error is None
+    plain = _after_the_step(shell)
+    run(shell, DONATING_DEFINITIONS)
+    (widget,) = widgets(run(shell, "%%tgraph --budget 0.1\n" + DONATING_STEP))
+    automatic_requests(widget)
+    send(widget, {"type": "profile"})
+    (row,) = widget.timings
+    assert row["error"] is None and row["calls"] > 10
+    assert _after_the_step(shell) == plain
+    later = run(shell, "sgd_donating(new_params, xb)['w'].shape")
+    assert later.error is None and later.result == (3, 2)

@@ -68,6 +68,9 @@ def test_an_op_with_side_effects_runs_as_often_as_in_the_plain_notebook(
         assert values[view]["error"].startswith("values not computed: h runs ")
     gradient = widget._entry.bundle.views["gradient"]
     assert not any(n.startswith("checked against") for n in gradient.notes)
+    send(widget, {"type": "profile"})
+    assert widget.timing_error.startswith(f"not profiled: h runs {op}, which ")
+    assert len(pt_shell.user_ns["calls"]) == 1
 
 
 def test_run_times_a_print_anyway_and_says_so(pt_shell: InteractiveShell) -> None:
