@@ -5,8 +5,11 @@
 import { Widget } from '@lumino/widgets';
 
 import { el, formatSeconds, text } from '../common/dom';
+import { droppedText, nodesText } from '../common/entries';
 import { EntryJSON } from '../common/messages';
 import { PanelModel } from './panelmodel';
+
+export { droppedText, nodesText } from '../common/entries';
 
 const STATUS_TEXT: Record<string, string> = {
   'no-kernel': 'Open a notebook to see its graphs.',
@@ -18,21 +21,6 @@ function cell(row: HTMLTableRowElement, content: string, cls: string): void {
   const td = row.insertCell();
   td.className = cls;
   td.textContent = content;
-}
-
-/** Nodes before and after rewriting; a view still being built reads "…". */
-export function nodesText(entry: EntryJSON): string {
-  const count = (view: string) =>
-    entry.pending.includes(view) ? '…' : String(entry.nodes[view] ?? 0);
-  return `${count('original')} → ${count('optimized')}`;
-}
-
-export function droppedText(dropped: number): string {
-  if (dropped <= 0) {
-    return '';
-  }
-  const graphs = dropped === 1 ? '1 older graph was' : `${dropped} older graphs were`;
-  return `${graphs} let go to bound the kernel's memory`;
 }
 
 export class GraphListPanel extends Widget {
