@@ -48,6 +48,23 @@ export default tseslint.config(
     }
   },
   {
+    // common/ is shared by every host (the widget, JupyterLab, VS Code): no host's packages there.
+    files: ['labextension/src/common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@jupyterlab/*', '@lumino/*', '../lab/*', '../widget/*'],
+              message: 'common/ imports no host: put host code in lab/ or widget/'
+            }
+          ]
+        }
+      ]
+    }
+  },
+  {
     // A spec's describe() callback holds many tests: it is a list, not one function.
     files: ['tests/js/**/*.spec.ts', 'tests/ui/tests/**/*.spec.ts'],
     rules: { 'max-lines-per-function': 'off' }
