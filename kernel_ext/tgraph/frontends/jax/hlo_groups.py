@@ -42,6 +42,7 @@ class _Original:
                     todo.extend(direct.get(dst, ()))
             self.succ[src] = found
         self.order = {n.id: i for i, n in enumerate(graph.nodes)}
+        self._candidates: dict[tuple[str, str], tuple[list[str], dict[str, list[str]]]] = {}
         self.inputs = {n.label or n.name: n.id for n in graph.nodes if n.kind == "input"}
         self._chains: dict[str | None, tuple[str, ...]] = {None: ()}
 
@@ -56,6 +57,23 @@ class _Original:
             found = (*found, item)
         self._chains[item] = found
         return found
+
+
+def _candidates(orig: _Original, linked: str, scope: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The equations of one op name's line and scope, and which lie in each group.
+
+    Each equation is a key too (for membership). Every layer of a loop shares
+    the line, so the many instructions of one line share this: it is made once.
+    """
+    key = (linked, scope)
+    if key not in orig._candidates:
+        found = [c for c in linked.split(",") if c in orig.nodes and _scope_of(orig, c) == scope]
+        by_group: dict[str, list[str]] = {c: [c] for c in found}
+        for c in found:
+            for g in orig.chain(c):
+                by_group.setdefault(g, []).append(c)
+        orig._candidates[key] = (found, by_group)
+    return orig._candidates[key]
 
 
 def _scope(op_name: str) -> str:
@@ -161,8 +179,7 @@ def _match(
         near |= orig.succ.get(s, set())
     op_name = attrs.get("op_name", "")
     scope = _scope(op_name)
-    candidates = [c for c in attrs.get("jaxpr", "").split(",") if c in orig.nodes]
-    if not candidates:
+    if not attrs.get("jaxpr"):
         # no cell line (library code deeper than the stack XLA keeps): the
         # equation of the same primitive and scope its operands feed
         op = op_name.rsplit("/", 1)[-1]
@@ -175,24 +192,23 @@ def _match(
         if op_name and fed:
             return min(fed, key=orig.order.__getitem__), True
         return (sources[0] if sources else None), False
-    candidates = [c for c in candidates if _scope_of(orig, c) == scope]
+    candidates, by_group = _candidates(orig, attrs["jaxpr"], scope)
     if not candidates:  # the line's equations are of another pass: nothing to go by
         return (sources[0] if sources else None), False
     if len(candidates) == 1 or not sources:
         return candidates[0], True
-    fed = [c for c in candidates if c in near]
+    fed = [c for c in near if c in by_group]
     if fed:
-        return fed[0], True
-    # groups are nested, so the groups two chains share are their common prefix
-    around: dict[str, int] = {}
+        return min(fed, key=orig.order.__getitem__), True
+    # else the candidate in the innermost group around one of the operands
+    best, depth = candidates[0], -1
     for s in sources:
-        for g in orig.chain(s):
-            around[g] = around.get(g, 0) + 1
-    best, score = candidates[0], -1
-    for c in candidates:
-        mine = sum(around.get(g, 0) for g in orig.chain(c))
-        if mine > score:
-            best, score = c, mine
+        chain = orig.chain(s)
+        for at in range(len(chain) - 1, depth, -1):
+            found = by_group.get(chain[at])
+            if found:
+                best, depth = found[0], at
+                break
     return best, True
 
 
