@@ -4,8 +4,18 @@
  * editor tab, "Go to cell", and timing reaching the kernel from the widget.
  */
 import { expect, Frame, Page, test } from '@playwright/test';
-
-import { frameWith, openNotebook, openWorkbench, runAll, tgraphView } from './workbench';
+import {
+  colours,
+  command,
+  contrast,
+  frameWith,
+  luminance,
+  openNotebook,
+  openWorkbench,
+  runAll,
+  tgraphView,
+  toRgb
+} from './workbench';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -115,3 +125,51 @@ test('Run in the inline widget reaches the kernel and adds a timing row', async 
   await expect(rows).toHaveCount(2);
   await expect(rows.nth(1)).toHaveAttribute('data-device', /^cpu/);
 });
+
+/** Switch VS Code's colour theme with its theme picker. */
+async function useTheme(theme: string, workbenchClass: string): Promise<void> {
+  await command(page, 'Preferences: Color Theme');
+  const input = page.locator('.quick-input-widget input');
+  await input.fill(theme, { timeout: 10_000 });
+  await page
+    .locator('.quick-input-widget .monaco-list-row', { hasText: theme })
+    .first()
+    .waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await expect(page.locator(`.monaco-workbench.${workbenchClass}`)).toBeVisible();
+}
+
+/** WCAG AA for text: at least 4.5:1. */
+const AA = 4.5;
+
+for (const [theme, bodyClass] of [
+  ['Dark Modern', 'vs-dark'],
+  ['Dark High Contrast', 'hc-black']
+] as const) {
+  test(`in ${theme}, the widget's canvas, node labels and timing cells read at ${AA}:1`, async () => {
+    await useTheme(theme, bodyClass);
+    const widget = outputs.locator('.tg-root').first();
+    await expect(outputs.locator('body')).toHaveClass(/vscode-(dark|high-contrast)/);
+    // behind a transparent output: the notebook's own background
+    const behind = await outputs
+      .locator('body')
+      .evaluate(b => getComputedStyle(b).getPropertyValue('--vscode-editor-background'));
+    const canvas = widget.locator('.tg-panel:not([hidden]) .tg-graph').first();
+    const [ink, paper] = await colours(canvas, 'color', toRgb(behind));
+    expect(luminance(paper)).toBeLessThan(0.05); // the canvas is dark, not white
+    expect(contrast(ink, paper)).toBeGreaterThanOrEqual(AA);
+
+    const node = canvas.locator('svg g.node').first();
+    const [label] = await colours(node.locator('text').first(), 'fill', paper);
+    const shape = await node
+      .locator('polygon, ellipse, path')
+      .first()
+      .evaluate(s => getComputedStyle(s).fill);
+    const box = shape === 'none' ? paper : shape;
+    expect(contrast(label, box)).toBeGreaterThanOrEqual(AA);
+
+    const cell = widget.locator('.tg-timing-table tbody td').first();
+    const [text, back] = await colours(cell, 'color', toRgb(behind));
+    expect(contrast(text, back)).toBeGreaterThanOrEqual(AA);
+  });
+}

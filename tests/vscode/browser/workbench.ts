@@ -16,12 +16,19 @@ export async function openWorkbench(page: Page): Promise<void> {
 }
 
 export async function command(page: Page, name: string): Promise<void> {
+  // a webview with the focus keeps the key: give it to the workbench first
+  await page.locator('.part.editor .tabs-container .tab.active').first().click();
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
   await expect(input).toBeVisible();
   await input.fill(`>${name}`);
-  await page.locator('.quick-input-widget .monaco-list-row').first().waitFor();
-  await page.keyboard.press('Enter');
+  // the row of exactly that command (others match the words too)
+  const label = page.locator('.label-name', { hasText: new RegExp(`^${escape(name)}$`) });
+  await page.locator('.quick-input-widget .monaco-list-row', { has: label }).first().click();
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export async function openNotebook(page: Page, name: string): Promise<void> {
@@ -87,6 +94,18 @@ export function luminance(css: string): number {
     return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
   };
   return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+}
+
+/** `#rrggbb` (a theme variable) as `rgb(r, g, b)`; an `rgb()` as it is. */
+export function toRgb(colour: string): string {
+  const hex = colour.trim().match(/^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})/i);
+  if (!hex) {
+    return colour.trim();
+  }
+  return `rgb(${hex
+    .slice(1)
+    .map(h => parseInt(h, 16))
+    .join(', ')})`;
 }
 
 export function contrast(a: string, b: string): number {
