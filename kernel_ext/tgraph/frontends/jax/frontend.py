@@ -91,7 +91,7 @@ class JaxFrontend:
         return _observing()
 
     def targets(self, changed: dict[str, Any], cell: CellInfo) -> list[Target]:
-        return find_targets(changed)
+        return find_targets(changed, in_cell=bool(cell.code))
 
     def nothing_shown(self) -> str | None:
         """Why a cell that ran JAX showed nothing, and the magic line that would draw it."""

@@ -20,11 +20,14 @@ from .libraries import library_name
 from .programs import Program, fun_name
 
 
-def find_targets(changed: dict[str, Any]) -> list[Target]:
-    counted = {id(each.fn): each for each in called()}
+def find_targets(changed: dict[str, Any], in_cell: bool = True) -> list[Target]:
+    """The programs among ``changed``; with ``in_cell``, also every program the
+    cell just observed ran (outside a cell those records are an older cell's)."""
+    seen_calls = called() if in_cell else []
+    counted = {id(each.fn): each for each in seen_calls}
     found: dict[tuple[int, str], Target] = {}
     calls: dict[str, Call | None] = {}
-    for name, value, own_name in _candidates(changed):
+    for name, value, own_name in _candidates(changed, seen_calls):
         site = counted.get(id(value))
         chosen = _chosen(value, site)
         if chosen is None:
@@ -56,16 +59,17 @@ def find_targets(changed: dict[str, Any]) -> list[Target]:
                 known.name = name
                 continue
         known.aliases.append(name)
-    _library_programs(found, calls)
+    if in_cell:
+        _library_programs(found, calls)
     return _inside_others(list(found.values()), calls)
 
 
-def _candidates(changed: dict[str, Any]) -> list[tuple[str, Any, bool]]:
+def _candidates(changed: dict[str, Any], seen_calls: list[Called]) -> list[tuple[str, Any, bool]]:
     """(name, value, whether the name is the user's own) for the names the cell
     bound, then the programs its code called (named as the call site wrote them)."""
     pairs = [(name, value, True) for name, value in changed.items()]
     seen = {id(v) for v in changed.values()}
-    for each in called():
+    for each in seen_calls:
         if id(each.fn) not in seen:
             seen.add(id(each.fn))
             pairs.append((each.name or fun_name(each.fn), each.fn, each.name is not None))

@@ -164,7 +164,7 @@ class PyTensorFrontend:
             target = _function_target(name, value, variables, self.framework)
             claimed.update(id(v) for v in target.named.values())
             found[id(value)] = target
-        for call in ran():
+        for call in ran() if cell.code else []:  # outside a cell they are an older cell's
             # compiled functions the cell called, wherever they were compiled
             known = found.get(id(call.fn)) or _called_target(call, self.framework)
             if known is not None:
