@@ -9,6 +9,15 @@ of 7 repeats of an autoranged loop) and ``%timeit`` in a real IPython shell
 each spent measuring. Prints a markdown table; run from the repository root:
 
     python bench/bench_timing.py
+
+``--copies`` measures instead what the copies made for safety cost a whole
+timing run (compile, first call, steady state) of the tutorial targets and
+the autoencoder example's two steps: each target is timed through its
+frontend with the copies (the graph's constants, the shared values) and with
+the copying of the previous release (restoring shared values by value, no
+constant copies), alternately, and the copying itself is timed apart:
+
+    python bench/bench_timing.py --copies
 """
 
 from __future__ import annotations
@@ -19,7 +28,8 @@ import sys
 import time
 import timeit
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,5 +149,110 @@ def main() -> None:
         )
 
 
+# -- what the copies made for safety cost a timing run ------------------------------------
+
+COPIES_BUDGET = 0.5  # the autoencoder notebook's own
+COPIES_RUNS = 7
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "autoencoder.ipynb"
+
+
+@contextmanager
+def previous_copies() -> Iterator[None]:
+    """The PyTensor timing of the previous release: shared values restored by
+    value after the run, the user's constants compiled as they are."""
+    import tgraph.frontends.pytensor.timing as ptiming
+
+    @contextmanager
+    def restored_by_value(shared: list[Any]) -> Iterator[None]:
+        saved = [(v, v.get_value(borrow=False)) for v in shared]
+        try:
+            yield
+        finally:
+            for var, value in saved:
+                var.set_value(value, borrow=True)
+
+    kept = ptiming.on_copies, ptiming.shared_kept
+    ptiming.on_copies, ptiming.shared_kept = (lambda graph: graph), restored_by_value
+    try:
+        yield
+    finally:
+        ptiming.on_copies, ptiming.shared_kept = kept
+
+
+def _copy_seconds(target: Any) -> float:
+    """The copying alone: the graph over copies of its constants, the shared values."""
+    import copy
+
+    from tgraph.frontends.pytensor import timing as ptiming
+
+    graph = ptiming.pytensor_graph(target)
+    begin = time.perf_counter()
+    if graph is not None:
+        ptiming.on_copies(graph)
+    for var in ptiming.shared_in(None, graph):
+        copy.deepcopy(var.container.storage[0])
+    return time.perf_counter() - begin
+
+
+def _copy_targets() -> list[tuple[str, Any, Any]]:
+    """(name, frontend, target): the tutorial's targets and the autoencoder's steps."""
+    import nbformat
+    from bench_pytensor import tutorial_cases
+    from IPython.utils.capture import capture_output
+    from ipywidgets.widgets.widget import _instances
+
+    from tgraph.frontends.pytensor import PyTensorFrontend
+
+    frontend = PyTensorFrontend()
+    found = [(c.name, frontend, c.target) for c in tutorial_cases(frontend)]
+    shell = InteractiveShell.instance()
+    notebook = nbformat.read(EXAMPLE, as_version=4)
+    for cell in (c.source for c in notebook.cells if c.cell_type == "code"):
+        with capture_output() as captured:
+            shell.run_cell(cell)
+        for output in captured.outputs:
+            model = output.data.get("application/vnd.jupyter.widget-view+json")
+            if model:
+                runner = _instances[model["model_id"]]._timer.__self__
+                found.append((f"autoencoder {runner.target.name}", runner.frontend, runner.target))
+    return found
+
+
+def copies_main() -> None:
+    from tgraph.protocol import Options
+
+    warnings.filterwarnings("ignore")
+    os.chdir(EXAMPLE.parent)
+    targets = _copy_targets()
+    print(f"Machine: {machine()}; budget {COPIES_BUDGET} s, {COPIES_RUNS} runs each way\n")
+    print(
+        "| target | framework | timing run, previous (s) | timing run, with copies (s) | "
+        "difference | copying alone (ms) | copying / run |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, frontend, target in targets:
+        devices = frontend.devices()
+        options = Options(budget=COPIES_BUDGET)
+        frontend.time(target, options, devices, time.perf_counter)  # warm: compile caches
+        runs: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(COPIES_RUNS):
+            for copies in (False, True):
+                begin = time.perf_counter()
+                if copies:
+                    frontend.time(target, options, devices, time.perf_counter)
+                else:
+                    with previous_copies():
+                        frontend.time(target, options, devices, time.perf_counter)
+                runs[copies].append(time.perf_counter() - begin)
+        before, after = float(np.median(runs[False])), float(np.median(runs[True]))
+        alone = 0.0  # JAX's timing copies only donated arguments, as before
+        if frontend.framework == "pytensor":
+            alone = float(np.median([_copy_seconds(target) for _ in range(COPIES_RUNS)]))
+        print(
+            f"| {name} | {frontend.framework} | {before:.3f} | {after:.3f} | "
+            f"{(after - before) / before:+.1%} | {alone * 1e3:.2f} | {alone / after:.2%} |"
+        )
+
+
 if __name__ == "__main__":
-    main()
+    copies_main() if "--copies" in sys.argv else main()
