@@ -9,8 +9,13 @@
 import { GraphBundleJSON, RewriteJSON } from './graph';
 import { emptyBundle, viewTitle } from './graphmodel';
 import { OffersJSON, PendingJSON, PictureJSON, SourceReply } from './messages';
-import { ITimingChoice } from './timingview';
-import { GraphRequest, IGraphState, IGraphTransport, IGraphUpdate } from './transport';
+import {
+  GraphRequest,
+  IGraphState,
+  IGraphTransport,
+  IGraphUpdate,
+  ITimingChoice
+} from './transport';
 
 export type StateKey = keyof IGraphState;
 

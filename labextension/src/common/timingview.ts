@@ -9,16 +9,10 @@
  */
 import { el, formatSeconds, text } from './dom';
 import { DevicesJSON, TimingRowJSON } from './messages';
+import { ITimingChoice } from './transport';
 
-/** What the controls choose; the widget sends it as a `TimeRequest`. */
-export interface ITimingChoice {
-  /** `cpu`, `gpu`, or `cpu:1`-style names for further devices. */
-  device: string;
-  /** A backend the kernel offered, or null to let the kernel choose. */
-  backend: string | null;
-  /** Size of unknown dimensions of made-up inputs, or null for the default. */
-  size: number | null;
-}
+/** What the controls choose (declared with the transport, which sends it). */
+export type { ITimingChoice } from './transport';
 
 export interface ITimingViewOptions {
   onRun(choice: ITimingChoice): void;

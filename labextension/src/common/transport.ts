@@ -34,7 +34,16 @@ import {
   TimingRowJSON,
   ViewValuesJSON
 } from './messages';
-import { ITimingChoice } from './timingview';
+
+/** Where and how big a timing or profile run is. */
+export interface ITimingChoice {
+  /** `cpu`, `gpu`, or `cpu:1`-style names for further devices. */
+  device: string;
+  /** A backend the kernel offered, or null to let the kernel choose. */
+  backend: string | null;
+  /** Size of unknown dimensions of made-up inputs, or null for the default. */
+  size: number | null;
+}
 
 /** What a host shows of one graph; every host keeps the same. */
 export interface IGraphState {

@@ -20,6 +20,12 @@ const packed = (reply: unknown) => ({
 
 /** Settle every unpacking in flight (each takes a few turns of the event loop). */
 const settle = () => new Promise(resolve => setTimeout(resolve, 50));
+/** Wait until ``done`` holds (unpacking takes longer on a busy machine), at most 5 s. */
+async function until(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done() && waited < 5000; waited += 10) {
+    await new Promise(resolve => setTimeout(resolve, 10));
+  }
+}
 
 class FakeComm implements ICommLike {
   opened: unknown[] = [];
@@ -131,7 +137,8 @@ describe('KernelLink', () => {
     comm.reply({ type: 'packed', reply: 'bm90IGd6aXA=' }); // base64, but not of gzip
     comm.reply({ type: 'entries', entries: [entry('g2', 'new')], dropped: 1 });
     expect(model.status).toBe('connecting'); // the plain listing waits for the packed one
-    await settle();
+    await until(() => warn.mock.calls.length === 1 && model.entries[0]?.name === 'new');
+    await settle(); // and nothing older lands after it
     expect(model.entries.map(e => e.name)).toEqual(['new']);
     expect(model.dropped).toBe(1);
     expect(warn).toHaveBeenCalledTimes(1);
