@@ -19,7 +19,7 @@
  *                                    tg-op/-input/-output/-constant/-shared,
  *                                    tg-subgraph (collapsed), g.cluster.tg-cluster
  *   .tg-search, .tg-next, .tg-prev, .tg-search-status, g.tg-match, g.tg-current
- *   .tg-zoom-in, .tg-zoom-out, .tg-fit, .tg-save
+ *   .tg-zoom-in, .tg-zoom-out, .tg-fit, .tg-save, .tg-wheel-hint (how to zoom)
  *   .tg-inspector (.tg-details dt/dd), .tg-expand, .tg-collapse, g.tg-selected
  *   .tg-rewrites[data-view] li.tg-rewrite, .tg-rewrite-pass, .tg-noise-count
  *   .tg-text pre
