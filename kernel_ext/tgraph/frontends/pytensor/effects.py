@@ -36,8 +36,8 @@ def effect_of(op: Any) -> str:
     if isinstance(op, Print):
         return "Print, which prints on every call"
     if isinstance(op, FromFunctionOp):
-        fn = getattr(op, "_FromFunctionOp__fn", None)
-        return f"{getattr(fn, '__name__', 'a Python function')}, which is Python code (as_op)"
+        name = getattr(getattr(op, "_FromFunctionOp__fn", None), "__name__", "a Python function")
+        return f"{name}, which runs Python code (as_op) on every call"
     return ""
 
 

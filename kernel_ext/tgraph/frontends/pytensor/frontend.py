@@ -241,6 +241,7 @@ class PyTensorFrontend:
             if not made:
                 made.append(self._trace(target, options, cell))
                 target.traced = traced
+                traced.effects = made[0].effects  # known once the graph is made
             inner = made[0]
             inner.build(name)
             if name in inner.errors:

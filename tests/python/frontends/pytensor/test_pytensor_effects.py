@@ -9,6 +9,7 @@ and its call next.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 
 import pytest
@@ -83,3 +84,25 @@ def test_run_times_a_print_anyway_and_says_so(pt_shell: InteractiveShell) -> Non
     ran = len(pt_shell.user_ns["calls"]) - 1
     assert 0 < ran <= promised
     assert f"ran anyway with its side effects: {ran} calls of h" in row["notes"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pymc") is None, reason="PyMC is not installed")
+def test_a_models_python_likelihood_gets_no_values_once_its_graph_is_made(
+    pt_shell: InteractiveShell,
+) -> None:
+    """A PyMC model's graph is made after the cell, when its first view is asked
+    for: from then on its values and its gradient check are held back too."""
+    run(pt_shell, "import pymc as pm\n" + EFFECTS["as_op"][0])
+    cell = """%%tgraph
+with pm.Model() as model:
+    mu = pm.Normal("mu", 0.0, 1.0, shape=3)
+    pm.Potential("lik", -counted(mu).sum())
+"""
+    (widget,) = widgets(run(pt_shell, cell))
+    values = values_of_every_view(widget)
+    assert values["original"]["error"] == (
+        "values not computed: model runs counted, which runs Python code (as_op) on every call"
+    )
+    gradient = widget._entry.bundle.views["gradient"]
+    assert not any(n.startswith("checked against") for n in gradient.notes)
+    assert pt_shell.user_ns["calls"] == []
