@@ -1,0 +1,77 @@
+/** A JAX program with functions and a loop: groups, folds and search inside them. */
+import { expect, test } from '@jupyterlab/galata';
+
+import { widgetOf } from './helpers';
+
+/** A node labelled rsqrt (Graphviz puts line breaks around a label's text). */
+const RSQRT = /^\s*rsqrt\s*$/;
+
+const LAYERS = [
+  '%%tgraph --no-run',
+  'import jax',
+  'import jax.numpy as jnp',
+  '',
+  'def rms(x):',
+  '    return x * jax.lax.rsqrt(jnp.mean(x * x) + 1e-6)',
+  '',
+  'def block(x):',
+  '    return jnp.tanh(rms(x)) + x',
+  '',
+  '@jax.jit',
+  'def net(x):',
+  '    for _ in range(3):',
+  '        x = block(x)',
+  '    return x',
+  '',
+  'y = net(jnp.ones(4))'
+].join('\n');
+
+/** A notebook file with these code cells: typed cells would be auto-indented by the editor. */
+function notebook(cells: string[]): string {
+  const code = cells.map(source => ({
+    cell_type: 'code',
+    execution_count: null,
+    metadata: {},
+    outputs: [],
+    source
+  }));
+  const kernel = { name: 'python3', display_name: 'Python 3', language: 'python' };
+  return JSON.stringify({
+    cells: code,
+    metadata: { kernelspec: kernel },
+    nbformat: 4,
+    nbformat_minor: 5
+  });
+}
+
+test('search finds an op inside closed groups and opens its path', async ({ page, tmpPath }) => {
+  const name = 'structure.ipynb';
+  await page.contents.uploadContent(
+    notebook(['%load_ext tgraph', LAYERS]),
+    'text',
+    `${tmpPath}/${name}`
+  );
+  await page.notebook.openByPath(`${tmpPath}/${name}`);
+  await page.notebook.activate(name);
+  await page.notebook.run();
+  const widget = widgetOf(page, 1);
+  const original = widget.locator('.tg-panel[data-view=original]');
+  const svg = original.locator('.tg-graph svg');
+  // three calls of block, folded into one stacked box
+  const fold = svg.locator('g.tg-subgraph', { hasText: 'block ×3' });
+  await expect(fold).toHaveCount(1);
+  await expect(svg.locator('g.node', { hasText: RSQRT })).toHaveCount(0);
+
+  await original.locator('.tg-search').fill('rsqrt');
+  await expect(original.locator('.tg-search-status')).toHaveText('0 / 3');
+  await expect(fold).toHaveClass(/tg-match/);
+  await original.locator('.tg-search').press('Enter');
+
+  // the fold, the first block and its rms opened; the op itself is current
+  const found = svg.locator('g.node.tg-current', { hasText: RSQRT });
+  await expect(found).toHaveCount(1);
+  await expect(svg.locator('g.cluster', { hasText: 'block ×3' })).toHaveCount(1);
+  await expect(original.locator('.tg-search-status')).toHaveText('1 / 3');
+  await expect(original.locator('.tg-crumb')).toHaveText(['block ×3', 'block [0]', 'rms', 'rsqrt']);
+  await expect(original.locator('.tg-inspector')).toContainText('rsqrt');
+});
