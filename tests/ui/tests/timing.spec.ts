@@ -66,13 +66,14 @@ test('toggling the device re-times on it and the table grows', async ({ page }) 
 });
 
 test('Stop ends a long run, and the row keeps what was measured', async ({ page }) => {
-  // every call sleeps 20 ms on the host: a 60-second budget would run a minute
+  // every call sleeps 50 ms on the host; a program with a callback runs at most
+  // 100 times when Run times it anyway: 5 seconds
   const slowCell = [
     '%%tgraph --budget 60 --no-run',
     'import time',
     'import jax',
     'import jax.numpy as jnp',
-    'nap = lambda a: (time.sleep(0.02), a)[1]',
+    'nap = lambda a: (time.sleep(0.05), a)[1]',
     'slow = jax.jit(lambda a: jax.pure_callback(nap, jax.ShapeDtypeStruct(a.shape, a.dtype), a))',
     'slow(jnp.ones(3))'
   ].join('\n');
@@ -88,4 +89,31 @@ test('Stop ends a long run, and the row keeps what was measured', async ({ page 
   await expect(rows).toHaveCount(1, { timeout: 20_000 });
   await expect(rows.first()).toContainText('(stopped)');
   await expect(stop).toBeHidden();
+});
+
+test('a program with a callback is not timed by itself, the panel says why, Run times it anyway', async ({
+  page
+}) => {
+  const callbackCell = [
+    '%%tgraph --budget 0.2',
+    'import jax',
+    'import jax.numpy as jnp',
+    'import numpy as np',
+    'calls = []',
+    'host = lambda a: (calls.append(1), np.sin(a))[1]',
+    'g = jax.jit(lambda a: jax.pure_callback(host, jax.ShapeDtypeStruct(a.shape, a.dtype), a).sum())',
+    'g(jnp.ones(3))'
+  ].join('\n');
+  await notebookWith(page, 'callback.ipynb', [callbackCell]);
+  const widget = widgetOf(page, 1);
+  const message = widget.locator('.tg-timing-message');
+  await expect(message).toHaveText(
+    'not timed by itself: g calls back into Python (jax.pure_callback). ' +
+      'Run times it anyway and runs it about 100 times'
+  );
+  const rows = widget.locator(TIMING_ROWS);
+  await expect(rows).toHaveCount(0);
+  await widget.locator('.tg-run').click();
+  await expect(rows).toHaveCount(1);
+  await expect(message).toBeHidden();
 });
