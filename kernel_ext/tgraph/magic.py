@@ -345,7 +345,8 @@ class TgraphMagics(Magics):
             try:
                 found = frontend.targets(changed, cell)
             except TraceError as error:
-                _warn(str(error))
+                if not pending.always:  # under %tgraph on, what cannot be shown stays silent
+                    _warn(str(error))
                 continue
             targets += [(frontend, t) for t in found]
         shown = {n for _, t in targets for n in (t.name, *t.aliases)}
