@@ -205,6 +205,37 @@ def test_the_compiled_step_keeps_the_groups(transformer: Any) -> None:
             assert set(spans.split(", ")) <= {"forward", "backward"}
 
 
+LOSS_ONLY = (
+    STEP.split("@jax.jit")[0]
+    + """
+value = jax.jit(loss)(params, tok, tgt)
+"""
+)
+
+
+def test_the_gradient_of_the_loss_reads_as_forward_and_backward_layers() -> None:
+    ns, _ = run_cell(HELPERS)
+    ns, cell = run_cell(LOSS_ONLY, namespace=ns)
+    (target,) = [t for t in targets({"value": ns["value"], "loss": ns["loss"]}, cell)]
+    gradient = views_of(target, cell, ("gradient",))["gradient"]
+    assert gradient.notes[-1].startswith("checked against jax.grad")
+    assert layout(gradient).visible <= 30
+    assert [s.label for s in top(gradient) if s.kind == "pass"] == ["forward", "backward"]
+    _, backward = (s for s in top(gradient) if s.kind == "pass")
+    (layers,) = named(gradient, f"block {TIMES}24", backward)
+    assert len(children(gradient, layers)) == 24
+    # the 194 gradients are named and grouped like the parameters they belong to
+    (grads,) = [s for s in top(gradient) if s.kind == "outputs"]
+    assert grads.label == "d/d params"
+    kinds = {s.id: s.kind for s in gradient.subgraphs}
+    names = [
+        n.label
+        for n in gradient.nodes
+        if n.kind == "output" and (n.parent is None or kinds[n.parent] == "outputs")
+    ]
+    assert "d/d params['layers'][3]['wq']" in names and len(names) == 194
+
+
 #: Broadcasts of constants XLA makes for several passes at once: no group of
 #: the program holds them alone.
 LOOSE_BROADCASTS = {"wrapped_broadcast", "wrapped_broadcast.1"}
