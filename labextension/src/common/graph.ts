@@ -66,7 +66,7 @@ export interface SubgraphJSON {
   id: string;
   /** Drawn on the collapsed box. */
   label: string;
-  /** `Composite`, `Scan`, `OpFromGraph`, `LazyIfElse`, `branch`, `jit`, `scan`, `cond`, `while`, `fusion`, `group` ... */
+  /** Inner graphs: `Composite`, `Scan`, `jit`, `scan`, `while`, `fusion`...; groups of the program's structure: `pass`, `call`, `module`, `repeat`, `instance`, `inputs`, `outputs`, `term`; the layout's `group`. */
   kind: string;
   /** The enclosing subgraph. */
   parent: string | null;
