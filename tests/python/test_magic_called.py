@@ -281,8 +281,8 @@ def test_the_gradient_of_an_nnx_jit_forward_is_nnx_grads(shell: InteractiveShell
 PYMC_DEFINED = [
     "import numpy as np, pymc as pm",
     "with pm.Model() as model:\n"
-    "    mu = pm.Normal('mu', 0, 1)\n"
-    "    sigma = pm.HalfNormal('sigma', 1)\n"
+    "    mu = pm.Normal('mu', 2.0, 1)\n"
+    "    sigma = pm.HalfNormal('sigma', 3.0)\n"
     "    pm.Normal('y', mu, sigma, observed=np.array([0.1, -0.3, 0.5]))",
 ]
 SAMPLE = (
@@ -315,6 +315,9 @@ def test_pm_sample_shows_the_logp_and_gradient_the_sampler_ran(shell: Interactiv
     assert logp["shape"] == [] and logp["mean"] == pytest.approx(want[0], rel=1e-12)
     assert dlogp["shape"] == [2]
     assert [dlogp["min"], dlogp["max"]] == pytest.approx(sorted(want[1]), rel=1e-12)
+    # in the sampler's own order (mu, then sigma_log__), which differ at this point
+    shown = [float(v) for v in dlogp["preview"].strip("[]").split(",")]
+    assert shown == pytest.approx(want[1], rel=1e-3) and want[1][0] != want[1][1]
     assert {"Log", "Sub"} <= ops(shell, name, "original")
     assert ops(shell, name, "optimized")
 
