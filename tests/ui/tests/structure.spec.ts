@@ -74,4 +74,16 @@ test('search finds an op inside closed groups and opens its path', async ({ page
   await expect(original.locator('.tg-search-status')).toHaveText('1 / 3');
   await expect(original.locator('.tg-crumb')).toHaveText(['block ×3', 'block [0]', 'rms', 'rsqrt']);
   await expect(original.locator('.tg-inspector')).toContainText('rsqrt');
+
+  // zoomed far out, edge labels and cluster titles hide instead of shrinking
+  const title = svg.locator('g.cluster > text', { hasText: 'block ×3' });
+  await expect(title).toBeVisible();
+  for (let i = 0; i < 12; i++) {
+    await original.locator('.tg-zoom-out').click();
+  }
+  await expect(original.locator('.tg-graph')).toHaveClass(/tg-far/);
+  await expect(title).toBeHidden();
+  await original.locator('.tg-fit').click();
+  await original.locator('.tg-zoom-in').click();
+  await expect(title).toBeVisible();
 });
