@@ -88,6 +88,8 @@ def main() -> None:
             "error": row["error"],
             "notes": row["notes"],
             "values_from": entry.values("original")["inputs"],
+            "original_ops": sorted(entry.bundle.views["original"].ops()),
+            "optimized_ops": sorted(entry.bundle.views["optimized"].ops()),
         }
     print(json.dumps(found))
 

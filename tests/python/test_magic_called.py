@@ -220,6 +220,9 @@ def test_sharded_and_bfloat16_programs_time_on_the_cells_own_inputs() -> None:
     assert step["input_devices"] == EIGHT + EIGHT  # w replicated, x split over the batch
     assert step["signature"] == "float32[4, 2], float32[16, 4]"
     assert total["input_devices"] == EIGHT
+    # the eager shard_map's graph as written and its per-device program
+    assert "psum" in " ".join(total["original_ops"])
+    assert "all-reduce" in total["optimized_ops"]
     assert half["signature"] == "bfloat16[8], bfloat16[8]"
     assert half["device"] == "cpu:0"
 
@@ -345,6 +348,7 @@ def test_numpyro_mcmc_shows_the_potential_energy_it_differentiates(
     bundle = bundle_of(shell, name)
     assert bundle.info["call"] == f"{name}({{'mu': f32[], 'sigma': f32[]}})"
     assert {"log", "exp"} <= ops(shell, name, "original")
+    assert {"log", "exponential"} <= ops(shell, name, "optimized")
     entry = entries(shell)[0]
     entry.build("gradient")
     assert "checked against jax.grad" in " ".join(bundle.views["gradient"].notes)
@@ -403,3 +407,4 @@ def test_a_training_step_defined_earlier_is_shown_for_the_loop_that_calls_it(
     notes = " ".join(bundle.views["original"].notes)
     assert "train_step computes a gradient inside" in notes
     assert "dot_general" in ops(shell, "train_step", "original")
+    assert ops(shell, "train_step", "optimized")  # XLA's program of the step
