@@ -4,8 +4,9 @@ A jitted function called again on shapes it has seen runs from JAX's C++
 cache and never reaches Python, so ``capture``'s hooks, which see traces,
 miss it. Python's ``sys.monitoring`` reports each call the user's code
 makes (a cell, a function defined in an earlier cell, the user's own
-module) with the callable itself; a call site in an installed package is
-switched off the first time it reports, so library code runs at full speed.
+module) with the callable itself. A call site in an installed package, or
+one of the user's that called anything but a program, is switched off the
+first time it reports, so library code and plain loops run at full speed.
 From the call site come the user's name for the program (``step``,
 ``model.loss``) and, when each argument is a plain read, the very values
 it was given (see ``tgraph.callsites``).
@@ -44,7 +45,6 @@ class Called:
     #: The last call's own arguments, when they could be read back.
     args: tuple[Any, ...] | None = None
     kwargs: dict[str, Any] | None = None
-    text: str = ""
     seq: int = 0
 
 
@@ -150,7 +150,6 @@ def _record(code: CodeType, offset: int, fn: Any, first: Any) -> None:
     if where is None:
         found.args = found.kwargs = None
         return
-    found.text = where.text
     if first is _MONITORING.MISSING:
         first = UNKNOWN
     read = arguments(where, sys._getframe(2), first)  # above _on_call and _record
