@@ -408,3 +408,32 @@ def test_a_training_step_defined_earlier_is_shown_for_the_loop_that_calls_it(
     assert "train_step computes a gradient inside" in notes
     assert "dot_general" in ops(shell, "train_step", "original")
     assert ops(shell, "train_step", "optimized")  # XLA's program of the step
+
+
+def test_a_pytensor_function_of_outputs_no_variable_holds_says_what_would_keep_them(
+    shell: InteractiveShell,
+) -> None:
+    cells = [
+        "import numpy as np, pytensor, pytensor.tensor as pt",
+        "x = pt.dvector('x')\ng2 = pytensor.function([x], pt.exp(x) * 2)",
+        "%%tgraph --no-run\nv = g2(np.ones(3))",
+    ]
+    ran = notebook(shell, cells)
+    assert ran[-1].stderr == ""
+    bundle = bundle_of(shell, "g2")
+    assert bundle.notes == [
+        "g2 was compiled outside %%tgraph from outputs no variable of yours holds: PyTensor "
+        "keeps only the compiled graph, so the graph as written and the rewrites are not "
+        "available (compile it in a %%tgraph cell, or after %tgraph on, to keep them)"
+    ]
+    assert "exp" in ops(shell, "g2", "optimized")  # the compiled graph is still drawn
+    # compiled after %tgraph on, the same function keeps its graph as written
+    run(shell, "%tgraph on --no-run")
+    try:
+        run(shell, "g3 = pytensor.function([x], pt.exp(x) * 2)")
+        run(shell, "%%tgraph --no-run\nw = g3(np.ones(3))")
+    finally:
+        run(shell, "%tgraph off")
+    last = [e for e in entries(shell) if e.bundle.target == "g3"][-1]  # the calling cell's
+    last.build("original")
+    assert {"Exp", "Mul"} <= {n.op for n in last.bundle.views["original"].nodes}

@@ -347,8 +347,10 @@ def plan(target: Target) -> Plan:
     matched = [v for v in found if v is not None]
     if len(matched) < len(found) or any(i.update is not None for i in maker.inputs):
         found_plan.notes.append(
-            f"{target.name} was compiled outside %%tgraph: PyTensor keeps only the "
-            "compiled graph, so the graph as written and the rewrites are not available"
+            f"{target.name} was compiled outside %%tgraph from outputs no variable of "
+            "yours holds: PyTensor keeps only the compiled graph, so the graph as written "
+            "and the rewrites are not available (compile it in a %%tgraph cell, or after "
+            "%tgraph on, to keep them)"
         )
         return found_plan
     found_plan.outputs = _named(target, matched)
