@@ -9,6 +9,7 @@ import { crumbs } from './crumbs';
 import { GraphJSON } from './graph';
 import { GraphModel, SearchCursor } from './graphmodel';
 import { inspectorContent } from './inspector';
+import { listenDrag } from './drag';
 import { WheelPolicy } from './wheel';
 import { LayoutMetaJSON } from './messages';
 import {
@@ -45,7 +46,6 @@ export interface IGraphViewOptions {
   wheelZooms?: boolean;
 }
 
-const DRAG_PX = 3;
 /** Below this many screen pixels per SVG unit, small text is hidden (see setViewBox). */
 const FAR_SCALE = 0.55;
 
@@ -70,7 +70,6 @@ export class GraphView {
   private _cursor = new SearchCursor([]);
   private _selected: string | null = null;
   private _focusAfterLayout: string | null = null;
-  private _drag: { x: number; y: number; moved: boolean } | null = null;
   /** Until the user pans or zooms, a resize (e.g. first display) re-fits. */
   private _touched = false;
   private _resizer: ResizeObserver | null = null;
@@ -327,51 +326,14 @@ export class GraphView {
 
   private _listen(): void {
     const c = this._canvas;
-    c.addEventListener('pointerdown', e => {
-      if (e.button !== 0) {
-        return;
-      }
-      this._wheel.engaged = true;
-      this._drag = { x: e.clientX, y: e.clientY, moved: false };
-    });
-    c.addEventListener('pointermove', e => {
-      const d = this._drag;
-      if (!d) {
-        return;
-      }
-      const dx = e.clientX - d.x;
-      const dy = e.clientY - d.y;
-      if (!d.moved && Math.hypot(dx, dy) < DRAG_PX) {
-        return;
-      }
-      if (!d.moved) {
-        d.moved = true;
-        c.setPointerCapture?.(e.pointerId);
-        c.classList.add('tg-dragging');
-      }
-      const s = this._scale();
-      this._touched = true;
-      this._setBox({
-        ...this._box,
-        x: this._box.x - dx / s,
-        y: this._box.y - dy / s
-      });
-      d.x = e.clientX;
-      d.y = e.clientY;
-    });
-    const end = () => {
-      c.classList.remove('tg-dragging');
-      // the click that follows a drag must not select; clear after it fires
-      setTimeout(() => (this._drag = null), 0);
-    };
-    c.addEventListener('pointerup', end);
-    c.addEventListener('pointercancel', end);
-    c.addEventListener('click', e => {
-      if (this._drag?.moved) {
-        return;
-      }
-      this._drag = null;
-      this._onClick(e.target as Element);
+    listenDrag(c, {
+      onPress: () => (this._wheel.engaged = true),
+      onMove: (dx, dy) => {
+        const s = this._scale();
+        this._touched = true;
+        this._setBox({ ...this._box, x: this._box.x - dx / s, y: this._box.y - dy / s });
+      },
+      onClick: target => this._onClick(target)
     });
     c.addEventListener('wheel', e => this._onWheel(e), { passive: false });
     c.addEventListener('pointerleave', () => (this._wheel.engaged = false));
