@@ -21,7 +21,11 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+# JAX's first import in a process draws from NumPy's global generator: made
+# here, before any notebook, so that a plain run and a traced one start alike.
+import jax  # noqa: F401
 import numpy as np
+import pytensor  # noqa: F401
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
@@ -252,6 +256,37 @@ run_scan = jax.jit(lambda xs: jax.lax.scan(body, (0.0, 0), xs))
 (tot, cnt), partial = run_scan(jnp.arange(5.0))
 """,
             "key, sub = jax.random.split(key)\nnoise = jax.random.normal(sub, (3,))\n",
+        ],
+        (1,),
+    ),
+    # issue 13's jax.vmap over lax.cond with jax.debug.print: printed once per call
+    "jax_vmap_cond_debug_print": Notebook(
+        [
+            JX + "xs = jnp.array([-1.0, 2.0, 3.0])\n",
+            """
+def pick(x):
+    jax.debug.print("x = {x}", x=x)
+    return jax.lax.cond(x > 0, jnp.sin, jnp.cos, x)
+batched = jax.jit(jax.vmap(pick))
+ys = batched(xs)
+""",
+            "again = batched(xs * 2)\n",
+        ],
+        (1,),
+    ),
+    # PyTensor's OpFromGraph with a gradient override, compiled and called
+    "op_from_graph_override": Notebook(
+        [
+            PT
+            + "from pytensor.compile.builders import OpFromGraph\n"
+            + "a, b = pt.dscalars('a', 'b')\n",
+            """
+inner = OpFromGraph([a, b], [a * b + 1.0], lop_overrides=lambda i, o, g: [g[0] * 2, g[0] * 3])
+e = inner(a, b) ** 2
+de = pytensor.function([a, b], pytensor.grad(e, [a, b]))
+grads = de(1.5, -2.0)
+""",
+            "more = de(0.5, 4.0)\n",
         ],
         (1,),
     ),

@@ -92,6 +92,12 @@ def test_a_callback_runs_as_often_as_in_the_plain_notebook(
         assert values[view]["nodes"] == {}
     gradient = widget._entry.bundle.views["gradient"]
     assert not any(n.startswith("checked against") for n in gradient.notes)
+    if gradient.nodes:  # JAX differentiates through a debug callback, not the others
+        assert gradient.notes[-1] == (
+            f"not checked numerically: g calls back into Python ({said}), "
+            "and a check would run it"
+        )
+    assert bool(gradient.nodes) == (kind == "debug_callback")
     send(widget, {"type": "profile"})  # "Where the time goes" would run it too
     assert widget.timing_error == (
         f"not profiled: g calls back into Python ({said}), and a profile would run it"
