@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .devices import Device, Devices
 from .graph import Graph, GraphBundle, Rewrite
 from .messages import OffersJSON
-from .timing import Clock, TimingError, TimingResult, measure
+from .timing import MAX_CALLS, Clock, TimingError, TimingResult, measure
 from .values import ViewValues
 
 if TYPE_CHECKING:
@@ -325,7 +325,9 @@ class FrontendBase:
             raise TimingError(f"{self.title} cannot run {target.name} here")
         result = TimingResult(target.name, self.framework, device.name, self.backend)
         result.budget_s = options.budget
-        result.fill(measure(run, options.budget, clock=clock))
+        result.fill(
+            measure(run, options.budget, clock=clock, max_calls=options.max_calls or MAX_CALLS)
+        )
         return result
 
     def profile(self, target: Target, options: Options, devices: Devices) -> ProfileResult:

@@ -77,3 +77,18 @@ def test_a_plugin_must_write_targets_and_trace() -> None:
         FrontendBase().targets({}, CellInfo(""))
     with pytest.raises(NotImplementedError, match="FrontendBase must trace its targets"):
         FrontendBase().trace(Target("t", "x", None), Options(), CellInfo(""))
+
+
+def test_a_plugins_timing_makes_at_most_the_calls_options_allow() -> None:
+    [target] = Bare().targets({"s": "add"}, CellInfo(""))
+    made: list[int] = []
+
+    class Counted(Bare):
+        def call(self, target: Target) -> Any:
+            return lambda: made.append(1)
+
+    result = Counted().time(
+        target, Options(budget=10.0, max_calls=7), Bare().devices(), time.perf_counter
+    )
+    assert len(made) == result.total_calls == 7
+    assert result.notes == ["stopped at 7 calls, the most one run makes"]
