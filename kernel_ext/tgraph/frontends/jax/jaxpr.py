@@ -73,6 +73,8 @@ class JaxprConverter:
         #: The call levels of the container being converted (its inner
         #: equations repeat them at the start of their own).
         self._outer: list[Level] = []
+        #: Whether the container being converted runs in the backward pass.
+        self._reverse = False
 
     def convert(self, closed: Any, arg_names: list[str], result_names: list[str]) -> Graph:
         jaxpr, consts = closed_parts(closed)
@@ -166,18 +168,22 @@ class JaxprConverter:
             after_backward = after_backward or step == "backward"
             if passes and not step and after_backward:
                 step = "update"
-            levels = self.places.levels(eqn, reverse=step == "backward")
+            # a transposed loop body runs backwards too
+            reverse = step == "backward" if passes else self._reverse
+            calls = self.places.levels(eqn, reverse=reverse)
             depth = len(self._outer)
-            if [lv.key for lv in levels[:depth]] == [lv.key for lv in self._outer]:
-                levels = levels[depth:]
+            if [lv.key for lv in calls[:depth]] == [lv.key for lv in self._outer]:
+                calls = calls[depth:]
+            levels = calls
             if step:
                 order = (("order", "reversed"),) if step == "backward" else ()
                 pass_level = Level(("pass", step), step, "pass", PASSES.index(step), attrs=order)
-                levels = [pass_level, *levels]
+                levels = [pass_level, *calls]
             if inner:
-                outer, self._outer = self._outer, [*self._outer, *levels]
+                outer, self._outer = self._outer, [*self._outer, *calls]
+                was, self._reverse = self._reverse, reverse
                 outs = self.container(eqn, inner, env, prefix, parent, tags, levels)
-                self._outer = outer
+                self._outer, self._reverse = outer, was
             else:
                 node = self.operation(eqn, env, prefix, parent, tags)
                 self.levels[node] = levels

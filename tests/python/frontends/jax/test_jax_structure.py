@@ -236,6 +236,44 @@ def test_the_gradient_of_the_loss_reads_as_forward_and_backward_layers() -> None
     assert "d/d params['layers'][3]['wq']" in names and len(names) == 194
 
 
+SCANNED = """
+import jax
+import jax.numpy as jnp
+
+def rms(x):
+    return x * jax.lax.rsqrt(jnp.mean(x * x) + 1e-6)
+
+def block(x, w):
+    return jnp.tanh(rms(x) @ w) + x
+
+def stack(x, ws):
+    def body(h, w):
+        return block(h, w), None
+    return jax.lax.scan(body, x, ws)[0]
+
+@jax.jit
+def net(x, ws):
+    return jnp.sum(stack(x, ws))
+
+y = net(jnp.ones(4), jnp.ones((6, 4, 4)))
+"""
+
+
+def test_a_scanned_layer_reads_as_one_call_in_each_pass() -> None:
+    ns, cell = run_cell(SCANNED)
+    (target,) = targets({"net": ns["net"]}, cell)
+    gradient = views_of(target, cell, ("gradient",))["gradient"]
+    for step in ("forward", "backward"):
+        (pass_,) = named(gradient, step)
+        (stack,) = named(gradient, "stack", pass_)
+        (loop,) = children(gradient, stack)
+        assert loop.kind == "scan" and loop.attrs["line"] == str(line_of(cell, "lax.scan"))
+        # the body: one call of block holding one of rms, forward and transposed alike
+        assert [s.label for s in children(gradient, loop)] == ["block"], step
+        (block,) = children(gradient, loop)
+        assert [s.label for s in children(gradient, block)] == ["rms"], step
+
+
 #: Broadcasts of constants XLA makes for several passes at once: no group of
 #: the program holds them alone.
 LOOSE_BROADCASTS = {"wrapped_broadcast", "wrapped_broadcast.1"}
