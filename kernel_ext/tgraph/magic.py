@@ -409,6 +409,7 @@ class TgraphMagics(Magics):
             count = pending.cell.execution_count
             widget = present(frontend, target, traced, options, self.registry, count)
             display(widget)
+            # no front end will ask; a program with side effects runs only on Run
             if options.run and traced.offers.timing and options.sync and not target.effects:
                 widget.run_timing({})
         if declared and not targets:
