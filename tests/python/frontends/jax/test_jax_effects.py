@@ -94,8 +94,7 @@ def test_a_callback_runs_as_often_as_in_the_plain_notebook(
     assert not any(n.startswith("checked against") for n in gradient.notes)
     if gradient.nodes:  # JAX differentiates through a debug callback, not the others
         assert gradient.notes[-1] == (
-            f"not checked numerically: g calls back into Python ({said}), "
-            "and a check would run it"
+            f"not checked numerically: g calls back into Python ({said}), and a check would run it"
         )
     assert bool(gradient.nodes) == (kind == "debug_callback")
     send(widget, {"type": "profile"})  # "Where the time goes" would run it too
@@ -119,3 +118,11 @@ def test_run_times_it_anyway_and_says_how_often_the_callback_ran(
     ran = calls(jax_shell) - 1  # one callback per call of g
     assert 0 < ran <= promised
     assert f"ran anyway with its side effects: {ran} calls of g" in row["notes"]
+
+
+def test_sync_does_not_time_it_in_the_cell_either(jax_shell: InteractiveShell) -> None:
+    definitions, call, _ = CALLBACKS["pure_callback"]
+    run(jax_shell, definitions)
+    (widget,) = widgets(run(jax_shell, "%%tgraph --budget 0.1 --sync\n" + call))
+    assert widget.timings == [] and calls(jax_shell) == 1
+    assert widget.timing_error.startswith("not timed by itself: g calls back into Python")
