@@ -322,7 +322,12 @@ def inner_jaxprs(eqn: Any) -> list[Any]:
 
 
 def has_specs(tree: Any) -> bool:
-    return any(isinstance(x, jax.ShapeDtypeStruct) for x in jax.tree_util.tree_leaves(tree))
+    """Whether a run must make up some input: a shape stands in, or a call donated the array."""
+    return any(
+        isinstance(x, jax.ShapeDtypeStruct)
+        or (isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer) and x.is_deleted())
+        for x in jax.tree_util.tree_leaves(tree)
+    )
 
 
 def first_output(fun: Callable[..., Any]) -> Callable[..., Any]:

@@ -61,7 +61,18 @@ def test_values_are_what_jax_computes() -> None:
 
 
 def test_without_recorded_values_the_inputs_are_made_up_and_said_so() -> None:
-    values = values_of(traced(FAULT, "f"), "original").to_json()
+    """The cell's array is gone (the call donated it): the values say they are made up."""
+    donated = """
+import jax, jax.numpy as jnp
+from functools import partial
+
+@partial(jax.jit, donate_argnums=0)
+def f(v):
+    return jnp.sqrt(v - 1) * jnp.exp(v)
+
+f(jnp.array([0.5, 2.0, 3.0]))
+"""
+    values = values_of(traced(donated, "f"), "original").to_json()
     assert values["made_up"] is True
     assert values["inputs"] == "made-up inputs of the shapes the cell's call had"
     assert values["first_nonfinite"] is not None  # made-up values lie in [0.5, 1.5)
