@@ -270,7 +270,9 @@ def test_esm_unpacks_to_the_built_bundle_and_its_css() -> None:
         static.joinpath("widget.css").read_text("utf-8"),
         static.joinpath("widget.js").read_text("utf-8"),
     ]
-    assert len(GraphWidget._esm) < 25_000
+    # Stored in every saved notebook: about 30 kB since the wire's checks are
+    # generated from its schema (was 23 kB with hand-written ones).
+    assert len(GraphWidget._esm) < 32_000
 
 
 def test_the_page_imports_each_built_front_end_once(monkeypatch: pytest.MonkeyPatch) -> None:
