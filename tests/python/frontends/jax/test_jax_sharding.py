@@ -89,6 +89,14 @@ def test_data_parallel_step_all_reduces_the_gradient(ran: dict[str, Any]) -> Non
     moved = sum(int(n["attrs"]["bytes"].split()[0].replace(",", "")) for n in reduces)
     assert moved == gradient_bytes == 2560
     assert {n["attrs"]["replica_groups"] for n in reduces} == {"{{0,1,2,3,4,5,6,7}}"}
+    # it sits in the group of the code whose gradient needs it: the loss, backward
+    subs = {s["id"]: s for s in compiled["subgraphs"]}
+    for reduce in reduces:
+        chain, up = [], reduce["parent"]
+        while up is not None:
+            chain.append(subs[up]["label"])
+            up = subs[up]["parent"]
+        assert chain[::-1][:2] == ["backward", "loss"]
     summary = dp["info"]["collectives"]
     assert summary["by_kind"] == {"all-reduce": {"count": len(reduces), "bytes": 2560}}
     assert summary["total_bytes"] == 2560 and summary["partitions"] == 8
