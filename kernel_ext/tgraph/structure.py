@@ -31,6 +31,15 @@ MAX_SCAN = 2000
 GROUP_KINDS = frozenset({"pass", "call", "module", "repeat", "instance"})
 
 
+def library_of(file_name: str) -> str:
+    """The installed package a file belongs to ("flax", "optax"), or "" for the user's code."""
+    for marker in ("site-packages/", "dist-packages/"):
+        at = file_name.rfind(marker)
+        if at >= 0:
+            return file_name[at + len(marker) :].split("/", 1)[0]
+    return ""
+
+
 @dataclass(frozen=True)
 class Level:
     """One level of an operation's place in the program: a pass, a scope, a call.

@@ -28,7 +28,7 @@ from jax._src import source_info_util
 from jax._src.lib import _jax
 
 from ...protocol import CellInfo
-from ...structure import Level
+from ...structure import Level, library_of
 
 #: The tgraph package: its frames (tracing, capture hooks) are never the user's.
 _OWN = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -39,15 +39,6 @@ _CALLEE = re.compile(r"^\s*(?:await\s+)?([A-Za-z_][\w.]*(?:\[[^\]]*\])?)\s*\(")
 _SKIPPED = ("<genexpr>", "<listcomp>", "<dictcomp>", "<setcomp>")
 
 PASSES = ("forward", "backward", "update")
-
-
-def library_of(file_name: str) -> str:
-    """The installed package a file belongs to ("flax", "optax"), or ""."""
-    for marker in ("site-packages/", "dist-packages/"):
-        at = file_name.rfind(marker)
-        if at >= 0:
-            return file_name[at + len(marker) :].split("/", 1)[0]
-    return ""
 
 
 def pass_of(eqn: Any) -> str:

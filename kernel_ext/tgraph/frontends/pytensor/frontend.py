@@ -58,6 +58,7 @@ from .capture import (
 from .effects import effects_of
 from .gradient import gradient
 from .labels import describe, said, value_preview
+from .places import group_calls
 from .pymc import INITIAL_POINT, group_terms, model_target, sampler_function
 from .pymc import models as pymc_models
 from .pymc import variables as model_variables
@@ -287,6 +288,7 @@ class PyTensorFrontend:
             def draw_original() -> ViewResult:
                 original, ids = view(found.outputs, cell, found.updates, names=user_names(target))
                 group_terms(original, ids, found.outputs)  # a PyMC model's: one per variable
+                group_calls(original, ids, cell)  # the user's functions, from tag.trace
                 _tag_givens(original, ids, found.givens)
                 drawn["original"] = drawn_symbolic(original, ids, found)
                 return ViewResult(original)
