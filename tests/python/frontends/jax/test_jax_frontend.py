@@ -14,8 +14,8 @@ import pytest
 from jax_cells import build, build_one, line_of, run_cell, targets
 
 from tgraph.frontends.jax import JaxFrontend
-from tgraph.structure import GROUP_KINDS
 from tgraph.protocol import Options, Target, TraceError
+from tgraph.structure import GROUP_KINDS
 
 LOGISTIC = """
 import jax

@@ -135,7 +135,7 @@ def test_the_step_reads_as_its_passes_functions_and_library_layers() -> None:
         n
         for n in original.nodes
         if n.kind == "op"
-        and subs.get(n.parent or "", None) is not None
+        and subs.get(n.parent or "") is not None
         and subs[n.parent or ""].label == "loss_fn"
     ]
     assert {n.source.line for n in forward_loss if n.source} == {17}
