@@ -15,7 +15,7 @@ export PATH="$env_dir/node/bin:$PATH"
 export XDG_CONFIG_HOME="$state/xdg/config" XDG_DATA_HOME="$state/xdg/data" XDG_CACHE_HOME="$state/xdg/cache"
 rm -rf "$state/user" "$state/extensions" "$state/stand-in" "$state/xdg"
 mkdir -p "$state/user/User" "$state/extensions" "$state/workspace" "$XDG_CONFIG_HOME"
-cp "$here"/notebooks/*.ipynb "$state/workspace/"
+rm -rf "${state:?}/workspace/"* && cp "$here"/notebooks/*.ipynb "$state/workspace/"
 
 # The stand-in, with the widget manager the Jupyter extension ships and anywidget's
 # front end (its nbextension, an AMD module) registered as the module 'anywidget'.

@@ -82,6 +82,8 @@ function showEntries(listing: EntriesReply): void {
 async function update(message: IListUpdate): Promise<void> {
   root.dataset.status = message.status;
   if (message.status !== 'ready' || !message.message) {
+    // another notebook's graphs must not linger
+    table.tBodies[0].replaceChildren();
     table.hidden = true;
     dropped.hidden = true;
     const advice = message.status === 'ready' ? '' : ADVICE[message.status];

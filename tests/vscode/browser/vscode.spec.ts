@@ -4,6 +4,8 @@
  * editor tab, "Go to cell", and timing reaching the kernel from the widget.
  */
 import { expect, Frame, Page, test } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
 import {
   colours,
   command,
@@ -13,9 +15,13 @@ import {
   openNotebook,
   openWorkbench,
   runAll,
+  runCell,
   tgraphView,
   toRgb
 } from './workbench';
+
+/** The folder VS Code has open (start-code-server.sh copies the notebooks there). */
+const WORKSPACE = path.join(__dirname, '..', '..', '..', 'build', 'vscode-test', 'workspace');
 
 test.describe.configure({ mode: 'serial' });
 
@@ -100,6 +106,23 @@ test('a graph opens at full size: views, search, inspector, values, stepper, com
   await expect(doc.locator('.tg-compare-summary')).toContainText('paired');
 });
 
+test("an export is written where VS Code's save dialog says", async () => {
+  const doc = (await openGraph('logistic')).locator('.tg-document');
+  await doc.locator('.tg-tab[data-view=original]').click();
+  await doc.locator('.tg-export[data-format=dot]').click();
+  // code-server's save dialog: a path field, filled with the notebook's folder
+  const input = page.locator('.quick-input-widget input');
+  await expect(input).toHaveValue(/\.dot$/);
+  const target = path.join(WORKSPACE, 'exported-logistic.dot');
+  fs.rmSync(target, { force: true });
+  await input.fill(target);
+  await page.keyboard.press('Enter');
+  await expect.poll(() => fs.existsSync(target)).toBe(true);
+  const dot = fs.readFileSync(target, 'utf-8');
+  expect(dot).toMatch(/^(strict )?digraph/);
+  expect(dot).toMatch(/exp/i);
+});
+
 test('"Go to cell" reveals the notebook cell that made a node', async () => {
   const doc = (await openGraph('logistic')).locator('.tg-document');
   await doc.locator('.tg-tab[data-view=original]').click();
@@ -173,3 +196,15 @@ for (const [theme, bodyClass] of [
     expect(contrast(text, back)).toBeGreaterThanOrEqual(AA);
   });
 }
+
+test('a notebook whose kernel has no tgraph loaded: the view says what to do', async () => {
+  await openNotebook(page, 'plain.ipynb');
+  const view = await tgraphView(page);
+  const status = view.locator('.tg-panel-message');
+  await expect(status).toHaveText(/^Run a cell/);
+  await runCell(page, 0);
+  await expect(status).toHaveText(
+    'tgraph is not loaded in this kernel: run %load_ext tgraph in a cell.'
+  );
+  await expect(view.locator('.tg-panel-row')).toHaveCount(0);
+});

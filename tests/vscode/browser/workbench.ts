@@ -38,12 +38,19 @@ export async function openNotebook(page: Page, name: string): Promise<void> {
   await input.fill(name);
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: name }).first().waitFor();
   await page.keyboard.press('Enter');
-  await expect(page.locator('.notebook-editor .cell-list-container')).toBeVisible();
+  await expect(page.locator('.tabs-container .tab.active', { hasText: name })).toBeVisible();
+  await expect(
+    page.locator('.notebook-editor .cell-list-container').filter({ visible: true })
+  ).toBeVisible();
 }
 
-/** Run every cell; picks the stand-in's kernel if VS Code asks for one. */
+/** Run every cell of the active notebook; picks the stand-in's kernel if VS Code asks for one. */
 export async function runAll(page: Page): Promise<void> {
-  await page.locator('.notebook-toolbar-container [aria-label^="Run All"]').first().click();
+  await page
+    .locator('.notebook-toolbar-container [aria-label^="Run All"]')
+    .filter({ visible: true })
+    .first()
+    .click();
   const pick = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'stand-in' });
   if (
     await pick
@@ -53,6 +60,17 @@ export async function runAll(page: Page): Promise<void> {
   ) {
     await pick.first().click();
   }
+}
+
+/** Run cell `index` of the active notebook with its own run button. */
+export async function runCell(page: Page, index: number): Promise<void> {
+  const cell = page
+    .locator('.notebook-editor')
+    .filter({ visible: true })
+    .locator('.code-cell-row')
+    .nth(index);
+  await cell.hover();
+  await cell.locator('.run-button-container [aria-label^="Execute Cell"]').first().click();
 }
 
 /** The frame (of any webview) that holds `selector`, once it is there. */
