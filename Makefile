@@ -73,7 +73,8 @@ $(STAMP)/vscode-node: vscode/package.json vscode/package-lock.json
 	cd vscode && npm ci --no-audit --no-fund
 	touch $@
 
-$(VSIX): $(STAMP)/node $(STAMP)/vscode-node $(NODE24) $(TS_SOURCES) $(VSCODE_SOURCES) \
+# The shared front end's generated checks come with the JupyterLab build ($(STAMP)/extension).
+$(VSIX): $(STAMP)/extension $(STAMP)/vscode-node $(NODE24) $(TS_SOURCES) $(VSCODE_SOURCES) \
   vscode/package.json vscode/build.mjs vscode/README.md
 	cd vscode && node build.mjs
 	cd vscode && PATH="$(CURDIR)/$(VSCODE_ENV)/node/bin:$$PATH" npx vsce package \

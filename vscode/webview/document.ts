@@ -8,28 +8,22 @@
 import '../../labextension/style/index.css';
 import './theme.css';
 
-import { Widget } from '@lumino/widgets';
-
-import { GraphDocument } from '../../labextension/src/lab/graphdocument';
-import { IKernelLink, ReplyOf } from '../../labextension/src/lab/kernellink';
-import { PanelModel } from '../../labextension/src/lab/panelmodel';
-import { PanelReply, PanelRequest } from '../../labextension/src/common/messages';
+import { GraphDocumentView } from '../../labextension/src/common/document';
+import { EntryJSON, PanelReply, PanelRequest } from '../../labextension/src/common/messages';
+import { IPanelLink, PanelTransport, ReplyOf } from '../../labextension/src/common/paneltransport';
+import { GraphSession } from '../../labextension/src/common/session';
 import { ask, onHostMessage, post, readMessage } from './host';
 
-class HostLink implements IKernelLink {
-  readonly model = new PanelModel();
-
-  async request<T extends PanelReply['type']>(
-    data: PanelRequest,
-    replyType: T
-  ): Promise<ReplyOf<T>> {
+/** The panel's protocol, carried by the extension host to the kernel. */
+const link: IPanelLink = {
+  async request<T extends PanelReply['type']>(data: PanelRequest, replyType: T) {
     const reply = await ask(data);
     if (reply.type !== replyType) {
       throw new Error(`the kernel answered ${reply.type}, not ${replyType}`);
     }
     return reply as ReplyOf<T>;
   }
-}
+};
 
 /**
  * The document offers each export as a download; a webview cannot save one,
@@ -50,8 +44,9 @@ function saveThroughHost(): void {
   };
 }
 
-const link = new HostLink();
-let shown: GraphDocument | null = null;
+/** The kernel's graphs when the tab opened, for the comparison. */
+let entries: readonly EntryJSON[] = [];
+let shown: GraphDocumentView | null = null;
 saveThroughHost();
 
 onHostMessage(message => {
@@ -60,18 +55,23 @@ onHostMessage(message => {
   }
   void (async () => {
     if (message.others) {
-      link.model.handle(await readMessage(message.others));
+      const listing = await readMessage(message.others);
+      entries = listing.type === 'entries' ? listing.entries : entries;
     }
-    if (shown && shown.entry.id === message.entry.id) {
+    if (shown && shown.id === message.entry.id) {
       return;
     }
     shown?.dispose();
-    shown = new GraphDocument(link, message.entry, (executionCount, line) =>
-      post({ type: 'goToCell', executionCount, line })
-    );
+    const sessionFor = (id: string) => new GraphSession(new PanelTransport(link, id));
+    shown = new GraphDocumentView({
+      entry: message.entry,
+      session: sessionFor(message.entry.id),
+      entries: () => entries,
+      sessionFor,
+      goToCell: (executionCount, line) => post({ type: 'goToCell', executionCount, line })
+    });
     shown.node.dataset.entryName = message.entry.name;
-    Widget.attach(shown, document.body);
+    document.body.append(shown.node);
   })();
 });
-window.addEventListener('resize', () => shown?.update());
 post({ type: 'ready' });

@@ -8,8 +8,8 @@ import '../../labextension/style/index.css';
 import './theme.css';
 
 import { el, formatSeconds, text } from '../../labextension/src/common/dom';
+import { droppedText, nodesText } from '../../labextension/src/common/entries';
 import { EntriesReply, EntryJSON } from '../../labextension/src/common/messages';
-import { droppedText, nodesText } from '../../labextension/src/lab/panel';
 import type { IListUpdate, ListStatus } from '../src/protocol';
 import { onHostMessage, post, readMessage } from './host';
 
