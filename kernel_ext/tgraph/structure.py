@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-from .graph import Graph, Node, Subgraph
+from .graph import Graph, Subgraph
 
 #: The sign between a repeat's label and its count.
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -418,14 +418,3 @@ def _common(labels: list[str]) -> str:
     while tail < min(len(first), len(last)) - head and first[-1 - tail] == last[-1 - tail]:
         tail += 1
     return first[:head] + "…" + (first[len(first) - tail :] if tail else "")
-
-
-def node_groups(graph: Graph, node: Node) -> list[str]:
-    """The labels of the groups around ``node``, outermost first (for tests and search)."""
-    labels = {s.id: s for s in graph.subgraphs}
-    out: list[str] = []
-    cur = node.parent
-    while cur is not None and cur in labels:
-        out.append(labels[cur].label)
-        cur = labels[cur].parent
-    return out[::-1]
