@@ -12,6 +12,8 @@ import { randomUUID } from 'crypto';
 const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CODE_PORT = 18931;
 const JUPYTER_PORT = 18932;
+/** VS Code with tgraph and no Jupyter extension at all. */
+const BARE_PORT = 18933;
 const token = process.env.JUPYTER_STAND_IN_TOKEN ?? randomUUID();
 process.env.JUPYTER_STAND_IN_TOKEN = token;
 
@@ -24,7 +26,6 @@ export default defineConfig({
   reporter: [['list']],
   outputDir: '../../build/vscode-test/results',
   use: {
-    baseURL: `http://127.0.0.1:${CODE_PORT}/`,
     viewport: { width: 1500, height: 1000 },
     video: 'off',
     trace: 'off',
@@ -33,6 +34,18 @@ export default defineConfig({
       args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage']
     }
   },
+  projects: [
+    {
+      name: 'stand-in',
+      testIgnore: /no-jupyter/,
+      use: { baseURL: `http://127.0.0.1:${CODE_PORT}/` }
+    },
+    {
+      name: 'no-jupyter',
+      testMatch: /no-jupyter/,
+      use: { baseURL: `http://127.0.0.1:${BARE_PORT}/` }
+    }
+  ],
   webServer: [
     {
       command: `bash ./start-jupyter.sh ${JUPYTER_PORT}`,
@@ -43,6 +56,12 @@ export default defineConfig({
     {
       command: `bash ./start-code-server.sh ${CODE_PORT} ${JUPYTER_PORT}`,
       url: `http://127.0.0.1:${CODE_PORT}/healthz`,
+      timeout: 180_000,
+      reuseExistingServer: false
+    },
+    {
+      command: `bash ./start-code-server.sh ${BARE_PORT} ${JUPYTER_PORT} bare`,
+      url: `http://127.0.0.1:${BARE_PORT}/healthz`,
       timeout: 180_000,
       reuseExistingServer: false
     }

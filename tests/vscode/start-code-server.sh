@@ -2,14 +2,16 @@
 # VS Code (code-server) for the browser tests, from a fresh state: the built
 # tgraph .vsix and the Jupyter stand-in installed, the test notebooks copied
 # into a throw-away workspace, settings that point the stand-in at
-# jupyter_server. Usage: start-code-server.sh PORT JUPYTER_PORT
+# jupyter_server. Usage: start-code-server.sh PORT JUPYTER_PORT [bare]
+# `bare`: tgraph alone, no Jupyter extension (a state folder of its own).
 set -euo pipefail
 port=$1
 jupyter_port=$2
+bare=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 env_dir="$repo/build/vscode-env"
-state="$repo/build/vscode-test"
+state="$repo/build/vscode-test${bare:+-bare}"
 code_server="$env_dir/code-server/node_modules/.bin/code-server"
 export PATH="$env_dir/node/bin:$PATH"
 export XDG_CONFIG_HOME="$state/xdg/config" XDG_DATA_HOME="$state/xdg/data" XDG_CACHE_HOME="$state/xdg/cache"
@@ -29,7 +31,9 @@ grep -v '^//# sourceMappingURL' "$here/node_modules/@vscode/jupyter-ipywidgets8/
 (cd "$state/stand-in" && node "$repo/vscode/node_modules/@vscode/vsce/vsce" package \
   --no-dependencies --skip-license -o "$state/stand-in.vsix" >/dev/null)
 
-for vsix in "$state/stand-in.vsix" "$repo/build/jupyter-tgraph.vsix"; do
+packages=("$repo/build/jupyter-tgraph.vsix")
+[ -n "$bare" ] || packages+=("$state/stand-in.vsix")
+for vsix in "${packages[@]}"; do
   "$code_server" --user-data-dir "$state/user" --extensions-dir "$state/extensions" \
     --install-extension "$vsix" >/dev/null
 done
