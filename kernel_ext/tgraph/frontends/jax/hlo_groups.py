@@ -81,6 +81,13 @@ def _scope(op_name: str) -> str:
     return op_name.partition("/")[2].rpartition("/")[0]
 
 
+def _pass_of(orig: _Original, node: str) -> str:
+    """The pass (forward, backward, update) an equation of the original sits in, or ""."""
+    chain = orig.chain(node)
+    first = orig.subs[chain[0]] if chain else None
+    return first.label if first is not None and first.kind == "pass" else ""
+
+
 def _scope_of(orig: _Original, node: str) -> str:
     return orig.nodes[node].attrs.get("scope", "")
 
@@ -117,6 +124,8 @@ def _link(hlo: Graph, orig: _Original) -> tuple[dict[str, str], dict[str, tuple[
             rep[node.id] = found
             if linked:
                 own[node.id] = orig.chain(found)
+                # the one equation it stands for, not every layer's of its line
+                node.attrs["jaxpr"] = found
                 if node.source is None:  # XLA keeps ten frames; the equation has the cell's
                     node.source = orig.nodes[found].source
     return rep, own
@@ -189,11 +198,14 @@ def _match(
             for c in near:
                 further |= orig.succ.get(c, set())
             fed = [c for c in further if orig.nodes[c].op == op]
+        step = _pass(op_name)  # an equation of another pass is not this one
+        fed = [c for c in fed if _pass_of(orig, c) == step] if step else fed
         if op_name and fed:
             return min(fed, key=orig.order.__getitem__), True
         return (sources[0] if sources else None), False
     candidates, by_group = _candidates(orig, attrs["jaxpr"], scope)
-    if not candidates:  # the line's equations are of another pass: nothing to go by
+    if not candidates:  # the line's equations are all of another pass: none is this one
+        del attrs["jaxpr"]
         return (sources[0] if sources else None), False
     if len(candidates) == 1 or not sources:
         return candidates[0], True

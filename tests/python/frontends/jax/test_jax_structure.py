@@ -184,6 +184,31 @@ def test_the_compiled_step_keeps_the_groups(transformer: Any) -> None:
     for gid in groups & set(mirrored):
         assert subs[gid].label == mirrored[gid].label
         assert subs[gid].attrs.get("line") == mirrored[gid].attrs.get("line")
+    # each instruction names the one equation it came from, and sits in that
+    # equation's call (unless its fusion says it spans groups)
+    where = {n.id: n.parent for n in original.nodes}
+
+    def calls(item: str | None, parents: dict[str, Any]) -> list[str]:
+        found = []
+        while item is not None:
+            if item in groups and subs[item].kind == "call":
+                found.append(item)
+            item = parents(item)
+        return found
+
+    checked = 0
+    for node in compiled.nodes:
+        if not node.attrs.get("jaxpr") or node.kind != "op":
+            continue
+        assert "," not in node.attrs["jaxpr"]
+        mine = calls(node.parent, lambda i: subs[i].parent)
+        fusion = subs.get(node.parent or "")
+        if not mine or (fusion is not None and "spans" in fusion.attrs):
+            continue
+        theirs = calls(where[node.attrs["jaxpr"]], lambda i: mirrored[i].parent)
+        assert mine[0] in theirs, node
+        checked += 1
+    assert checked > 1000
     # instructions inside a layer came from that layer's line of the loss
     layer_line = line_of(cell, "x = block(x, p)")
     (forward,) = named(compiled, "forward")
