@@ -195,9 +195,24 @@ for (const [theme, bodyClass] of [
     const [text, back] = await colours(cell, 'color', toRgb(behind));
     expect(contrast(text, back)).toBeGreaterThanOrEqual(AA);
   });
+
+  test(`in ${theme}, the graph tab and the list follow the theme`, async () => {
+    await expect(page.locator(`.monaco-workbench.${bodyClass}`)).toBeVisible(); // set just before
+    const doc = (await openGraph('logistic')).locator('.tg-document');
+    const canvas = doc.locator('.tg-graph').first();
+    const [ink, paper] = await colours(canvas, 'color', 'rgb(255, 255, 255)');
+    expect(luminance(paper)).toBeLessThan(0.05);
+    expect(contrast(ink, paper)).toBeGreaterThanOrEqual(AA);
+    const view = await tgraphView(page);
+    const name = view.locator('.tg-panel-row .tg-panel-name').first();
+    const [words, under] = await colours(name, 'color', 'rgb(255, 255, 255)');
+    expect(luminance(under)).toBeLessThan(0.05);
+    expect(contrast(words, under)).toBeGreaterThanOrEqual(AA);
+  });
 }
 
 test('a notebook whose kernel has no tgraph loaded: the view says what to do', async () => {
+  await command(page, 'View: Close All Editors'); // plain.ipynb alone on screen
   await openNotebook(page, 'plain.ipynb');
   const view = await tgraphView(page);
   const status = view.locator('.tg-panel-message');

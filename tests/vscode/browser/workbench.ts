@@ -16,12 +16,13 @@ export async function openWorkbench(page: Page): Promise<void> {
 }
 
 export async function command(page: Page, name: string): Promise<void> {
-  // a webview with the focus keeps the key: give it to the workbench first
-  await page.locator('.part.editor .tabs-container .tab.active').first().click();
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
-  await expect(input).toBeVisible();
-  await input.fill(`>${name}`);
+  // a webview with the focus keeps the key: give it to the workbench first
+  await expect(async () => {
+    await page.locator('.part.editor .tabs-container .tab.active').first().click();
+    await page.keyboard.press('F1');
+    await input.fill(`>${name}`, { timeout: 5000 });
+  }).toPass({ timeout: 60_000 });
   // the row of exactly that command (others match the words too)
   const label = page.locator('.label-name', { hasText: new RegExp(`^${escape(name)}$`) });
   await page.locator('.quick-input-widget .monaco-list-row', { has: label }).first().click();
@@ -40,7 +41,7 @@ export async function openNotebook(page: Page, name: string): Promise<void> {
   await page.keyboard.press('Enter');
   await expect(page.locator('.tabs-container .tab.active', { hasText: name })).toBeVisible();
   await expect(
-    page.locator('.notebook-editor .cell-list-container').filter({ visible: true })
+    page.locator('.notebook-editor .cell-list-container').filter({ visible: true }).first()
   ).toBeVisible();
 }
 
