@@ -176,7 +176,9 @@ def present(
     if options.sync:
         entry.build_all()
     timed = options.run and traced.offers.timing and not target.effects
-    runner = Runner(frontend, target, options, registry.devices, entry.record_timing)
+    runner = Runner(
+        frontend, target, options, registry.devices, entry.record_timing, entry.build_all
+    )
     return GraphWidget(
         entry,
         runner.time if traced.offers.timing else None,

@@ -231,6 +231,9 @@ class TimeRequest(TypedDict):
     device: NotRequired[str]
     backend: NotRequired[str | None]
     size: NotRequired[int | None]
+    #: True for the run the widget starts by itself once on screen (absent for
+    #: Run): the kernel refuses it for a program with side effects.
+    automatic: NotRequired[bool]
 
 
 class ProfileRequest(TypedDict):

@@ -77,6 +77,9 @@ class Runner:
     options: Options
     cache: DeviceCache
     record: Callable[[TimingRowJSON], None]
+    #: Builds the pending views, which makes a lazily made graph (a PyMC
+    #: model's) and so tells its effects; the automatic run waits for them.
+    settle: Callable[[], None] = lambda: None
 
     def devices(self) -> DevicesJSON:
         return devices_of(self.frontend, self.cache).to_json()
@@ -100,10 +103,19 @@ class Runner:
         measured with ``clock`` (a ``timing.StopClock`` lets the panel stop it).
 
         A program with side effects runs only when asked (Run), a bounded
-        number of times, and its row says how many.
+        number of times, and its row says how many; the widget's automatic
+        request (``automatic``) is refused with the panel's reason, once the
+        graph is made, since a lazily made one tells its effects only then.
         """
         options = options_for(self.options, request)
+        automatic = request.get("automatic", False)
+        if not isinstance(automatic, bool):
+            raise DeviceError(f"bad timing request: {request!r}")
+        if automatic:
+            self.settle()
         effects = self.target.effects
+        if effects and automatic:
+            raise TimingError(self.notice())
         if effects:
             options = replace(options, max_calls=EFFECT_CALLS)
         devices = devices_of(self.frontend, self.cache)

@@ -43,11 +43,12 @@ def values_of_every_view(widget: Any) -> dict[str, Any]:
 
 def automatic_requests(widget: Any) -> None:
     """What the widget asks for by itself once on screen: devices, every view
-    as its tab is drawn, and one timing run where ``autorun`` lets it."""
+    as its tab is drawn, and one timing run where ``autorun`` lets it, marked
+    automatic so the kernel can tell it from Run."""
     send(widget, {"type": "devices"})
     every_view(widget)
     if widget.autorun:
-        send(widget, {"type": "time"})
+        send(widget, {"type": "time", "automatic": True})
 
 
 def ask_everything(widget: Any) -> None:

@@ -236,6 +236,9 @@ export interface TimeRequest {
   device?: string;
   backend?: string | null;
   size?: number | null;
+  /** True for the run the widget starts by itself once on screen (absent for
+   * Run): the kernel refuses it for a program with side effects. */
+  automatic?: boolean;
 }
 
 export interface ProfileRequest {

@@ -234,13 +234,16 @@ export class GraphSession {
     return s.autorun && s.offers.timing && !s.timings.length && this.automaticWaiting;
   }
 
-  /** Send the automatic timing request (once); true when sent now. */
+  /**
+   * Send the automatic timing request (once), marked so that the kernel can
+   * refuse it for a program with side effects; true when sent now.
+   */
   automatic(choice: ITimingChoice): boolean {
     if (!this.automaticWaiting) {
       return false;
     }
     this._automaticSent = true;
-    void this._send({ type: 'time', ...choice }).catch(() => undefined);
+    void this._send({ type: 'time', ...choice, automatic: true }).catch(() => undefined);
     return true;
   }
 

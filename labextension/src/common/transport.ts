@@ -89,7 +89,8 @@ export type GraphRequest =
   | { type: 'dot'; view: string; expanded: string[] }
   | { type: 'devices' }
   | { type: 'stop' }
-  | ({ type: 'time' } & Partial<ITimingChoice>)
+  /** `automatic`: the run the widget starts by itself (never Run's). */
+  | ({ type: 'time'; automatic?: boolean } & Partial<ITimingChoice>)
   | ({ type: 'profile' } & Partial<ITimingChoice>);
 
 /** The stepper's snapshots of one view: before any rewrite, and after each by its step. */

@@ -30,7 +30,8 @@
  *
  * Timing runs in the kernel, never in the cell: the widget sends
  * `{type: 'devices'}` and, once the pending views have arrived, one
- * `{type: 'time'}` when `autorun` is set; Run and "Where the time goes" send
+ * `{type: 'time', automatic: true}` when `autorun` is set (the kernel refuses
+ * it for a program with side effects); Run and "Where the time goes" send
  * `time` and `profile`. The answers come back as traits.
  */
 import { GraphSession } from '../common/session';

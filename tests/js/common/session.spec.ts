@@ -137,7 +137,7 @@ describe('GraphSession timing', () => {
     expect(s.automatic(CHOICE)).toBe(true);
     expect(s.automatic(CHOICE)).toBe(false);
     expect(s.automaticDue).toBe(false);
-    expect(transport.sent).toEqual([{ type: 'time', ...CHOICE }]);
+    expect(transport.sent).toEqual([{ type: 'time', ...CHOICE, automatic: true }]);
   });
 
   it('does not time by itself once declined, already timed, or without autorun', () => {
@@ -158,5 +158,6 @@ describe('GraphSession timing', () => {
     expect(s.automaticWaiting).toBe(false);
     expect(s.devicesAsked).toBe(true);
     expect(transport.sent.map(r => r.type)).toEqual(['devices', 'time', 'profile', 'stop']);
+    expect(transport.sent[1]).toEqual({ type: 'time', ...CHOICE }); // not marked automatic
   });
 });

@@ -330,7 +330,7 @@ describe('automatic timing', () => {
     expect(model.sent.filter(m => m.type === 'time')).toEqual([]);
     model.update({ pending: {}, devices: devices() });
     expect(model.sent.filter(m => m.type === 'time')).toEqual([
-      { type: 'time', device: 'cpu', backend: null, size: null }
+      { type: 'time', device: 'cpu', backend: null, size: null, automatic: true }
     ]);
     expect(el.querySelector<HTMLButtonElement>('.tg-device[data-device=cpu]')!.disabled).toBe(
       false
@@ -343,7 +343,9 @@ describe('automatic timing', () => {
   it('times at once when nothing is pending', () => {
     const model = new MemoryModel(traits({ autorun: true }));
     show(model);
-    expect(model.sent).toEqual([{ type: 'time', device: 'cpu', backend: null, size: null }]);
+    expect(model.sent).toEqual([
+      { type: 'time', device: 'cpu', backend: null, size: null, automatic: true }
+    ]);
   });
 
   it('is stopped by one button before it is sent', () => {
@@ -355,9 +357,11 @@ describe('automatic timing', () => {
     expect(stop.hidden).toBe(true);
     model.update({ pending: {} });
     expect(model.sent.filter(m => m.type === 'time')).toEqual([]);
-    // Run still times by hand
+    // Run still times by hand, not marked automatic
     el.querySelector<HTMLButtonElement>('.tg-run')!.click();
-    expect(model.sent.filter(m => m.type === 'time')).toHaveLength(1);
+    expect(model.sent.filter(m => m.type === 'time')).toEqual([
+      { type: 'time', device: 'cpu', backend: null, size: null }
+    ]);
   });
 
   it('stops a run once it is sent, with the same button', () => {

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import importlib.util
 import re
+from typing import Any
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 from asked import automatic_requests, send, values_of_every_view, widgets
 from conftest import run
+from tgraph.timing import EFFECT_CALLS
 
 COUNTER = """
 from pytensor.printing import Print
@@ -106,3 +108,50 @@ with pm.Model() as model:
     gradient = widget._entry.bundle.views["gradient"]
     assert not any(n.startswith("checked against") for n in gradient.notes)
     assert pt_shell.user_ns["calls"] == []
+
+
+#: A PyMC model whose likelihood holds the op, and what the panel names it.
+MODELS = {
+    "as_op": ("-counted(mu).sum()", "counted, which runs Python code (as_op) on every call"),
+    "print": ("-(Print('mu', global_fn=note)(mu) ** 2).sum()", "Print, which prints on every call"),
+}
+
+
+def model_widget(shell: InteractiveShell, kind: str) -> Any:
+    run(shell, "import pymc as pm\n" + EFFECTS[kind][0])
+    cell = f"""%%tgraph --budget 0.1
+with pm.Model() as model:
+    mu = pm.Normal("mu", 0.0, 1.0, shape=3)
+    pm.Potential("lik", {MODELS[kind][0]})
+"""
+    (widget,) = widgets(run(shell, cell))
+    return widget
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pymc") is None, reason="PyMC is not installed")
+@pytest.mark.parametrize("kind", list(MODELS))
+def test_a_models_likelihood_with_effects_is_not_timed_by_itself_once_its_graph_is_made(
+    pt_shell: InteractiveShell, kind: str
+) -> None:
+    """Whether a model has effects is known only once its graph is made, after
+    the cell: the widget's automatic timing request is refused then."""
+    widget = model_widget(pt_shell, kind)
+    assert widget.autorun is True  # unknown in the cell: the graph is not made yet
+    automatic_requests(widget)
+    assert pt_shell.user_ns["calls"] == []
+    assert widget.timings == []
+    assert widget.timing_error == (
+        f"not timed by itself: model runs {MODELS[kind][1]}. "
+        f"Run times it anyway and runs it about {EFFECT_CALLS} times"
+    )
+
+
+@pytest.mark.skipif(importlib.util.find_spec("pymc") is None, reason="PyMC is not installed")
+def test_run_times_a_model_with_effects_anyway_and_says_so(pt_shell: InteractiveShell) -> None:
+    widget = model_widget(pt_shell, "print")
+    automatic_requests(widget)
+    send(widget, {"type": "time"})
+    (row,) = widget.timings
+    ran = len(pt_shell.user_ns["calls"])
+    assert 0 < ran <= EFFECT_CALLS
+    assert f"ran anyway with its side effects: {ran} calls of model" in row["notes"]
