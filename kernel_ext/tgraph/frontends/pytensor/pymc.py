@@ -25,6 +25,7 @@ from weakref import WeakKeyDictionary
 import numpy as np
 import pytensor
 from pytensor.compile.mode import Mode, get_mode
+from pytensor.gradient import NullTypeGradError
 from pytensor.graph.basic import Variable
 from pytensor.graph.traversal import ancestors
 
@@ -89,9 +90,22 @@ def _plan(name: str, model: Any) -> Plan:
         f"{name}: the log-probability of the model over its value variables "
         "(transformed ones carry their transform's name), as a sampler evaluates it"
     )
-    found.timed = functools.cache(lambda: _dlogp(model, logp))
+    found.timed = functools.cache(lambda: _timed_gradient(found, model, logp))
     found.timed_note = "each call is one logp + dlogp evaluation, what a sampler pays a step"
     return found
+
+
+def _timed_gradient(found: Plan, model: Any, logp: Variable) -> list[Variable]:
+    """The gradient timed beside logp; none where PyTensor cannot take it
+    (an ``as_op`` likelihood), as a gradient-free sampler pays only logp."""
+    try:
+        return _dlogp(model, logp)
+    except (NotImplementedError, NullTypeGradError) as refusal:
+        found.timed_note = (
+            "each call is one logp evaluation: PyTensor cannot differentiate this model "
+            f"({refusal}), so a sampler steps without its gradient"
+        )
+        return []
 
 
 #: logp variable -> (name, role, term) per term of the sum, for ``group_terms``.

@@ -146,12 +146,26 @@ def test_a_models_likelihood_with_effects_is_not_timed_by_itself_once_its_graph_
     )
 
 
+#: What one timed call of each model is: an ``as_op`` has no gradient.
+EACH_CALL = {
+    "as_op": "each call is one logp evaluation: PyTensor cannot differentiate this model "
+    "(pullback not implemented for FromFunctionOp{counted}), so a sampler steps without "
+    "its gradient",
+    "print": "each call is one logp + dlogp evaluation, what a sampler pays a step",
+}
+
+
 @pytest.mark.skipif(importlib.util.find_spec("pymc") is None, reason="PyMC is not installed")
-def test_run_times_a_model_with_effects_anyway_and_says_so(pt_shell: InteractiveShell) -> None:
-    widget = model_widget(pt_shell, "print")
+@pytest.mark.parametrize("kind", list(MODELS))
+def test_run_times_a_model_with_effects_anyway_and_says_so(
+    pt_shell: InteractiveShell, kind: str
+) -> None:
+    widget = model_widget(pt_shell, kind)
     automatic_requests(widget)
     send(widget, {"type": "time"})
+    assert widget.timing_error == ""
     (row,) = widget.timings
     ran = len(pt_shell.user_ns["calls"])
     assert 0 < ran <= EFFECT_CALLS
     assert f"ran anyway with its side effects: {ran} calls of model" in row["notes"]
+    assert EACH_CALL[kind] in row["notes"]
