@@ -7,8 +7,8 @@
 import '../../labextension/style/index.css';
 import './theme.css';
 
-import { el, formatSeconds, text } from '../../labextension/src/common/dom';
-import { droppedText, nodesText } from '../../labextension/src/common/entries';
+import { el, text } from '../../labextension/src/common/dom';
+import { droppedText, fillEntries } from '../../labextension/src/common/entries';
 import { EntriesReply, EntryJSON } from '../../labextension/src/common/messages';
 import type { IListUpdate, ListStatus } from '../src/protocol';
 import { onHostMessage, post, readMessage } from './host';
@@ -41,38 +41,12 @@ for (const label of ['Graph', 'Cell', 'Nodes', 'Time']) {
 table.createTBody();
 table.hidden = true;
 
-function cell(row: HTMLTableRowElement, content: string, cls: string): void {
-  const td = row.insertCell();
-  td.className = cls;
-  td.textContent = content;
-}
-
 function open(entry: EntryJSON): void {
   post({ type: 'open', entry });
 }
 
 function showEntries(listing: EntriesReply): void {
-  const body = table.tBodies[0];
-  body.replaceChildren();
-  for (const entry of listing.entries) {
-    const row = body.insertRow();
-    row.className = 'tg-panel-row';
-    row.tabIndex = 0;
-    row.dataset.id = entry.id;
-    row.title = `Open ${entry.name} at full size`;
-    cell(row, `${entry.name} · ${entry.framework}`, 'tg-panel-name');
-    cell(row, entry.cell === null ? '' : `[${entry.cell}]`, 'tg-panel-cell');
-    cell(row, nodesText(entry), 'tg-panel-nodes');
-    const timing = entry.timing;
-    cell(row, timing ? `${formatSeconds(timing.median_s)} ${timing.device}` : '', 'tg-panel-time');
-    row.addEventListener('click', () => open(entry));
-    row.addEventListener('keydown', event => {
-      if (event.key === 'Enter' || event.key === ' ') {
-        event.preventDefault();
-        open(entry);
-      }
-    });
-  }
+  fillEntries(table.tBodies[0], listing.entries, open);
   table.hidden = listing.entries.length === 0;
   status.textContent = listing.entries.length ? '' : 'No graphs yet: run a %%tgraph cell.';
   dropped.textContent = droppedText(listing.dropped);

@@ -4,8 +4,8 @@
  */
 import { Widget } from '@lumino/widgets';
 
-import { el, formatSeconds, text } from '../common/dom';
-import { droppedText, nodesText } from '../common/entries';
+import { el, text } from '../common/dom';
+import { droppedText, fillEntries } from '../common/entries';
 import { EntryJSON } from '../common/messages';
 import { PanelModel } from './panelmodel';
 
@@ -16,12 +16,6 @@ const STATUS_TEXT: Record<string, string> = {
   connecting: 'Connecting to the kernel…',
   'not-loaded': '%load_ext tgraph'
 };
-
-function cell(row: HTMLTableRowElement, content: string, cls: string): void {
-  const td = row.insertCell();
-  td.className = cls;
-  td.textContent = content;
-}
 
 export class GraphListPanel extends Widget {
   constructor(
@@ -54,32 +48,8 @@ export class GraphListPanel extends Widget {
       this._status.textContent = 'No graphs yet: run a %%tgraph cell.';
     }
     this._status.classList.toggle('tg-code', status === 'not-loaded');
-    const body = this._table.tBodies[0];
-    body.replaceChildren();
     this._table.hidden = entries.length === 0;
-    for (const entry of entries) {
-      const row = body.insertRow();
-      row.className = 'tg-panel-row';
-      row.tabIndex = 0;
-      row.dataset.id = entry.id;
-      row.title = `Open ${entry.name} at full size`;
-      cell(row, `${entry.name} · ${entry.framework}`, 'tg-panel-name');
-      cell(row, entry.cell === null ? '' : `[${entry.cell}]`, 'tg-panel-cell');
-      cell(row, nodesText(entry), 'tg-panel-nodes');
-      const timing = entry.timing;
-      cell(
-        row,
-        timing ? `${formatSeconds(timing.median_s)} ${timing.device}` : '',
-        'tg-panel-time'
-      );
-      row.addEventListener('click', () => this._open(entry));
-      row.addEventListener('keydown', event => {
-        if (event.key === 'Enter' || event.key === ' ') {
-          event.preventDefault();
-          this._open(entry);
-        }
-      });
-    }
+    fillEntries(this._table.tBodies[0], entries, entry => this._open(entry));
   }
 
   private _status: HTMLParagraphElement;
