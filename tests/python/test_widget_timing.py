@@ -378,3 +378,51 @@ def test_a_long_budget_is_said_before_the_run_starts(pt_shell: InteractiveShell)
     assert widget.timing_error == "timing runs for up to 30 s and at most 1,000,000 calls"
     (short,) = widgets(run(pt_shell, PYTENSOR_CELL.replace(FAST, "--budget 9 --no-run")))
     assert short.timing_error == ""
+
+
+GPU_DEFINITIONS = """
+import numpy as np
+import jax
+import jax.numpy as jnp
+
+def loss(w, x):
+    return jnp.mean(jnp.tanh(x @ w) ** 2)
+
+step = jax.jit(lambda w, x: w - 0.1 * jax.grad(loss)(w, x))
+w = jnp.ones((256, 64), jnp.float32) / 16
+x = jnp.linspace(-1.0, 1.0, 512 * 256, dtype=jnp.float32).reshape(512, 256)
+"""
+GPU_CALLS = "for _ in range(3):\n    w = step(w, x)\n"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not HAS_GPU, reason="needs a GPU that JAX can see")
+def test_one_click_times_a_step_defined_earlier_on_the_cpu_and_the_gpu(
+    shell: InteractiveShell,
+) -> None:
+    import jax
+
+    run(shell, GPU_DEFINITIONS)
+    run(shell, GPU_CALLS)
+    plain = np.asarray(shell.user_ns["w"])
+    run(shell, GPU_DEFINITIONS)
+    (widget,) = widgets(run(shell, f"%%tgraph {FAST}\n{GPU_CALLS}"))
+    assert np.array_equal(np.asarray(shell.user_ns["w"]), plain)  # bit for bit
+    send(widget, {"type": "devices"})
+    card = jax.devices("gpu")[0]
+    assert widget.devices["gpu"]["available"] is True
+    (offered,) = [d for d in widget.devices["devices"] if d["name"] == "gpu:0"]
+    assert card.device_kind in offered["description"]
+    send(widget, {"type": "time", "device": "cpu"})
+    send(widget, {"type": "time", "device": "gpu"})
+    cpu, gpu = widget.timings[-2:]
+    assert (cpu["device"], cpu["error"], gpu["device"], gpu["error"]) == (
+        "cpu:0",
+        None,
+        "gpu:0",
+        None,
+    )
+    assert gpu["signature"] == cpu["signature"] == "float32[256, 64], float32[512, 256]"
+    assert gpu["calls"] > 0 and gpu["median_s"] > 0
+    assert np.array_equal(np.asarray(shell.user_ns["w"]), plain)  # timing left it alone
+    assert shell.user_ns["w"].devices() == {card}

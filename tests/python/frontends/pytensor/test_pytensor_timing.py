@@ -278,3 +278,14 @@ def test_timing_a_function_that_destroys_its_input_leaves_the_users_array(
     assert widget.timings[0]["calls"] > 10 and widget.timings[0]["error"] is None
     assert pt_shell.user_ns["a"].tolist() == plain[0].tolist()
     assert pt_shell.user_ns["out"].tolist() == plain[1].tolist()
+
+
+@pytest.mark.gpu
+def test_a_pytensor_function_runs_on_the_gpu_through_jax(devices: Devices) -> None:
+    if not devices.gpus:
+        pytest.skip("needs a GPU that JAX can see")
+    x = pt.dvector("x")
+    target = Target("y", "pytensor", pt.exp(x).sum(), args=(np.linspace(0.0, 1.0, 4096),))
+    result = time_it(target, devices, device="gpu")
+    assert (result.device, result.backend, result.error) == ("gpu:0", "jax", None)
+    assert result.row()["calls"] > 0
