@@ -129,11 +129,14 @@ def measure(
     only if it should end before the deadline, except that one steady-state
     repeat always runs, so a slow function still gets a number.
     Samples are seconds per call, one per repeat; the calls of the probing
-    repeats (while the number of calls per repeat grows) are not in them.
+    repeats (while the number of calls per repeat grows) are not in them,
+    except when the run is stopped inside one: its ended calls are the last
+    sample.
     """
     result = Measurement()
     target = repeat_seconds(budget)
     gc_was_enabled = gc.isenabled()
+    repeat = _Repeat()
     try:
         start = clock()
         result.total = 1
@@ -155,11 +158,9 @@ def measure(
                 break
             if left < number:  # the calls left make the one sample there will be
                 number, fixed = left, True
-            begin = clock()
-            for _ in range(number):
-                result.total += 1
-                result.last = sync(call())
-            elapsed = clock() - begin
+            repeat.start(clock(), result.total)
+            repeat.run(call, sync, number, result)
+            elapsed = repeat.close(clock)
             per_call = elapsed / number
             if fixed or elapsed >= target:
                 fixed = True
@@ -178,7 +179,49 @@ def measure(
     finally:
         if gc_was_enabled:
             gc.enable()
+    repeat.keep(result, clock)
     return result
+
+
+@dataclass
+class _Repeat:
+    """The repeat in progress, so that Stop or Ctrl-C inside it keeps its ended calls.
+
+    Stop lands at a clock reading, after the repeat's calls ended; Ctrl-C may
+    land inside a call, whose part-time then counts with the others.
+    """
+
+    begin: float = 0.0
+    total_before: int = 0
+    ended: bool = False
+    open: bool = False
+
+    def start(self, now: float, total: int) -> None:
+        self.begin, self.total_before, self.ended, self.open = now, total, False, True
+
+    def run(
+        self, call: Callable[[], Any], sync: Callable[[Any], Any], number: int, result: Measurement
+    ) -> None:
+        for _ in range(number):
+            result.total += 1
+            result.last = sync(call())
+        self.ended = True
+
+    def close(self, clock: Clock) -> float:
+        """Seconds since the start; a Stop landing on this reading leaves the repeat open."""
+        elapsed = clock() - self.begin
+        self.open = False
+        return elapsed
+
+    def keep(self, result: Measurement, clock: Clock) -> None:
+        """The ended calls of a repeat a stop cut short, as the last sample."""
+        if not (result.interrupted and self.open):
+            return
+        calls = result.total - self.total_before - (0 if self.ended else 1)
+        if calls > 0:
+            result.samples.append((clock() - self.begin) / calls)
+            result.calls += calls
+            result.number = result.number or calls
 
 
 @dataclass

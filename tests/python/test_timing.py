@@ -98,10 +98,28 @@ def test_stop_ends_the_run_at_the_next_reading_and_keeps_what_was_measured() -> 
 
     measured = measure(call, 0.25, clock=clock)
     assert measured.interrupted and not measured.budget_exhausted
-    # the first call, three repeats; the repeat Stop landed in is not a sample
-    assert measured.samples == pytest.approx([0.01, 0.01, 0.01])
+    # the first call, four repeats: the one Stop landed in ended its call and counts
+    assert measured.samples == pytest.approx([0.01, 0.01, 0.01, 0.01])
+    assert measured.calls == 4
     assert ticks.calls == 5
     assert clock() == pytest.approx(0.05)  # stopped once: the frontend reads on
+
+
+def test_stop_inside_a_long_probing_repeat_keeps_its_calls() -> None:
+    # A fast machine probes with one call, then runs a hundred: Stop pressed
+    # during them used to leave a row of no calls at all.
+    ticks = Ticks([0.001] * 200)
+    clock = StopClock(ticks.clock)
+
+    def call() -> int:
+        if ticks.calls == 30:
+            clock.stop()
+        return ticks.call()
+
+    measured = measure(call, 60.0, clock=clock)
+    assert measured.interrupted and (measured.calls, measured.number) == (100, 100)
+    assert measured.samples == pytest.approx([0.001])
+    assert ticks.calls == 102
 
 
 def test_an_error_of_the_users_code_is_raised() -> None:

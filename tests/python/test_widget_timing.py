@@ -286,9 +286,11 @@ def test_stop_ends_a_running_timing_with_what_it_measured(jax_shell: Interactive
     jax_shell.user_ns["stop"].append(lambda: send(widget, {"type": "stop"}))
     send(widget, {"type": "time"})
     assert widget.timing_error == ""
+    made = len(jax_shell.user_ns["calls"])
     (row,) = widget.timings
     assert row["interrupted"] and not row["budget_exhausted"]
-    assert 0 < row["calls"] < 60 and row["error"] is None
+    # the calls that ended count, the cell's own and the first call do not
+    assert 0 < row["calls"] <= made - 2 < 200 and row["error"] is None, row
     assert widget.busy is False and widget.timing_error == ""
     # the next run is not stopped by the last Stop
     jax_shell.user_ns["stop"].clear()
