@@ -327,9 +327,38 @@ def _add_edges(
             merged.setdefault((src, dst), []).append(i)
     drawn = direct + [(src, dst, members) for (src, dst), members in merged.items()]
     labelled = len(drawn) <= MAX_LABELLED_EDGES
+    upward = _upward(tree)
+    pairs: list[tuple[str, str]] = []
     for src, dst, members in drawn:
-        dot.edge(names[src], names[dst], _attributes=_edge_attrs(graph.edges, members, labelled))
-    return [(src, dst) for src, dst, _ in drawn]
+        attrs = _edge_attrs(graph.edges, members, labelled)
+        if upward and _inside_upward(src, dst, tree, upward):
+            # ranked from its head: the pass flows up, level with what it mirrors
+            src, dst = dst, src
+            attrs["dir"] = "back"
+        dot.edge(names[src], names[dst], _attributes=attrs)
+        pairs.append((src, dst))
+    return pairs
+
+
+def _upward(tree: Tree) -> set[str]:
+    """Groups whose program runs another group's backwards (a backward pass):
+    drawn bottom to top, so that the backward of layer k sits beside layer k."""
+    return {s.id for s in tree.subs.values() if s.attrs.get("order") == "reversed"}
+
+
+def _inside_upward(src: str, dst: str, tree: Tree, upward: set[str]) -> bool:
+    """Whether both ends of an edge lie in the same upward group."""
+    ups = {c for c in _ancestors(src, tree) if c in upward}
+    return bool(ups) and any(c in ups for c in _ancestors(dst, tree))
+
+
+def _ancestors(item: str, tree: Tree) -> list[str]:
+    found = []
+    container = tree.parent.get(item)
+    while container is not None:
+        found.append(container)
+        container = tree.parent.get(container)
+    return found
 
 
 def _long_edges(pairs: list[tuple[str, str]]) -> int:

@@ -10,6 +10,7 @@ shows its modules; a program with no structure at all still opens small.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -148,6 +149,35 @@ def test_the_24_layers_fold_into_one_block_whose_instances_hold_rms(transformer:
     (back,) = named(original, f"block {TIMES}24", backward)
     numbers = [s.attrs["instance"] for s in children(original, back)]
     assert numbers == [str(i) for i in range(23, -1, -1)]
+
+
+def _centre_y(svg: str, item: str) -> float:
+    """The vertical centre of an item's shape in a laid-out picture."""
+    text = svg.replace("&#45;", "-")
+    found = re.search(
+        rf'<g id="tg-{re.escape(item)}" class="[^"]*">.*?(?:points|d)="([^"]+)"', text, re.S
+    )
+    assert found is not None, item
+    ys = [float(y) for y in re.findall(r"-?[\d.]+,(-?[\d.]+)", found.group(1))]
+    return (min(ys) + max(ys)) / 2
+
+
+def test_the_backward_of_each_layer_sits_beside_its_forward(transformer: Any) -> None:
+    views, _ = transformer
+    original = views["original"]
+    forward, backward, _ = (s for s in top(original) if s.kind == "pass")
+    opened = {forward.id, backward.id}
+    for sub in (forward, backward):
+        (loss,) = named(original, "loss", sub)
+        (blocks,) = [s for s in children(original, loss) if s.kind == "repeat"]
+        opened |= {loss.id, blocks.id}
+    svg = layout(original, frozenset(opened)).svg
+    ahead = {k: _centre_y(svg, named(original, f"block [{k}]", forward)[0].id) for k in (3, 4)}
+    back = {k: _centre_y(svg, named(original, f"block [{k}]", backward)[0].id) for k in (3, 20)}
+    step = abs(ahead[4] - ahead[3])  # one layer down the forward pass
+    assert abs(back[3] - ahead[3]) <= step
+    # the backward runs from the last layer to the first, drawn bottom to top
+    assert back[20] > back[3]
 
 
 def test_the_update_folds_per_layer(transformer: Any) -> None:
