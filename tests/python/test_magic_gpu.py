@@ -44,9 +44,9 @@ import pytensor.tensor as pt
 
 x = pt.dvector("x")
 w = pytensor.shared(np.ones(3), name="w")
-f = pytensor.function([x], pt.exp(x).sum() + w.sum(), updates={w: w + 1})
+cost = pt.exp(x).sum() + w.sum()
 """
-PYTENSOR_CALLS = "out = f(np.ones(3))\n"
+PYTENSOR_CALLS = "f = pytensor.function([x], cost, updates={w: w + 1})\nout = f(np.ones(3))\n"
 
 
 def widgets(ran: Ran) -> list[GraphWidget]:
@@ -116,3 +116,16 @@ def test_device_gpu_on_the_line_builds_and_times_a_jax_step_on_the_gpu(
 @needs_gpu
 def test_device_gpu_on_the_line_times_pytensor_through_jax(shell: InteractiveShell) -> None:
     pytensor_flow(shell, "gpu", "jax")
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_a_pytensor_function_compiled_earlier_says_why_it_stays_on_the_host(
+    shell: InteractiveShell,
+) -> None:
+    # compiled for Numba in an earlier cell: PyTensor keeps only that build
+    run(shell, PYTENSOR_DEFINITIONS + PYTENSOR_CALLS)
+    _ran, widget = magic_cell(shell, "gpu", "out = f(np.ones(3))\n")
+    send(widget, {"type": "time"})
+    assert widget.timings == []
+    assert widget.timing_error.startswith("f was compiled for numba outside %%tgraph")
