@@ -106,7 +106,7 @@ export class GraphDocumentView implements IComparisonHost {
       onOpenPath: path => void this._toggle(view, path, true),
       onCollapse: id => void this._toggle(view, [id], false),
       onSelect: id => this._onSelect(view, id),
-      onViewChange: box => this._comparison?.partnerOf(view)?.setViewBox(box),
+      onViewChange: box => this._comparison?.followView(view, box),
       inspectorExtra: values ? id => values.inspector(id) : undefined,
       wheelZooms: true // the document fills its tab: no page to scroll
     });
@@ -116,6 +116,10 @@ export class GraphDocumentView implements IComparisonHost {
 
   showing(view: GraphView, session: GraphSession, name: string, graph: GraphJSON): void {
     this._shown.set(view, { session, view: name, graph });
+  }
+
+  toggle(view: GraphView, ids: string[], open: boolean): Promise<void> {
+    return this._toggle(view, ids, open);
   }
 
   // -- loading ---------------------------------------------------------------------
@@ -274,7 +278,7 @@ export class GraphDocumentView implements IComparisonHost {
     const picture = shown.session.state.pictures[shown.view];
     if (this._shown.get(view) === shown && picture) {
       view.setGraph(shown.graph, picture.svg ?? '', picture.meta ?? {});
-      this._comparison?.markPairs();
+      this._comparison?.laidOut(view, toggled, open);
     }
   }
 
