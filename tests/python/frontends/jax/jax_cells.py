@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import re
 import textwrap
+from pathlib import Path
 from typing import Any
 
 from tgraph.frontends.jax import JaxFrontend
@@ -13,6 +15,18 @@ from tgraph.graph import GraphBundle
 from tgraph.protocol import CellInfo, Options, Target
 
 _COUNTER = itertools.count()
+EXAMPLES = Path(__file__).parents[4] / "examples"
+
+
+def example_cells(name: str, sizes: str = "") -> list[str]:
+    """The ``# %%`` cells of ``examples/<name>.py``, ``sizes`` run at the end of the first.
+
+    The examples hold the programs users bring (a transformer's training
+    step); the tests run them as they are, with smaller sizes.
+    """
+    text = (EXAMPLES / f"{name}.py").read_text("utf-8")
+    cells = re.split(r"^# %%.*\n", text, flags=re.M)[1:]
+    return [cells[0] + sizes, *cells[1:]]
 
 
 def run_cell(

@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 import pytest
-from jax_cells import line_of, run_cell, targets
+from jax_cells import example_cells, line_of, run_cell, targets
 
 from tgraph.frontends.jax import JaxFrontend
 from tgraph.graph import Graph, Subgraph
@@ -22,60 +22,17 @@ from tgraph.layout import layout
 from tgraph.protocol import CellInfo, Options, Target
 from tgraph.structure import GROUP_KINDS, TIMES
 
-HELPERS = """
-import jax, jax.numpy as jnp
-D, H, T, V = 8, 16, 4, 16
-
-def rms(x, g):
-    return x * jax.lax.rsqrt(jnp.mean(x * x, axis=-1, keepdims=True) + 1e-6) * g
-
-def attn(x, p):
-    q, k, v = x @ p["wq"], x @ p["wk"], x @ p["wv"]
-    s = jnp.where(jnp.tril(jnp.ones((T, T), bool)), q @ k.T / jnp.sqrt(D), -1e9)
-    return jax.nn.softmax(s, -1) @ v @ p["wo"]
-
-def mlp(x, p):
-    return jax.nn.gelu(x @ p["w1"]) @ p["w2"]
-
-def block(x, p):
-    x = x + attn(rms(x, p["g1"]), p)
-    return x + mlp(rms(x, p["g2"]), p)
-
-def layer(k):
-    ks = jax.random.split(k, 6)
-    shapes = dict(wq=(D, D), wk=(D, D), wv=(D, D), wo=(D, D), w1=(D, H), w2=(H, D))
-    p = {n: jax.random.normal(kk, s) * 0.1 for kk, (n, s) in zip(ks, shapes.items())}
-    return p | dict(g1=jnp.ones(D), g2=jnp.ones(D))
-
-k = jax.random.PRNGKey(0)
-params = dict(emb=jax.random.normal(k, (V, D)), gf=jnp.ones(D),
-              layers=[layer(kk) for kk in jax.random.split(k, 24)])
-tok = jnp.arange(T) % V
-tgt = (tok + 1) % V
-"""
-
-STEP = """
-def loss(params, tok, tgt):
-    x = params["emb"][tok]
-    for p in params["layers"]:
-        x = block(x, p)
-    logits = rms(x, params["gf"]) @ params["emb"].T
-    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), tgt[:, None], -1))
-
-@jax.jit
-def step(params, tok, tgt):
-    l, g = jax.value_and_grad(loss)(params, tok, tgt)
-    return l, jax.tree_util.tree_map(lambda a, b: a - 0.01 * b, params, g)
-
-l, params = step(params, tok, tgt)
-"""
+#: The training step of examples/transformer_step.py, as its notebook runs it:
+#: sizes, then the model's pieces and parameters, then the loss and the step.
+SIZES, HELPERS, STEP = example_cells("transformer_step", "D, H, T, V = 8, 16, 4, 16\n")
 
 
 @pytest.fixture(scope="module")
 def transformer() -> tuple[dict[str, Graph], CellInfo]:
-    ns, _ = run_cell(HELPERS)
+    ns, _ = run_cell(SIZES)
+    ns, _ = run_cell(HELPERS, namespace=ns)
     ns, cell = run_cell(STEP, namespace=ns)
-    found = {t.name: t for t in targets({"step": ns["step"], "l": ns["l"]}, cell)}
+    found = {t.name: t for t in targets({"step": ns["step"], "value": ns["value"]}, cell)}
     return views_of(found["step"], cell), cell
 
 
@@ -260,16 +217,16 @@ def test_the_compiled_step_keeps_the_groups(transformer: Any) -> None:
             assert set(spans.split(", ")) <= {"forward", "backward"}
 
 
-LOSS_ONLY = (
-    STEP.split("@jax.jit")[0]
-    + """
+#: The loss alone, in the cell after the step's: its gradient is tgraph's to draw.
+LOSS_ONLY = """
 value = jax.jit(loss)(params, tok, tgt)
 """
-)
 
 
 def test_the_gradient_of_the_loss_reads_as_forward_and_backward_layers() -> None:
-    ns, _ = run_cell(HELPERS)
+    ns, _ = run_cell(SIZES)
+    ns, _ = run_cell(HELPERS, namespace=ns)
+    ns, _ = run_cell(STEP, namespace=ns)
     ns, cell = run_cell(LOSS_ONLY, namespace=ns)
     (target,) = [t for t in targets({"value": ns["value"], "loss": ns["loss"]}, cell)]
     gradient = views_of(target, cell, ("gradient",))["gradient"]
