@@ -71,13 +71,17 @@ class Devices:
     gpus: list[Device]
     gpu_reason: str = ""
     backends: dict[str, Backend] = field(default_factory=dict)
+    #: Where programs run when nobody names a device: JAX's default device is
+    #: its GPU when it has one, and a GPU user's step is timed there.
+    default: str = "cpu"
 
     def all(self) -> list[Device]:
         return [*self.cpus, *self.gpus]
 
     def resolve(self, spec: str) -> Device:
-        """``cpu``, ``gpu``, ``cpu:1`` or ``gpu:1`` -> a device, or a clear error."""
-        text = (spec or "cpu").strip().lower()
+        """``cpu``, ``gpu``, ``cpu:1`` or ``gpu:1`` -> a device, or a clear error;
+        "" is the default device."""
+        text = (spec or self.default).strip().lower()
         kind, _, index_text = text.partition(":")
         if kind not in ("cpu", "gpu") or (index_text and not index_text.isdigit()):
             raise DeviceError(f"unknown device {spec!r}: use cpu, gpu, cpu:i or gpu:i")
@@ -95,6 +99,7 @@ class Devices:
         return {
             "devices": [d.to_json() for d in self.all()],
             "gpu": {"available": bool(self.gpus), "reason": self.gpu_reason},
+            "default": self.default,
             "backends": [b.to_json() for b in self.backends.values()],
         }
 

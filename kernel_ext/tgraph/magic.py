@@ -87,7 +87,11 @@ def split_line(line: str) -> list[str]:
     "with respect to, comma separated.",
 )
 @argument("--show-noise", action="store_true", help="List merge and constant-folding rewrites too.")
-@argument("--device", default="cpu", help="cpu, gpu or gpu:i for timing and the compiled graph.")
+@argument(
+    "--device",
+    default="",
+    help="cpu, gpu or gpu:i for timing and the compiled graph (default: where the framework runs).",
+)
 @argument("--backend", default=None, help="PyTensor backend for timing: numba, cvm or jax.")
 @argument("--no-run", action="store_true", help="Show the graphs without timing them.")
 @argument("--budget", type=float, default=2.0, help="Seconds of timing per run.")
@@ -383,7 +387,7 @@ class TgraphMagics(Magics):
                 target.args, target.kwargs = evaluate_call(
                     options.calls[target.name], self.ip.user_ns
                 )
-            if options.device != "cpu":  # an explicit device is worth discovering devices
+            if options.device:  # an explicit device is worth discovering devices
                 devices = devices_of(frontend, self.registry.devices)
                 options, problem = host_fallback(options, devices)
                 if problem:

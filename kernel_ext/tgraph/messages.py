@@ -84,6 +84,8 @@ class DevicesJSON(TypedDict):
     devices: list[DeviceJSON]
     gpu: GpuJSON
     backends: list[BackendJSON]
+    #: The device toggle chosen until the user picks one ("cpu", "gpu", "gpu:1").
+    default: str
 
 
 class TimingRowJSON(TypedDict):

@@ -53,7 +53,8 @@ class Options:
     calls: dict[str, str] = field(default_factory=dict)
     wrt: list[str] = field(default_factory=list)
     show_noise: bool = False
-    device: str = "cpu"
+    #: "" is where the framework runs by default (JAX: its default device).
+    device: str = ""
     backend: str | None = None
     size: int | None = None
     budget: float = 2.0

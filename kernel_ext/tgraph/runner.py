@@ -82,7 +82,11 @@ class Runner:
     settle: Callable[[], None] = lambda: None
 
     def devices(self) -> DevicesJSON:
-        return devices_of(self.frontend, self.cache).to_json()
+        """The devices, with the magic line's device (if any) as the one chosen at first."""
+        found = devices_of(self.frontend, self.cache).to_json()
+        if self.options.device:
+            found["default"] = self.options.device.lower().removesuffix(":0")
+        return found
 
     def notice(self) -> str:
         """What the timing panel says before any run: why a program with side

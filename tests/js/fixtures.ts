@@ -156,7 +156,7 @@ export function offers(over: Partial<OffersJSON> = {}): OffersJSON {
 export const NO_GPU =
   "Unknown backend: 'gpu' requested, but no platforms that are instances of gpu are present.";
 
-export function devices(gpu = false, cpus = 1): DevicesJSON {
+export function devices(gpu = false, cpus = 1, fallback = 'cpu'): DevicesJSON {
   const list = Array.from({ length: cpus }, (_, i) => ({
     name: `cpu:${i}`,
     kind: 'cpu',
@@ -168,6 +168,7 @@ export function devices(gpu = false, cpus = 1): DevicesJSON {
   return {
     devices: list,
     gpu: { available: gpu, reason: gpu ? '' : NO_GPU },
+    default: fallback,
     backends: [
       { name: 'numba', available: true, reason: '', gpu: false },
       { name: 'cvm', available: false, reason: 'no C++ compiler', gpu: false },

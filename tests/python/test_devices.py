@@ -34,6 +34,14 @@ def test_bad_device_specs_say_what_works(spec: str, message: str) -> None:
     assert str(error.value).startswith(message)
 
 
+def test_no_device_named_is_the_default_one() -> None:
+    assert HOST.resolve("").name == "cpu:0"
+    assert HOST.to_json()["default"] == "cpu"
+    card = Devices([Device("cpu", 0, "host")], [Device("gpu", 0, "card")], default="gpu")
+    assert card.resolve("").name == "gpu:0"
+    assert card.resolve("cpu").name == "cpu:0"
+
+
 def test_the_cache_discovers_once_per_frontend() -> None:
     cache = DeviceCache()
     calls: list[str] = []

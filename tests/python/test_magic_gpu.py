@@ -129,3 +129,29 @@ def test_a_pytensor_function_compiled_earlier_says_why_it_stays_on_the_host(
     send(widget, {"type": "time"})
     assert widget.timings == []
     assert widget.timing_error.startswith("f was compiled for numba outside %%tgraph")
+
+
+def default_flow(shell: InteractiveShell) -> tuple[str, str, list[str]]:
+    """No device named anywhere: the toggle shown, where the Run ran, what XLA compiled for."""
+    run(shell, JAX_DEFINITIONS)
+    ran = run(shell, f"%%tgraph --budget 0.1\n{JAX_CALLS}")
+    (widget,) = widgets(ran)
+    send(widget, {"type": "view", "view": "optimized"})
+    send(widget, {"type": "devices"})
+    send(widget, {"type": "time", "device": ""})  # the widget's request until a device is picked
+    (row,) = widget.timings
+    notes = widget.bundle["views"]["optimized"]["notes"]
+    compiled = [n.split(" (")[0] for n in notes if n.startswith(("XLA cpu", "XLA gpu"))]
+    return widget.devices["default"], row["device"], compiled
+
+
+@pytest.mark.skipif(HAS_GPU, reason="this machine has a GPU")
+def test_no_device_named_runs_where_jax_runs_by_default_the_host(shell: InteractiveShell) -> None:
+    assert default_flow(shell) == ("cpu", "cpu:0", ["XLA cpu"])
+
+
+@pytest.mark.gpu
+@needs_gpu
+def test_no_device_named_compiles_and_times_a_jax_step_on_the_gpu(shell: InteractiveShell) -> None:
+    # JAX runs the user's step on its GPU: the compiled view and the Run follow it
+    assert default_flow(shell) == ("gpu", "gpu:0", ["XLA gpu"])

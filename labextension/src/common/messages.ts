@@ -91,6 +91,8 @@ export interface DevicesJSON {
   devices: DeviceJSON[];
   gpu: GpuJSON;
   backends: BackendJSON[];
+  /** The device toggle chosen until the user picks one ("cpu", "gpu", "gpu:1"). */
+  default: string;
 }
 
 /** `TimingResult.row()`; every time in seconds, `samples` per call. */

@@ -185,7 +185,9 @@ export class TimingView {
     }
     this._devicesBar.replaceChildren(...names.map(name => this._deviceButton(name, info, waiting)));
     this._showBackends(info);
-    this._select(names.includes(this._device) ? this._device : 'cpu');
+    // until the user picks one, the kernel's default (JAX's GPU, the line's --device) shows
+    const shown = this._device || toggleName(info?.default ?? 'cpu');
+    this._select(names.includes(shown) ? shown : 'cpu', this._device !== '');
   }
 
   /** The toggle of one device: disabled, with why, until the kernel has found it. */
@@ -277,9 +279,13 @@ export class TimingView {
     this.node.remove();
   }
 
-  /** Toggle a device; backends that cannot drive a GPU hide off the host. */
-  private _select(device: string): void {
-    this._device = device;
+  /**
+   * Show ``device`` as the one that runs; ``chosen``: the user picked it, so
+   * requests name it (else they name none and the kernel takes its default).
+   * Backends that cannot drive a GPU hide off the host.
+   */
+  private _select(device: string, chosen = true): void {
+    this._device = chosen ? device : '';
     for (const b of Array.from(
       this._devicesBar.querySelectorAll<HTMLButtonElement>('.tg-device')
     )) {
@@ -372,7 +378,8 @@ export class TimingView {
   private readonly _signature: HTMLDivElement;
   private readonly _message: HTMLDivElement;
   private _devices: DevicesJSON | null = null;
-  private _device = 'cpu';
+  /** The device the user picked; '' until then (the kernel's default runs). */
+  private _device = '';
   private _busy = false;
   private _waiting = false;
   private _busySince = 0;

@@ -75,13 +75,29 @@ describe('TimingView', () => {
     host.querySelector<HTMLSelectElement>('.tg-backend')!.value = 'numba';
     host.querySelector<HTMLInputElement>('.tg-size')!.value = '1000';
     host.querySelector<HTMLButtonElement>('.tg-run')!.click();
-    expect(runs).toEqual([{ device: 'cpu', backend: 'numba', size: 1000 }]);
+    expect(runs).toEqual([{ device: '', backend: 'numba', size: 1000 }]);
 
     host.querySelector<HTMLButtonElement>('.tg-device[data-device=gpu]')!.click();
     host.querySelector<HTMLButtonElement>('.tg-run')!.click();
     expect(runs[1]).toEqual({ device: 'gpu', backend: null, size: 1000 });
     const pressed = host.querySelector('.tg-device[aria-pressed=true]') as HTMLElement;
     expect(pressed.dataset.device).toBe('gpu');
+  });
+
+  it('shows the kernel’s default device until one is picked, and then names that one', () => {
+    const { host, runs } = make(devices(true, 1, 'gpu'));
+    const pressed = () =>
+      (host.querySelector('.tg-device[aria-pressed=true]') as HTMLElement).dataset.device;
+    expect(pressed()).toBe('gpu');
+    // the GPU's toggle shows, but the request names no device: the kernel's default runs
+    expect(host.querySelector<HTMLOptionElement>('.tg-backend option[value=numba]')!.hidden).toBe(
+      true
+    );
+    host.querySelector<HTMLButtonElement>('.tg-run')!.click();
+    host.querySelector<HTMLButtonElement>('.tg-device[data-device=cpu]')!.click();
+    host.querySelector<HTMLButtonElement>('.tg-run')!.click();
+    expect(runs.map(r => r.device)).toEqual(['', 'cpu']);
+    expect(pressed()).toBe('cpu');
   });
 
   it('marks unavailable backends, and shows no select when the kernel offers none', () => {
@@ -124,7 +140,7 @@ describe('TimingView', () => {
     ]);
     expect(host.querySelector('.tg-timing-looking')!.textContent).toBe('looking for devices…');
     host.querySelector<HTMLButtonElement>('.tg-run')!.click();
-    expect(runs).toEqual([{ device: 'cpu', backend: null, size: null }]);
+    expect(runs).toEqual([{ device: '', backend: null, size: null }]);
     view.setDevices(devices(false, 2));
     expect(buttons().map(b => [b.dataset.device, b.disabled])).toEqual([
       ['cpu', false],

@@ -330,7 +330,7 @@ describe('automatic timing', () => {
     expect(model.sent.filter(m => m.type === 'time')).toEqual([]);
     model.update({ pending: {}, devices: devices() });
     expect(model.sent.filter(m => m.type === 'time')).toEqual([
-      { type: 'time', device: 'cpu', backend: null, size: null, automatic: true }
+      { type: 'time', device: '', backend: null, size: null, automatic: true }
     ]);
     expect(el.querySelector<HTMLButtonElement>('.tg-device[data-device=cpu]')!.disabled).toBe(
       false
@@ -344,7 +344,7 @@ describe('automatic timing', () => {
     const model = new MemoryModel(traits({ autorun: true }));
     show(model);
     expect(model.sent).toEqual([
-      { type: 'time', device: 'cpu', backend: null, size: null, automatic: true }
+      { type: 'time', device: '', backend: null, size: null, automatic: true }
     ]);
   });
 
@@ -360,7 +360,7 @@ describe('automatic timing', () => {
     // Run still times by hand, not marked automatic
     el.querySelector<HTMLButtonElement>('.tg-run')!.click();
     expect(model.sent.filter(m => m.type === 'time')).toEqual([
-      { type: 'time', device: 'cpu', backend: null, size: null }
+      { type: 'time', device: '', backend: null, size: null }
     ]);
   });
 
@@ -372,7 +372,7 @@ describe('automatic timing', () => {
     expect([stop.hidden, stop.textContent]).toEqual([false, 'Stop']);
     stop.click();
     expect(model.sent.filter(m => m.type === 'time' || m.type === 'stop')).toEqual([
-      { type: 'time', device: 'cpu', backend: null, size: null },
+      { type: 'time', device: '', backend: null, size: null },
       { type: 'stop' }
     ]);
   });
@@ -445,7 +445,7 @@ describe('timing panel', () => {
     el.querySelector<HTMLButtonElement>('.tg-run')!.click();
     expect(model.sent).toEqual([
       { type: 'devices' },
-      { type: 'time', device: 'cpu', backend: null, size: 500 }
+      { type: 'time', device: '', backend: null, size: 500 }
     ]);
     expect(el.querySelector<HTMLButtonElement>('.tg-run')!.disabled).toBe(true);
     model.set('busy', true);
@@ -474,7 +474,7 @@ describe('timing panel', () => {
     el.querySelector<HTMLButtonElement>('.tg-profile-run')!.click();
     expect(model.sent).toEqual([
       { type: 'devices' },
-      { type: 'profile', device: 'cpu', backend: null, size: null }
+      { type: 'profile', device: '', backend: null, size: null }
     ]);
     model.set('profile', PROFILE);
     tab(el, 'optimized').click();

@@ -75,7 +75,8 @@ def jax_devices() -> JaxDevices:
         kind = many[0].kind
         text = f"mesh ({len(many)} devices): a sharded function on its own mesh of {kind}s"
         mesh = MeshDevice(kind, 0, text, None, len(many))
-    return JaxDevices(cpus, gpus, gpu_reason=reason, mesh=mesh)
+    default = "gpu" if gpus and jax.default_backend() == "gpu" else "cpu"
+    return JaxDevices(cpus, gpus, gpu_reason=reason, default=default, mesh=mesh)
 
 
 def device_names(devices: Devices) -> dict[Any, str]:

@@ -379,7 +379,7 @@ class JaxFrontend:
 
     def _device_for(self, target: Target, options: Options) -> str:
         """The device asked for; by default, the mesh the cell's own sharded inputs lie on."""
-        if options.device != "cpu" or target.args is None:
+        if options.device not in ("", "cpu") or target.args is None:
             return options.device
         try:
             _, traced_run = self._ready(target)

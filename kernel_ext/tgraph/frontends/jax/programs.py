@@ -104,7 +104,7 @@ def program_of(target: Target) -> Program:
 
 
 def trace_device(text: str) -> Any:
-    if (text or "").strip().lower() == MESH:  # sharded arguments keep their own devices
+    if (text or "").strip().lower() in ("", MESH):  # JAX's default; sharded arguments keep theirs
         return jax.devices()[0]
     platform, _, index = (text or "cpu").partition(":")
     try:
