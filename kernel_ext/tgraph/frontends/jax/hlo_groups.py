@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ...graph import Graph, Subgraph
+from ...graph import Graph, Node, Subgraph
 from ...structure import GROUP_KINDS, fold_repeats, group_names, place_constants
 
 
@@ -105,7 +105,70 @@ def place(hlo: Graph, original: Graph) -> None:
     _mirror(hlo, orig, homes, subs)
     place_constants(hlo)
     group_names(hlo, "input")
+    _place_moves(hlo)
     fold_repeats(hlo, tag="x")  # runs of like fusions; r1... are the mirrored folds' ids
+
+
+#: Instructions that only move data: XLA adds them (a parameter copied to an
+#: output, the tuple of results) and no op name of the program names them.
+MOVES = frozenset({"copy", "bitcast", "tuple", "get-tuple-element"})
+
+
+def _place_moves(hlo: Graph) -> None:
+    """Data movement left at the top level sits with what it moves.
+
+    A copy of a parameter (a model's state handed back by ``nnx.jit``) goes
+    into the group of that parameter's inputs; anything else (the tuple of
+    results) into the innermost group around the instructions feeding it,
+    else around those it feeds. The top level keeps only real boundaries.
+    """
+    up = {s.id: s.parent for s in hlo.subgraphs}
+    groups = {s.id for s in hlo.subgraphs if s.kind in GROUP_KINDS}
+    nodes = {n.id: n for n in hlo.nodes}
+    moves = [n.id for n in hlo.nodes if n.parent is None and n.kind == "op" and _boundary(n)]
+    preds: dict[str, list[str]] = {}
+    succs: dict[str, list[str]] = {}
+    for edge in hlo.edges:
+        preds.setdefault(edge.dst, []).append(edge.src)
+        succs.setdefault(edge.src, []).append(edge.dst)
+
+    def where(item: str) -> str | None:
+        return nodes[item].parent if item in nodes else up.get(item)
+
+    for move in moves:  # in program order: a copy's copy comes after the copy
+        fed = preds.get(move, [])
+        homes = {where(p) for p in fed}
+        if fed and all(p in nodes and _boundary(nodes[p]) for p in fed) and len(homes) == 1:
+            nodes[move].parent = homes.pop()
+    for move in moves:
+        for around in (preds, succs):
+            if nodes[move].parent is not None:
+                break
+            real = [
+                where(i) for i in around.get(move, []) if i not in nodes or not _boundary(nodes[i])
+            ]
+            chains = [_chain_of(p, up, groups) for p in real if p is not None]
+            if chains and len(chains) == len(real):
+                common = chains[0]
+                for other in chains[1:]:
+                    common = common[: _shared(common, other)]
+                nodes[move].parent = common[-1] if common else None
+
+
+def _boundary(node: Node) -> bool:
+    """A parameter, an output, or data movement that went with one."""
+    return node.kind in ("input", "output") or (node.op in MOVES and not node.attrs.get("op_name"))
+
+
+def _chain_of(item: str, up: dict[str, str | None], groups: set[str]) -> tuple[str, ...]:
+    """The groups around ``item``, outermost first (fusions and loops skipped)."""
+    chain: list[str] = []
+    cur: str | None = item
+    while cur is not None:
+        if cur in groups:
+            chain.append(cur)
+        cur = up.get(cur)
+    return tuple(reversed(chain))
 
 
 def _link(hlo: Graph, orig: _Original) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:

@@ -323,11 +323,16 @@ y = forward(model, jnp.ones((4, 8)))
 """
 
 
-def test_an_nnx_model_shows_its_blocks_and_their_layers() -> None:
+@pytest.fixture(scope="module")
+def nnx_views() -> dict[str, Graph]:
     pytest.importorskip("flax")
     ns, cell = run_cell(NNX)
     (target,) = targets({"forward": ns["forward"]}, cell)
-    views = views_of(target, cell)
+    return views_of(target, cell)
+
+
+def test_an_nnx_model_shows_its_blocks_and_their_layers(nnx_views: dict[str, Graph]) -> None:
+    views = nnx_views
     for view in ("original", "optimized"):
         graph = views[view]
         (blocks,) = named(graph, f"Block {TIMES}6")
@@ -337,6 +342,26 @@ def test_an_nnx_model_shows_its_blocks_and_their_layers() -> None:
             layers = [s for s in children(graph, instance) if s.kind == "call"]
             assert [s.label for s in layers] == ["norm", "up", "down"], view
             assert {s.attrs["library"] for s in layers} == {"flax"}
+
+
+def test_the_compiled_nnx_model_opens_on_the_model_and_its_state(
+    nnx_views: dict[str, Graph],
+) -> None:
+    compiled = nnx_views["optimized"]
+    # the model, its state, x and the result; no copy XLA made stands alone
+    assert layout(compiled).visible == 4
+    assert [(s.label, s.kind) for s in top(compiled)] == [
+        ("Model", "call"),
+        ("model.states[0]", "inputs"),
+    ]
+    assert [n.label for n in compiled.nodes if n.parent is None] == ["x", "result"]
+    # nnx.jit hands the model's 36 arrays back: their copies sit with the state
+    (state,) = named(compiled, "model.states[0]")
+    copies = [n for n in compiled.nodes if n.op == "copy" and n.parent == state.id]
+    assert len(copies) == 36
+    # the tuple of results sits with the last block, which computes y
+    (result,) = [n for n in compiled.nodes if n.op == "tuple"]
+    assert result.parent == named(compiled, "Block [5]")[0].id
 
 
 def test_a_program_without_structure_still_opens_small() -> None:
