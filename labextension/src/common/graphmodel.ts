@@ -28,6 +28,8 @@ export class GraphModel {
   private _parents = new Map<string, string | null>();
   private _inputs = new Map<string, EdgeJSON[]>();
   private _outputs = new Map<string, EdgeJSON[]>();
+  /** The graph's edges: a picture's edge ``tg-e<i>`` draws edge ``i`` (and any merged with it). */
+  readonly edges: EdgeJSON[];
 
   constructor(graph: GraphJSON, meta: LayoutMetaJSON = {}) {
     this.nodes = graph.nodes ?? [];
@@ -41,7 +43,8 @@ export class GraphModel {
       this._parents.set(s.id, s.parent);
     }
     this._addGroups(meta.groups ?? []);
-    for (const e of graph.edges ?? []) {
+    this.edges = graph.edges ?? [];
+    for (const e of this.edges) {
       push(this._inputs, e.dst, e);
       push(this._outputs, e.src, e);
     }

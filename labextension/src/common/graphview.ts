@@ -4,15 +4,20 @@
  * by the inline widget and the side panel alike. Names from the graph only
  * ever reach the page as text (textContent), and the SVG is parsed as XML.
  */
-import { button, el, save, text } from './dom';
+import { el, save, text } from './dom';
 import { crumbs } from './crumbs';
+import { applyFocus } from './focus';
 import { GraphJSON } from './graph';
 import { GraphModel, SearchCursor } from './graphmodel';
 import { inspectorContent } from './inspector';
 import { listenDrag } from './drag';
 import { WheelPolicy } from './wheel';
 import { LayoutMetaJSON } from './messages';
+import { keyAction } from './keys';
+import { toolbar } from './toolbar';
 import {
+  centred,
+  drawnArea,
   fitted,
   ICanvasSize,
   initialBox,
@@ -70,6 +75,9 @@ export class GraphView {
   private _cursor = new SearchCursor([]);
   private _selected: string | null = null;
   private _focusAfterLayout: string | null = null;
+  /** The group shown alone (see focus.ts), and whether to fit the view to it next. */
+  private _focus: string | null = null;
+  private _fitFocus = false;
   /** Until the user pans or zooms, a resize (e.g. first display) re-fits. */
   private _touched = false;
   private _resizer: ResizeObserver | null = null;
@@ -78,26 +86,16 @@ export class GraphView {
 
   constructor(private _options: IGraphViewOptions = {}) {
     this.element = el('div', 'tg-view');
-    const bar = el('div', 'tg-toolbar');
-    this._searchInput = el('input', 'tg-search');
-    this._searchInput.type = 'search';
-    this._searchInput.placeholder = 'Search op, name, dtype (e.g. op:add)';
-    this._searchInput.setAttribute('aria-label', 'Search nodes');
-    this._searchStatus = el('span', 'tg-search-status');
-    this._searchStatus.setAttribute('aria-live', 'polite');
     this._wheel = new WheelPolicy(!!this._options.wheelZooms);
-    bar.append(
-      this._searchInput,
-      button('◀', 'tg-prev', 'Previous match', () => this.prev()),
-      button('▶', 'tg-next', 'Next match', () => this.next()),
-      this._searchStatus,
-      el('span', 'tg-spacer'),
-      this._wheel.hint,
-      button('−', 'tg-zoom-out', 'Zoom out', () => this.zoomBy(1 / 1.25)),
-      button('+', 'tg-zoom-in', 'Zoom in', () => this.zoomBy(1.25)),
-      button('Fit', 'tg-fit', 'Fit the whole graph', () => this.fit()),
-      button('SVG', 'tg-save', 'Download the picture as SVG', () => this._download())
-    );
+    const { bar, search, status } = toolbar(this._wheel.hint, {
+      prev: () => this.prev(),
+      next: () => this.next(),
+      zoomBy: f => this.zoomBy(f),
+      fit: () => this.fit(),
+      save: () => save('tgraph.svg', new Blob([this.getSvg()], { type: 'image/svg+xml' }))
+    });
+    this._searchInput = search;
+    this._searchStatus = status;
     this._canvas = el('div', 'tg-graph');
     this._canvas.tabIndex = 0;
     this._canvas.setAttribute(
@@ -166,6 +164,35 @@ export class GraphView {
       this._searchStatus.textContent = this._cursor.describe();
       this.highlight([kept], 'tg-current');
     }
+    this._applyFocus();
+  }
+
+  /** Show group ``id`` alone (null: the whole graph again); a closed group opens first. */
+  focus(id: string | null): void {
+    const leaving = this._focus !== null && id === null;
+    [this._focus, this._fitFocus] = [id, id !== null];
+    if (id && this._elements.get(id)?.classList.contains('tg-subgraph')) {
+      return this._expand(id); // the focus applies to the opened picture
+    }
+    this._applyFocus();
+    if (leaving) {
+      this._touched = false;
+      this._initialView();
+    }
+  }
+
+  private _applyFocus(): void {
+    const frame = this._svg ? applyFocus(this._svg, this._model, this._focus) : null;
+    if (!frame) {
+      this._focus = null;
+    }
+    this._canvas.classList.toggle('tg-focused', frame !== null);
+    this._showInspector();
+    this._showCrumbs();
+    if (frame && this._fitFocus) {
+      this._fitFocus = false;
+      this._fitTo(frame);
+    }
   }
 
   /** The visible element standing for ``id``: itself or its collapsed ancestor. */
@@ -179,8 +206,14 @@ export class GraphView {
     return null;
   }
 
+  /** The whole picture, or the focused group. */
   fit(): void {
-    this._setBox(fitted(this._natural, this._size()));
+    const frame = this._focus ? this._elements.get(this._focus) : undefined;
+    if (frame) {
+      this._fitTo(frame);
+    } else {
+      this._setBox(fitted(this._natural, this._size()));
+    }
   }
 
   zoomBy(factor: number, px = 0.5, py = 0.5): void {
@@ -215,13 +248,18 @@ export class GraphView {
       this.elementFor(id)?.classList.add('tg-selected');
     }
     this._showInspector();
-    this._crumbs.replaceChildren(
-      ...crumbs(this._model, id, step => {
-        this.select(step);
-        this.reveal(step);
-      })
-    );
+    this._showCrumbs();
     this._options.onSelect?.(id);
+  }
+
+  /** The breadcrumb of the selection, after the way back from a focused group. */
+  private _showCrumbs(): void {
+    const pick = (step: string): void => {
+      this.select(step);
+      this.reveal(step);
+    };
+    const leave = (): void => this.focus(null);
+    this._crumbs.replaceChildren(...crumbs(this._model, this._selected, pick, this._focus, leave));
   }
 
   get selection(): string | null {
@@ -261,7 +299,12 @@ export class GraphView {
 
   /** The picture as shown (with highlight classes), for export. */
   getSvg(): string {
-    return this._svg ? new XMLSerializer().serializeToString(this._svg) : '';
+    if (!this._svg) {
+      return '';
+    }
+    const shown = this._svg.cloneNode(true) as SVGSVGElement;
+    shown.querySelectorAll('.tg-outside').forEach(e => e.remove()); // a focus exports its group
+    return new XMLSerializer().serializeToString(shown);
   }
 
   /** Whether the wheel zooms now (else it scrolls the page). */
@@ -308,8 +351,10 @@ export class GraphView {
         extra: id ? (this._options.inspectorExtra?.(id) ?? null) : null,
         expandable: !!shown?.classList.contains('tg-subgraph'),
         collapsible: !!shown?.classList.contains('tg-cluster'),
+        focused: id !== null && id === this._focus,
         onExpand: () => id && this._expand(id),
-        onCollapse: () => id && this._collapse(id)
+        onCollapse: () => id && this._collapse(id),
+        onFocus: () => id && this.focus(id === this._focus ? null : id)
       })
     );
   }
@@ -379,23 +424,20 @@ export class GraphView {
   }
 
   private _onKey(e: KeyboardEvent): void {
-    const step = 40 / this._scale();
-    const moves: Record<string, [number, number]> = {
-      ArrowLeft: [-step, 0],
-      ArrowRight: [step, 0],
-      ArrowUp: [0, -step],
-      ArrowDown: [0, step]
-    };
-    if (moves[e.key]) {
-      const [dx, dy] = moves[e.key];
+    const action = keyAction(e.key, 40 / this._scale());
+    if (action.pan) {
       this._touched = true;
-      this._setBox({ ...this._box, x: this._box.x + dx, y: this._box.y + dy });
-    } else if (e.key === '+' || e.key === '=') {
-      this.zoomBy(1.25);
-    } else if (e.key === '-') {
-      this.zoomBy(1 / 1.25);
-    } else if (e.key === '0') {
+      this._setBox({
+        ...this._box,
+        x: this._box.x + action.pan[0],
+        y: this._box.y + action.pan[1]
+      });
+    } else if (action.zoom) {
+      this.zoomBy(action.zoom);
+    } else if (action.fit) {
       this.fit();
+    } else if (e.key === 'Escape' && this._focus) {
+      this.focus(null); // Esc first leaves a focused group
     } else {
       if (e.key === 'Escape') {
         this._wheel.engaged = false; // the wheel scrolls the page again; Esc goes on to the page
@@ -423,27 +465,19 @@ export class GraphView {
     this._setBox(initialBox(this._natural, this._size()));
   }
 
+  /** Fit the view to a drawn element (a focused group's frame). */
+  private _fitTo(g: SVGGElement): void {
+    const area = drawnArea(g, this._offset, 12);
+    if (area) {
+      this._setBox(fitted(area, this._size()));
+    }
+  }
+
   private _centerOn(id: string): void {
-    const g = this._elements.get(id);
-    if (!g) {
-      return;
+    const area = drawnArea(this._elements.get(id), this._offset);
+    if (area) {
+      this._setBox(centred(this._box, area));
     }
-    let bb: DOMRect | undefined;
-    try {
-      bb = g.getBBox();
-    } catch {
-      return; // not rendered (hidden tab or no layout engine)
-    }
-    if (!bb) {
-      return;
-    }
-    const cx = bb.x + bb.width / 2 + this._offset.x;
-    const cy = bb.y + bb.height / 2 + this._offset.y;
-    this._setBox({
-      ...this._box,
-      x: cx - this._box.w / 2,
-      y: cy - this._box.h / 2
-    });
   }
 
   private _setBox(b: IViewBox): void {
@@ -461,9 +495,5 @@ export class GraphView {
     this._svg?.setAttribute('viewBox', `${b.x} ${b.y} ${b.w} ${b.h}`);
     // zoomed out past reading: edge labels and cluster titles hide instead of shrinking
     this._canvas.classList.toggle('tg-far', this._svg !== null && this._scale() < FAR_SCALE);
-  }
-
-  private _download(): void {
-    save('tgraph.svg', new Blob([this.getSvg()], { type: 'image/svg+xml' }));
   }
 }

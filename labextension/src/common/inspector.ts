@@ -12,8 +12,11 @@ export interface IInspectorOptions {
   /** The selection is a collapsed subgraph, or an expanded one. */
   expandable: boolean;
   collapsible: boolean;
+  /** The selection is the group shown alone. */
+  focused: boolean;
   onExpand: () => void;
   onCollapse: () => void;
+  onFocus: () => void;
 }
 
 /** What the inspector shows for ``id`` of ``model`` (null: nothing selected). */
@@ -38,10 +41,19 @@ export function inspectorContent(
   if (options.extra) {
     out.push(options.extra);
   }
-  if (options.expandable) {
-    out.push(button('Expand', 'tg-expand', 'Expand this subgraph', options.onExpand));
-  } else if (options.collapsible) {
-    out.push(button('Collapse', 'tg-collapse', 'Collapse this subgraph', options.onCollapse));
+  return [...out, ...groupButtons(options)];
+}
+
+/** Expand or Collapse, and Focus (or back to the whole graph), for a subgraph. */
+function groupButtons(options: IInspectorOptions): HTMLElement[] {
+  if (!options.expandable && !options.collapsible) {
+    return [];
   }
-  return out;
+  const toggle = options.expandable
+    ? button('Expand', 'tg-expand', 'Expand this subgraph', options.onExpand)
+    : button('Collapse', 'tg-collapse', 'Collapse this subgraph', options.onCollapse);
+  const focus = options.focused
+    ? button('Whole graph', 'tg-focus', 'Show the whole graph again', options.onFocus)
+    : button('Focus', 'tg-focus', 'Show this group alone', options.onFocus);
+  return [toggle, focus];
 }

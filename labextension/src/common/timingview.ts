@@ -286,13 +286,7 @@ export class TimingView {
    */
   private _select(device: string, chosen = true): void {
     this._device = chosen ? device : '';
-    for (const b of Array.from(
-      this._devicesBar.querySelectorAll<HTMLButtonElement>('.tg-device')
-    )) {
-      const on = b.dataset.device === device;
-      b.classList.toggle('tg-selected', on);
-      b.setAttribute('aria-pressed', String(on));
-    }
+    this._press(device);
     const kind = this._devices?.devices.find(d => toggleName(d.name) === device)?.kind ?? 'cpu';
     const hostOnly = new Set((this._devices?.backends ?? []).filter(b => !b.gpu).map(b => b.name));
     for (const option of Array.from(this._backendSelect.options)) {
@@ -300,6 +294,17 @@ export class TimingView {
     }
     if (kind !== 'cpu' && hostOnly.has(this._backendSelect.value)) {
       this._backendSelect.value = '';
+    }
+  }
+
+  /** Show ``device``'s toggle pressed and the others not. */
+  private _press(device: string): void {
+    for (const b of Array.from(
+      this._devicesBar.querySelectorAll<HTMLButtonElement>('.tg-device')
+    )) {
+      const on = b.dataset.device === device;
+      b.classList.toggle('tg-selected', on);
+      b.setAttribute('aria-pressed', String(on));
     }
   }
 

@@ -104,3 +104,33 @@ export function translateOf(svg: SVGSVGElement): { x: number; y: number } {
   const m = /translate\(\s*([-\d.]+)[\s,]+([-\d.]+)\s*\)/.exec(t);
   return m ? { x: Number(m[1]), y: Number(m[2]) } : { x: 0, y: 0 };
 }
+
+/**
+ * The area an element of the picture covers, in view-box units, grown by
+ * ``pad``; null when it is missing or not rendered (a hidden tab).
+ */
+export function drawnArea(
+  g: SVGGElement | undefined,
+  offset: { x: number; y: number },
+  pad = 0
+): IViewBox | null {
+  let bb: DOMRect | undefined;
+  try {
+    bb = g?.getBBox();
+  } catch {
+    return null;
+  }
+  if (!bb) {
+    return null;
+  }
+  const x = bb.x + offset.x - pad;
+  const y = bb.y + offset.y - pad;
+  return { x, y, w: bb.width + 2 * pad, h: bb.height + 2 * pad };
+}
+
+/** ``box`` moved so that the centre of ``area`` is its centre. */
+export function centred(box: IViewBox, area: IViewBox): IViewBox {
+  const cx = area.x + area.w / 2;
+  const cy = area.y + area.h / 2;
+  return { ...box, x: cx - box.w / 2, y: cy - box.h / 2 };
+}

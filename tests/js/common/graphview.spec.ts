@@ -305,3 +305,50 @@ describe('GraphView in big graphs', () => {
     expect(canvas.classList.contains('tg-far')).toBe(false);
   });
 });
+
+describe('GraphView focus', () => {
+  const edges = ['e0', 'e2', 'e3']
+    .map(e => `<g id="tg&#45;${e}" class="edge tg&#45;edge"><path d="M0,0"/></g>`)
+    .join('');
+  const svg = SVG_EXPANDED.replace('</g></svg>', `${edges}</g></svg>`);
+  const classes = (root: Element, id: string) => q(root, `[id="tg-${id}"]`).getAttribute('class');
+
+  it('shows an open group alone, its border edges kept, until Whole graph or Esc', () => {
+    const { root, view } = mounted(svg);
+    view.select('comp');
+    click(q(root, '.tg-inspector .tg-focus'));
+    expect(q(root, '.tg-graph').classList.contains('tg-focused')).toBe(true);
+    // x and mul lie outside; add and exp inside; mul -> add crosses the border
+    const outside = ['x', 'mul', 'add', 'exp', 'e0', 'e2', 'e3', 'comp'].filter(id =>
+      classes(root, id)?.includes('tg-outside')
+    );
+    expect(outside).toEqual(['x', 'mul', 'e0']);
+    expect(classes(root, 'e2')).toContain('tg-border');
+    expect(classes(root, 'e3')).not.toContain('tg-border');
+    expect(Array.from(root.querySelectorAll('.tg-crumb')).map(c => c.textContent)).toEqual([
+      'Whole graph',
+      'Composite'
+    ]);
+    expect(q(root, '.tg-inspector .tg-focus').textContent).toBe('Whole graph');
+    // the download holds what is shown
+    expect(view.getSvg()).not.toContain('tg-x');
+    expect(view.getSvg()).toContain('tg-exp');
+
+    q(root, '.tg-graph').dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }));
+    expect(q(root, '.tg-graph').classList.contains('tg-focused')).toBe(false);
+    expect(root.querySelectorAll('.tg-outside')).toHaveLength(0);
+    expect(q(root, '.tg-crumb').textContent).toBe('Composite');
+  });
+
+  it('opens a closed group first, and focuses it in the opened picture', () => {
+    const { root, view, calls } = mounted();
+    view.select('comp');
+    click(q(root, '.tg-inspector .tg-focus'));
+    expect(calls.expand).toEqual(['comp']);
+    expect(root.querySelectorAll('.tg-outside')).toHaveLength(0);
+    view.setGraph(graph(), svg); // the kernel's picture with comp open
+    expect(classes(root, 'x')).toContain('tg-outside');
+    click(q(root, '.tg-crumb.tg-unfocus'));
+    expect(root.querySelectorAll('.tg-outside')).toHaveLength(0);
+  });
+});
