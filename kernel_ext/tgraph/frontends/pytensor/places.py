@@ -40,15 +40,12 @@ def group_calls(graph: Graph, ids: dict[Any, str], cell: CellInfo) -> None:
 class _Call:
     """One open call while reading ops in order: where it is, what it called."""
 
-    def __init__(self, key: Any, line: int) -> None:
+    def __init__(self, key: Any, line: int, number: int) -> None:
         self.key = key
         self.line = line
-        self.number = next(_NUMBERS)
+        self.number = number
         self.current: Any = None
         self.ended: set[Any] = set()
-
-
-_NUMBERS = itertools.count()
 
 
 class _Calls:
@@ -56,6 +53,7 @@ class _Calls:
 
     def __init__(self) -> None:
         self.open: list[_Call] = []
+        self.numbers = itertools.count()  # tells calls apart within one graph
 
     def levels(self, found: list[Level]) -> list[Level]:
         out: list[Level] = []
@@ -69,7 +67,7 @@ class _Calls:
             )
             if call is None or again:
                 del self.open[depth:]
-                call = _Call(level.key, level.at)
+                call = _Call(level.key, level.at, next(self.numbers))
                 self.open.append(call)
             if call.current is not None and child != call.current:
                 call.ended.add(call.current)
