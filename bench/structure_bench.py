@@ -4,9 +4,10 @@ Run from the repository root: ``python bench/structure_bench.py [--layers 24 96]
 (jaxviz is optional: ``pip install jaxviz`` into the same environment; it is
 not a dependency of tgraph).
 
-The step is written as most model code is: 24 layers as a Python loop,
-``jax.value_and_grad`` and an SGD update under ``jax.jit``, called once by
-the "cell" first (so JAX has traced and compiled it). Then, in the same
+The step is ``examples/transformer_step.py`` (the same program the tests
+draw), written as most model code is: 24 layers as a Python loop,
+``jax.value_and_grad`` and an SGD update under ``jax.jit``, its cells run
+as one "cell" first (so JAX has traced and compiled it). Then, in the same
 process:
 
 - tgraph: tracing the target, building each view (the graph as written with
@@ -27,7 +28,9 @@ import argparse
 import linecache
 import os
 import platform
+import re
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -42,56 +45,19 @@ from tgraph.frontends.jax import JaxFrontend
 from tgraph.layout import layout
 from tgraph.protocol import CellInfo, Options
 
-PROGRAM = """
-import jax, jax.numpy as jnp
-D, H, T, V = 16, 32, 8, 32
+#: The program: examples/transformer_step.py, its cells run as one.
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "transformer_step.py"
 
-def rms(x, g):
-    return x * jax.lax.rsqrt(jnp.mean(x * x, axis=-1, keepdims=True) + 1e-6) * g
 
-def attn(x, p):
-    q, k, v = x @ p["wq"], x @ p["wk"], x @ p["wv"]
-    s = jnp.where(jnp.tril(jnp.ones((T, T), bool)), q @ k.T / jnp.sqrt(D), -1e9)
-    return jax.nn.softmax(s, -1) @ v @ p["wo"]
-
-def mlp(x, p):
-    return jax.nn.gelu(x @ p["w1"]) @ p["w2"]
-
-def block(x, p):
-    x = x + attn(rms(x, p["g1"]), p)
-    return x + mlp(rms(x, p["g2"]), p)
-
-def loss(params, tok, tgt):
-    x = params["emb"][tok]
-    for p in params["layers"]:
-        x = block(x, p)
-    logits = rms(x, params["gf"]) @ params["emb"].T
-    return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), tgt[:, None], -1))
-
-def train_step(params, tok, tgt):
-    l, g = jax.value_and_grad(loss)(params, tok, tgt)
-    return l, jax.tree_util.tree_map(lambda a, b: a - 0.01 * b, params, g)
-
-step = jax.jit(train_step)
-
-def layer(k):
-    ks = jax.random.split(k, 6)
-    shapes = dict(wq=(D, D), wk=(D, D), wv=(D, D), wo=(D, D), w1=(D, H), w2=(H, D))
-    p = {n: jax.random.normal(kk, s) * 0.1 for kk, (n, s) in zip(ks, shapes.items())}
-    return p | dict(g1=jnp.ones(D), g2=jnp.ones(D))
-
-k = jax.random.PRNGKey(0)
-params = dict(emb=jax.random.normal(k, (V, D)), gf=jnp.ones(D),
-              layers=[layer(kk) for kk in jax.random.split(k, LAYERS)])
-tok = jnp.arange(T) % V
-tgt = (tok + 1) % V
-l, new = step(params, tok, tgt)
-"""
+def program(layers: int) -> str:
+    """The example's cells as one cell's code, with ``layers`` layers."""
+    cells = re.split(r"^# %%.*\n", EXAMPLE.read_text("utf-8"), flags=re.M)[1:]
+    return cells[0] + f"LAYERS = {layers}\n" + "".join(cells[1:])
 
 
 def cell(layers: int, tag: str) -> tuple[dict[str, Any], CellInfo]:
     """Run the program as a notebook cell (its own file name, in linecache)."""
-    src = PROGRAM.replace("LAYERS", str(layers))
+    src = program(layers)
     filename = f"<bench-cell-{tag}>"
     linecache.cache[filename] = (len(src), None, src.splitlines(True), filename)
     namespace: dict[str, Any] = {}
@@ -156,7 +122,7 @@ def magic_overhead(layers: int, runs: int) -> float:
 
     shell = InteractiveShell.instance()
     shell.run_line_magic("load_ext", "tgraph")
-    code = PROGRAM.replace("LAYERS", str(layers))
+    code = program(layers)
 
     def one(prefix: str) -> float:
         with capture_output():
@@ -173,12 +139,12 @@ def magic_overhead(layers: int, runs: int) -> float:
 def xla_text(layers: int, runs: int) -> float:
     def fresh() -> str:
         ns, _ = cell(layers, f"xla-{layers}-{time.perf_counter_ns()}")
-        fn = jax.jit(ns["train_step"])
+        fn = jax.jit(ns["step"].__wrapped__)
         return fn.lower(ns["params"], ns["tok"], ns["tgt"]).compile().as_text() or ""
 
     def only_compile() -> float:
         ns, _ = cell(layers, f"xla-{layers}-{time.perf_counter_ns()}")
-        fn = jax.jit(ns["train_step"])
+        fn = jax.jit(ns["step"].__wrapped__)
         jax.clear_caches()  # the same program text would be found compiled
         start = time.perf_counter()
         fn.lower(ns["params"], ns["tok"], ns["tgt"]).compile().as_text()
@@ -196,18 +162,75 @@ def jaxviz_global(layers: int, runs: int) -> tuple[float, int] | None:
     ns, _ = cell(layers, f"jaxviz-{layers}")
     seconds, html = timed(
         lambda: jaxviz.trace_model(
-            ns["train_step"], ns["params"], ns["tok"], ns["tgt"], return_html=True
+            ns["step"].__wrapped__, ns["params"], ns["tok"], ns["tgt"], return_html=True
         ),
         runs,
     )
     return seconds, len(html or "")
 
 
+#: How long jaxviz's per-device view may take before it is stopped.
+PER_DEVICE_LIMIT = 120
+
+
+def jaxviz_per_device(layers: int) -> tuple[float, int] | str | None:
+    """jaxviz's per-device view, once, in a child process stopped after the limit.
+
+    The view compiles the step and draws every HLO instruction; in earlier
+    runs it took minutes, so it runs apart and a run past the limit is the
+    result ("did not finish in 120 s"). The limit counts from the moment the
+    child has run the cell, so only jaxviz's own time is held to it.
+    """
+    try:
+        import jaxviz  # noqa: F401
+    except ImportError:
+        return None
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--per-device-child", str(layers)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    child.stdout.readline()  # "ready": the cell has run
+    try:
+        out, _ = child.communicate(timeout=PER_DEVICE_LIMIT)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        return f"did not finish in {PER_DEVICE_LIMIT} s"
+    seconds, size = out.split()
+    return float(seconds), int(size)
+
+
+def per_device_child(layers: int) -> None:
+    """The child's side: run the cell, say "ready", time the view, print seconds and size."""
+    import jaxviz
+
+    ns, _ = cell(layers, f"jaxviz-device-{layers}")
+    print("ready", flush=True)
+    start = time.perf_counter()
+    html = jaxviz.trace_model(
+        ns["step"].__wrapped__,
+        ns["params"],
+        ns["tok"],
+        ns["tgt"],
+        view="per_device",
+        return_html=True,
+    )
+    print(time.perf_counter() - start, len(html or ""), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--layers", type=int, nargs="*", default=[24])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--no-per-device", action="store_true", help="leave out jaxviz's per-device view"
+    )
+    parser.add_argument("--per-device-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.per_device_child:
+        return per_device_child(args.per_device_child)
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, ", end=""
     )
@@ -219,6 +242,7 @@ def main() -> None:
         magic = magic_overhead(layers, args.runs)
         xla = xla_text(layers, args.runs)
         viz = jaxviz_global(layers, args.runs)
+        device = None if args.no_per_device else jaxviz_per_device(layers)
         print(f"\n### {layers} layers: {ours['equations']:,} equations drawn, ", end="")
         print(f"{ours['instructions']:,} HLO instructions, {ours['fusions']:,} fusions\n")
         print("| what | seconds | vs compile + as_text | visible boxes |")
@@ -239,6 +263,13 @@ def main() -> None:
         for name, seconds, visible in rows:
             shown = ours.get(f"visible {visible}", "") if visible else ""
             print(f"| {name} | {seconds:.2f} | {seconds / xla:.2f}x | {shown} |")
+        if isinstance(device, str):
+            print(
+                f"| jaxviz per-device view, once | {device} | > {PER_DEVICE_LIMIT / xla:.0f}x | |"
+            )
+        elif device is not None:
+            name = f"jaxviz per-device view, once ({device[1] / 1e6:.1f} MB of HTML)"
+            print(f"| {name} | {device[0]:.2f} | {device[0] / xla:.2f}x | |")
 
 
 if __name__ == "__main__":
