@@ -1,7 +1,7 @@
 /** A JAX program with functions and a loop: groups, folds and search inside them. */
 import { expect, test } from '@jupyterlab/galata';
 
-import { widgetOf } from './helpers';
+import { screenshotPath, widgetOf } from './helpers';
 
 /** A node labelled rsqrt (Graphviz puts line breaks around a label's text). */
 const RSQRT = /^\s*rsqrt\s*$/;
@@ -86,4 +86,39 @@ test('search finds an op inside closed groups and opens its path', async ({ page
   await original.locator('.tg-fit').click();
   await original.locator('.tg-zoom-in').click();
   await expect(title).toBeVisible();
+});
+
+test('focus shows one group alone, and Whole graph brings the rest back', async ({
+  page,
+  tmpPath
+}) => {
+  const name = 'focus.ipynb';
+  await page.contents.uploadContent(
+    notebook(['%load_ext tgraph', LAYERS]),
+    'text',
+    `${tmpPath}/${name}`
+  );
+  await page.notebook.openByPath(`${tmpPath}/${name}`);
+  await page.notebook.activate(name);
+  await page.notebook.run();
+  const original = widgetOf(page, 1).locator('.tg-panel[data-view=original]');
+  const svg = original.locator('.tg-graph svg');
+  // a click selects the folded layers and opens them; Focus then shows them alone
+  await svg.locator('g.tg-subgraph', { hasText: 'block ×3' }).click();
+  await expect(svg.locator('g.cluster', { hasText: 'block ×3' })).toHaveCount(1);
+  await original.locator('.tg-inspector .tg-focus').click();
+  await expect(original.locator('.tg-graph')).toHaveClass(/tg-focused/);
+  await expect(svg.locator('g.node', { hasText: 'block [1]' })).toBeVisible();
+  const outside = svg.locator('g.node.tg-outside');
+  expect(await outside.count()).toBeGreaterThan(0);
+  for (const node of await outside.all()) {
+    await expect(node).toBeHidden();
+  }
+  await expect(original.locator('.tg-crumb')).toHaveText(['Whole graph', 'block ×3']);
+  await original.screenshot({ path: screenshotPath('widget-focus.png') });
+
+  await original.locator('.tg-crumb.tg-unfocus').click();
+  await expect(original.locator('.tg-graph')).not.toHaveClass(/tg-focused/);
+  await expect(svg.locator('.tg-outside')).toHaveCount(0);
+  await expect(outside).toHaveCount(0);
 });
