@@ -122,10 +122,12 @@ def _place_moves(hlo: Graph) -> None:
     results) into the innermost group around the instructions feeding it,
     else around those it feeds. The top level keeps only real boundaries.
     """
+    moves = [n.id for n in hlo.nodes if n.parent is None and n.kind == "op" and _boundary(n)]
+    if not moves:  # the usual case: nothing to read the edges for
+        return
     up = {s.id: s.parent for s in hlo.subgraphs}
     groups = {s.id for s in hlo.subgraphs if s.kind in GROUP_KINDS}
     nodes = {n.id: n for n in hlo.nodes}
-    moves = [n.id for n in hlo.nodes if n.parent is None and n.kind == "op" and _boundary(n)]
     preds: dict[str, list[str]] = {}
     succs: dict[str, list[str]] = {}
     for edge in hlo.edges:

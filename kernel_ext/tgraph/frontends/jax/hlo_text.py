@@ -82,19 +82,28 @@ class HloModule:
         return None
 
 
+#: What ``_closing`` looks at: brackets and quotes; it jumps over everything else.
+_BRACKET = re.compile(r'["()\[\]{}]')
+_PAIRS = {"(": ")", "{": "}", "[": "]"}
+
+
 def _closing(text: str, start: int) -> int:
-    """Index just past the bracket that closes the one at ``start``."""
-    pairs = {"(": ")", "{": "}", "[": "]"}
+    """Index just past the bracket that closes the one at ``start``.
+
+    Called for every instruction's operands and attributes (44,000 at 96
+    layers): it visits only brackets and quotes, not every character.
+    """
     stack: list[str] = []
     quoted = False
-    for i in range(start, len(text)):
-        char = text[i]
-        if char == '"' and (i == 0 or text[i - 1] != "\\"):
-            quoted = not quoted
-        if quoted:
+    for found in _BRACKET.finditer(text, start):
+        char, i = found.group(), found.start()
+        if char == '"':
+            if i == 0 or text[i - 1] != "\\":
+                quoted = not quoted
+        elif quoted:
             continue
-        if char in pairs:
-            stack.append(pairs[char])
+        elif char in _PAIRS:
+            stack.append(_PAIRS[char])
         elif stack and char == stack[-1]:
             stack.pop()
             if not stack:
