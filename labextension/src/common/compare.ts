@@ -136,9 +136,10 @@ export function pairNodes(left: GraphJSON, right: GraphJSON): IPairing {
   const pairs = [...m.nodes, ...rest.map(([a, b]): [string, string] => [a.id, b.id])].sort(
     (a, b) => (place.get(a[0]) ?? 0) - (place.get(b[0]) ?? 0)
   );
+  // a repeat on one side only whose instances paired is not itself one-sided
   const onlyOf = (tree: GroupTree, nodes: Set<string>, groups: Set<string>) => [
     tree.nodes.filter(n => !nodes.has(n.id)).map(n => n.id),
-    [...tree.subs.keys()].filter(id => !groups.has(id))
+    [...tree.subs.keys()].filter(id => !groups.has(id) && !tree.below(id).some(b => groups.has(b)))
   ];
   const [onlyLeft, groupsOnlyLeft] = onlyOf(
     lt,

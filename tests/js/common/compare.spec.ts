@@ -170,3 +170,66 @@ describe('pairNodes on groups', () => {
     ]);
   });
 });
+
+describe('pairNodes on a fold against loose calls', () => {
+  /**
+   * The forward pass of 4 layers against 2 when the first layer differs from
+   * the rest (it needs no gradient for its input): on the left, block and
+   * "block ×3"; on the right, two loose calls of block that did not fold.
+   */
+  const sub = (id: string, label: string, kind: string, parent: string | null) => ({
+    id,
+    label,
+    kind,
+    parent,
+    attrs: {}
+  });
+  const op = (id: string, name: string, parent: string): NodeJSON => ({
+    ...node(id, 'op', name),
+    parent
+  });
+  const left: GraphJSON = {
+    nodes: [
+      op('a', 'rsqrt', 'b0'),
+      op('b', 'tanh', 'i0'),
+      op('c', 'tanh', 'i1'),
+      op('d', 'tanh', 'i2')
+    ],
+    edges: [],
+    notes: [],
+    subgraphs: [
+      sub('loss', 'loss', 'call', null),
+      sub('b0', 'block', 'call', 'loss'),
+      sub('fold', 'block ×3', 'repeat', 'loss'),
+      sub('i0', 'block [0]', 'call', 'fold'),
+      sub('i1', 'block [1]', 'call', 'fold'),
+      sub('i2', 'block [2]', 'call', 'fold')
+    ]
+  };
+  const right: GraphJSON = {
+    nodes: [op('p', 'rsqrt', 'c0'), op('q', 'tanh', 'c1')],
+    edges: [],
+    notes: [],
+    subgraphs: [
+      sub('loss', 'loss', 'call', null),
+      sub('c0', 'block', 'call', 'loss'),
+      sub('c1', 'block', 'call', 'loss')
+    ]
+  };
+
+  it('pairs the fold’s first instance with the second loose call, the rest one-sided', () => {
+    const result = pairNodes(left, right);
+    expect(result.groupPairs).toEqual([
+      ['loss', 'loss'],
+      ['b0', 'c0'],
+      ['i0', 'c1']
+    ]);
+    expect(result.groupsOnlyLeft).toEqual(['i1', 'i2']);
+    expect(result.pairs).toEqual([
+      ['a', 'p'],
+      ['b', 'q']
+    ]);
+    expect(result.onlyLeft).toEqual(['c', 'd']);
+    expect(result.headlines.map(c => c.text)).toEqual(['loss: 4 ops ↔ 2 ops']);
+  });
+});
