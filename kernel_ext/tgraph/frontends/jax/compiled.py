@@ -84,8 +84,8 @@ def _collector_paused() -> Iterator[None]:
 
     A 96-layer step is 44,000 instructions: making their nodes and edges
     starts one full collection after another over everything the kernel
-    holds (JAX's own objects are most of it), a third of the build. Nothing
-    made here is cyclic garbage; the collector runs as before once it is done.
+    holds (JAX's own objects are most of it), a third of the build. Little of
+    what it makes is garbage; the collector runs as before once it is done.
     """
     was = gc.isenabled()
     gc.disable()
