@@ -116,6 +116,10 @@ test('focus shows one group alone, and Whole graph brings the rest back', async 
   }
   await expect(original.locator('.tg-crumb')).toHaveText(['Whole graph', 'block ×3']);
   await original.screenshot({ path: screenshotPath('widget-focus.png') });
+  // the inspector's names and values in two columns that do not overlap
+  const term = await original.locator('.tg-details dt').first().boundingBox();
+  const value = await original.locator('.tg-details dd').first().boundingBox();
+  expect(term!.x + term!.width).toBeLessThanOrEqual(value!.x);
 
   await original.locator('.tg-crumb.tg-unfocus').click();
   await expect(original.locator('.tg-graph')).not.toHaveClass(/tg-focused/);
