@@ -13,8 +13,9 @@ process:
 - tgraph: tracing the target, building each view (the graph as written with
   its groups, the compiled view placed in them), laying out each view's top
   level, and opening one group (the forward pass) in the graph as written;
-- jaxviz 0.1.4: ``trace_model(step, ..., return_html=True)``, its global view
-  (the per-device view took minutes in earlier runs and is left out);
+- jaxviz 0.1.4: ``trace_model(step, ..., return_html=True)``, its global view;
+  and once, its per-device view (``view="per_device"``) in a child process
+  stopped after 120 s (``--no-per-device`` leaves it out);
 - XLA: ``jax.jit(step).lower(...).compile().as_text()`` of a fresh copy of
   the step after ``jax.clear_caches()``, what a user would print instead.
 
