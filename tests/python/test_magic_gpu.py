@@ -8,18 +8,15 @@ message is tested in test_widget_timing.py).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from ipywidgets.widgets.widget import _instances
 
+from asked import send, widgets
 from conftest import Ran, run
 from tgraph.frontends.jax import JaxFrontend
 from tgraph.widget import GraphWidget
 
-WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 HAS_GPU = bool(JaxFrontend().devices().gpus)
 needs_gpu = pytest.mark.skipif(not HAS_GPU, reason="needs a GPU that JAX can see")
 
@@ -47,17 +44,6 @@ w = pytensor.shared(np.ones(3), name="w")
 cost = pt.exp(x).sum() + w.sum()
 """
 PYTENSOR_CALLS = "f = pytensor.function([x], cost, updates={w: w + 1})\nout = f(np.ones(3))\n"
-
-
-def widgets(ran: Ran) -> list[GraphWidget]:
-    ids = [d[WIDGET_MIME]["model_id"] for d in ran.outputs if WIDGET_MIME in d]
-    return [_instances[i] for i in ids]
-
-
-def send(widget: GraphWidget, content: Any) -> None:
-    """What the kernel does with the front end's ``model.send(content)``."""
-    message = {"content": {"data": {"method": "custom", "content": content}}, "buffers": []}
-    widget._handle_msg(message)
 
 
 def magic_cell(shell: InteractiveShell, device: str, calls: str) -> tuple[Ran, GraphWidget]:

@@ -242,7 +242,8 @@ function lower(value: unknown): string {
   return typeof value === 'string' ? value.toLowerCase() : '';
 }
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+/** Append ``value`` to ``key``'s list in ``map``. */
+export function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
   const list = map.get(key);
   if (list) {
     list.push(value);

@@ -4,6 +4,7 @@
  * holds at any depth. What compare.ts walks to pair two graphs group by group.
  */
 import { GraphJSON, NodeJSON, SubgraphJSON } from './graph';
+import { push } from './graphmodel';
 
 /** Groups made from the program's own structure (not inner graphs such as a Composite). */
 export const STRUCTURE_KINDS = new Set([
@@ -150,13 +151,4 @@ export class GroupTree {
   private _first = new Map<string, number>();
   private _ops = new Map<string, number>();
   private _ranks = new Map<string, number>();
-}
-
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
-  const list = map.get(key);
-  if (list) {
-    list.push(value);
-  } else {
-    map.set(key, [value]);
-  }
 }

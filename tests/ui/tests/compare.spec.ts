@@ -6,7 +6,7 @@
  */
 import { expect, test } from '@jupyterlab/galata';
 
-import { screenshotPath } from './helpers';
+import { runNotebookFile, screenshotPath } from './helpers';
 
 const DEFINITIONS = [
   'import jax',
@@ -46,34 +46,13 @@ const run = (layers: number) =>
     `l${layers}, params${layers} = step(params${layers}, tok)`
   ].join('\n');
 
-/** A notebook file with these code cells: typed cells would be auto-indented by the editor. */
-function notebook(cells: string[]): string {
-  const code = cells.map(source => ({
-    cell_type: 'code',
-    execution_count: null,
-    metadata: {},
-    outputs: [],
-    source
-  }));
-  const kernel = { name: 'python3', display_name: 'Python 3', language: 'python' };
-  return JSON.stringify({
-    cells: code,
-    metadata: { kernelspec: kernel },
-    nbformat: 4,
-    nbformat_minor: 5
-  });
-}
-
 test('two training steps compare pass by pass, their layer counts marked', async ({
   page,
   tmpPath
 }) => {
   const name = 'steps.ipynb';
   const cells = ['%load_ext tgraph', DEFINITIONS, run(4), run(2)];
-  await page.contents.uploadContent(notebook(cells), 'text', `${tmpPath}/${name}`);
-  await page.notebook.openByPath(`${tmpPath}/${name}`);
-  await page.notebook.activate(name);
-  await page.notebook.run();
+  await runNotebookFile(page, tmpPath, name, cells);
   await page.sidebar.openTab('jupyter-tgraph-panel');
   const rows = page.locator('#jupyter-tgraph-panel .tg-panel-row');
   await expect(rows).toHaveCount(2);

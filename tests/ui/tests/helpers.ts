@@ -17,6 +17,37 @@ export const LOG1P = [
   'safe_log = function([u], T.log(1 + u))'
 ].join('\n');
 
+/** A notebook file with these code cells: typed cells would be auto-indented by the editor. */
+export function notebookFile(cells: string[]): string {
+  const code = cells.map(source => ({
+    cell_type: 'code',
+    execution_count: null,
+    metadata: {},
+    outputs: [],
+    source
+  }));
+  const kernel = { name: 'python3', display_name: 'Python 3', language: 'python' };
+  return JSON.stringify({
+    cells: code,
+    metadata: { kernelspec: kernel },
+    nbformat: 4,
+    nbformat_minor: 5
+  });
+}
+
+/** Upload a notebook of ``cells`` as ``name`` under ``dir``, open it and run every cell. */
+export async function runNotebookFile(
+  page: IJupyterLabPageFixture,
+  dir: string,
+  name: string,
+  cells: string[]
+): Promise<void> {
+  await page.contents.uploadContent(notebookFile(cells), 'text', `${dir}/${name}`);
+  await page.notebook.openByPath(`${dir}/${name}`);
+  await page.notebook.activate(name);
+  await page.notebook.run();
+}
+
 /** A new notebook whose first cell loads the extension, then ``cells`` run in order. */
 export async function notebookWith(
   page: IJupyterLabPageFixture,

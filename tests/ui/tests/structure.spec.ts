@@ -1,7 +1,7 @@
 /** A JAX program with functions and a loop: groups, folds and search inside them. */
 import { expect, test } from '@jupyterlab/galata';
 
-import { screenshotPath, widgetOf } from './helpers';
+import { runNotebookFile, screenshotPath, widgetOf } from './helpers';
 
 /** A node labelled rsqrt (Graphviz puts line breaks around a label's text). */
 const RSQRT = /^\s*rsqrt\s*$/;
@@ -26,34 +26,9 @@ const LAYERS = [
   'y = net(jnp.ones(4))'
 ].join('\n');
 
-/** A notebook file with these code cells: typed cells would be auto-indented by the editor. */
-function notebook(cells: string[]): string {
-  const code = cells.map(source => ({
-    cell_type: 'code',
-    execution_count: null,
-    metadata: {},
-    outputs: [],
-    source
-  }));
-  const kernel = { name: 'python3', display_name: 'Python 3', language: 'python' };
-  return JSON.stringify({
-    cells: code,
-    metadata: { kernelspec: kernel },
-    nbformat: 4,
-    nbformat_minor: 5
-  });
-}
-
 test('search finds an op inside closed groups and opens its path', async ({ page, tmpPath }) => {
   const name = 'structure.ipynb';
-  await page.contents.uploadContent(
-    notebook(['%load_ext tgraph', LAYERS]),
-    'text',
-    `${tmpPath}/${name}`
-  );
-  await page.notebook.openByPath(`${tmpPath}/${name}`);
-  await page.notebook.activate(name);
-  await page.notebook.run();
+  await runNotebookFile(page, tmpPath, name, ['%load_ext tgraph', LAYERS]);
   const widget = widgetOf(page, 1);
   const original = widget.locator('.tg-panel[data-view=original]');
   const svg = original.locator('.tg-graph svg');
@@ -93,14 +68,7 @@ test('focus shows one group alone, and Whole graph brings the rest back', async 
   tmpPath
 }) => {
   const name = 'focus.ipynb';
-  await page.contents.uploadContent(
-    notebook(['%load_ext tgraph', LAYERS]),
-    'text',
-    `${tmpPath}/${name}`
-  );
-  await page.notebook.openByPath(`${tmpPath}/${name}`);
-  await page.notebook.activate(name);
-  await page.notebook.run();
+  await runNotebookFile(page, tmpPath, name, ['%load_ext tgraph', LAYERS]);
   const original = widgetOf(page, 1).locator('.tg-panel[data-view=original]');
   const svg = original.locator('.tg-graph svg');
   // a click selects the folded layers and opens them; Focus then shows them alone
