@@ -20,36 +20,72 @@ export function droppedText(dropped: number): string {
   return `${graphs} let go to bound the kernel's memory`;
 }
 
-function cell(row: HTMLTableRowElement, content: string, cls: string): void {
-  const td = row.insertCell();
-  td.className = cls;
-  td.textContent = content;
+const CELLS = ['tg-panel-name', 'tg-panel-cell', 'tg-panel-nodes', 'tg-panel-time'];
+
+/** The entry each row shows now (rows outlive a refresh). */
+const SHOWN = new WeakMap<HTMLTableRowElement, EntryJSON>();
+
+/** A row's texts: name, cell, nodes, last timing. */
+function texts(entry: EntryJSON): string[] {
+  const timing = entry.timing;
+  return [
+    `${entry.name} · ${entry.framework}`,
+    entry.cell === null ? '' : `[${entry.cell}]`,
+    nodesText(entry),
+    timing ? `${formatSeconds(timing.median_s)} ${timing.device}` : ''
+  ];
 }
 
-/** One row per graph (name, cell, nodes, last timing), opened by click or Enter/Space. */
+/** A new row for graph ``id`` that opens the entry it shows when clicked. */
+function newRow(
+  body: HTMLTableSectionElement,
+  id: string,
+  open: (entry: EntryJSON) => void
+): HTMLTableRowElement {
+  const row = body.insertRow();
+  row.className = 'tg-panel-row';
+  row.tabIndex = 0;
+  row.dataset.id = id;
+  for (const cls of CELLS) {
+    row.insertCell().className = cls;
+  }
+  const opened = (): void => {
+    const entry = SHOWN.get(row);
+    if (entry) {
+      open(entry);
+    }
+  };
+  row.addEventListener('click', opened);
+  row.addEventListener('keydown', event => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      opened();
+    }
+  });
+  return row;
+}
+
+/**
+ * One row per graph (name, cell, nodes, last timing), opened by click or
+ * Enter/Space. Rows of graphs already listed are updated in place, so a
+ * click that lands while the list refreshes still opens its graph.
+ */
 export function fillEntries(
   body: HTMLTableSectionElement,
   entries: readonly EntryJSON[],
   open: (entry: EntryJSON) => void
 ): void {
-  body.replaceChildren();
-  for (const entry of entries) {
-    const row = body.insertRow();
-    row.className = 'tg-panel-row';
-    row.tabIndex = 0;
-    row.dataset.id = entry.id;
+  const rows = new Map(
+    Array.from(body.rows).map(r => [r.dataset.id ?? '', r] as [string, HTMLTableRowElement])
+  );
+  const order = entries.map(entry => {
+    const row = rows.get(entry.id) ?? newRow(body, entry.id, open);
+    rows.delete(entry.id);
+    SHOWN.set(row, entry);
     row.title = `Open ${entry.name} at full size`;
-    cell(row, `${entry.name} · ${entry.framework}`, 'tg-panel-name');
-    cell(row, entry.cell === null ? '' : `[${entry.cell}]`, 'tg-panel-cell');
-    cell(row, nodesText(entry), 'tg-panel-nodes');
-    const timing = entry.timing;
-    cell(row, timing ? `${formatSeconds(timing.median_s)} ${timing.device}` : '', 'tg-panel-time');
-    row.addEventListener('click', () => open(entry));
-    row.addEventListener('keydown', event => {
-      if (event.key === 'Enter' || event.key === ' ') {
-        event.preventDefault();
-        open(entry);
-      }
-    });
-  }
+    texts(entry).forEach((t, i) => (row.cells[i].textContent = t));
+    return row;
+  });
+  rows.forEach(row => row.remove());
+  body.append(...order);
 }
