@@ -12,10 +12,13 @@ repeats are found by structure (the same ops and shapes), not by name.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .graph import Graph, Subgraph
+
+_T = TypeVar("_T")
 
 #: The sign between a repeat's label and its count.
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -162,9 +165,7 @@ def place_constants(graph: Graph) -> None:
         homes = list(consumers[node.id])
         if len(homes) == 1 and homes[0] == node.parent:
             continue
-        common = chain(homes[0])
-        for other in homes[1:]:
-            common = common[: _shared(common, chain(other))]
+        common = common_prefix([chain(h) for h in homes])
         start = chain(node.parent)
         # only ever into groups below where the frontend put it, never into an inner graph
         if common[: len(start)] != start:
@@ -185,13 +186,17 @@ def _chain(item: str | None, up: dict[str, str | None]) -> list[str]:
     return chain
 
 
-def _shared(a: list[str], b: list[str]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
+def common_prefix(chains: Sequence[Sequence[_T]]) -> list[_T]:
+    """What every chain of groups (outermost first) starts with: where they all sit."""
+    common = list(chains[0]) if chains else []
+    for other in chains[1:]:
+        n = 0
+        for x, y in zip(common, other, strict=False):
+            if x != y:
+                break
+            n += 1
+        del common[n:]
+    return common
 
 
 _PART = re.compile(r"\[[^\]]*\]|\.[A-Za-z_]\w*")

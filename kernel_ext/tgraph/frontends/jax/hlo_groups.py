@@ -15,7 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ...graph import Graph, Node, Subgraph
-from ...structure import GROUP_KINDS, fold_repeats, group_names, place_constants
+from ...structure import (
+    GROUP_KINDS,
+    common_prefix,
+    fold_repeats,
+    group_names,
+    place_constants,
+)
 
 
 class _Original:
@@ -151,9 +157,7 @@ def _place_moves(hlo: Graph) -> None:
             ]
             chains = [_chain_of(p, up, groups) for p in real if p is not None]
             if chains and len(chains) == len(real):
-                common = chains[0]
-                for other in chains[1:]:
-                    common = common[: _shared(common, other)]
+                common = common_prefix(chains)
                 nodes[move].parent = common[-1] if common else None
 
 
@@ -300,9 +304,7 @@ def _common_home(found: list[tuple[str, ...]], sub: Subgraph, orig: _Original) -
     found = [c for c in found if c] or [()]
     root = found[-1]  # a computation's root comes last
     own = [c for c in found if c[:1] == root[:1]]
-    common = own[0]
-    for other in own[1:]:
-        common = common[: _shared(common, other)]
+    common = tuple(common_prefix(own))
     spanned = {c[len(common)] for c in own if len(c) > len(common)}
     spanned |= {c[0] for c in found if c[:1] != root[:1]}
     if len(spanned) > 1 or any(c[:1] != root[:1] for c in found):
@@ -350,11 +352,7 @@ def _neighbours_home(
             mine = [c for c in chains if orig.subs[c[0]].label == step]
             if step and not mine and step in passes:  # its pass, though no neighbour is there
                 mine = [(passes[step],)]
-            chains = mine or chains
-            common = chains[0]
-            for other in chains[1:]:
-                common = common[: _shared(common, other)]
-            homes[item] = common
+            homes[item] = tuple(common_prefix(mine or chains))
 
 
 def _pass(op_name: str) -> str:
@@ -362,15 +360,6 @@ def _pass(op_name: str) -> str:
     if "transpose(" in op_name:
         return "backward"
     return "forward" if "jvp(" in op_name else ""
-
-
-def _shared(a: tuple[str, ...], b: tuple[str, ...]) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def _mirror(
