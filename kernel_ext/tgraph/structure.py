@@ -12,7 +12,7 @@ repeats are found by structure (the same ops and shapes), not by name.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -197,6 +197,30 @@ def common_prefix(chains: Sequence[Sequence[_T]]) -> list[_T]:
             n += 1
         del common[n:]
     return common
+
+
+def mirror(graph: Graph, groups: Sequence[Subgraph], homes: Mapping[str, Sequence[str]]) -> None:
+    """Copies of the ``groups`` that ``homes`` name, with each item moved in.
+
+    ``homes`` maps a node or subgraph id of ``graph`` to the chain of group
+    ids (outermost first) it belongs in. ``groups`` come from another view
+    (the graph as written), in its order, so folds keep their order and ids.
+    """
+    needed: dict[str, str | None] = {}
+    for chain in homes.values():
+        for i, gid in enumerate(chain):
+            needed[gid] = chain[i - 1] if i else None
+    subs = {s.id: s for s in graph.subgraphs}
+    nodes = {n.id: n for n in graph.nodes}
+    for sub in groups:
+        if sub.id in needed:
+            graph.subgraphs.append(
+                Subgraph(sub.id, sub.label, sub.kind, needed[sub.id], dict(sub.attrs))
+            )
+    for item, chain in homes.items():
+        if chain:
+            moved = subs.get(item) or nodes[item]
+            moved.parent = chain[-1]
 
 
 _PART = re.compile(r"\[[^\]]*\]|\.[A-Za-z_]\w*")

@@ -58,13 +58,15 @@ from .capture import (
 from .effects import effects_of
 from .gradient import gradient
 from .labels import describe, said, value_preview
+from .origins import AsWritten, rewritten_placer
 from .places import group_calls
 from .pymc import INITIAL_POINT, group_terms, model_target, sampler_function
 from .pymc import models as pymc_models
 from .pymc import variables as model_variables
 from .rewrites import Recorded, compiled_record, recording_compiles, rewrite
+from .steps import MAX_STEP_NODES, credit
 from .values import Drawn, drawn_fgraph, drawn_symbolic, node_values, values_of_made
-from .views import MAX_STEP_NODES, credit, dims_text, fgraph_view, shape_text, view
+from .views import dims_text, fgraph_view, shape_text, view
 
 _DEFAULTS_REMOVED = "Inputs with default values are deprecated"
 
@@ -293,6 +295,11 @@ class PyTensorFrontend:
                 drawn["original"] = drawn_symbolic(original, ids, found)
                 return ViewResult(original)
 
+            def as_written() -> tuple[Graph, dict[Any, str]] | None:
+                traced.build("original")  # the groups the other views are placed in
+                made = drawn.get("original")
+                return (made.graph, made.ids) if made is not None else None
+
             traced.values = lambda name: node_values(name, drawn, found, target, names)
             size = _count_nodes(ends, max(DRAWN_IN_CELL, MAX_STEP_NODES))
             traced.later["original"] = LazyView("drawing", draw_original)
@@ -301,10 +308,13 @@ class PyTensorFrontend:
             recorded = compiled_record(target.obj)
             traced.later["optimized"] = LazyView(
                 "drawing" if recorded is not None else "rewriting",
-                lambda: _optimized(target.name, found, names, cell, recorded, drawn, target),
+                lambda: _optimized(
+                    target.name, found, names, cell, recorded, drawn, target, as_written
+                ),
             )
             traced.later["gradient"] = LazyView(
-                "differentiating", lambda: gradient(found, target, options, cell, drawn)
+                "differentiating",
+                lambda: gradient(found, target, options, cell, drawn, as_written),
             )
             if size <= CHEAP_NODES:  # recorded or not, drawing its steps is not cheap
                 traced.build("optimized")
@@ -386,7 +396,9 @@ def _fresh(recorded: Recorded) -> Recorded:
     rewrites = [
         replace(rw, created=list(rw.created), removed=[], graph=None) for rw in recorded.rewrites
     ]
-    return Recorded(recorded.fgraph, rewrites, recorded.created_by, recorded.history)
+    return Recorded(
+        recorded.fgraph, rewrites, recorded.created_by, recorded.history, recorded.origins
+    )
 
 
 def _optimized(
@@ -397,6 +409,7 @@ def _optimized(
     recorded: Recorded | None,
     drawn: dict[str, Drawn] | None = None,
     target: Target | None = None,
+    as_written: AsWritten | None = None,
 ) -> ViewResult:
     notes: list[str] = []
     if recorded is not None:
@@ -414,9 +427,13 @@ def _optimized(
         except Exception as exc:
             raise TraceError(f"PyTensor could not rewrite {name}: {said(exc)}") from exc
     graph, ids = fgraph_view(recorded.fgraph, names, cell, recorded)
+    ends = [v for _, v in found.outputs] + [u for _, u in found.updates]
+    placer = rewritten_placer(as_written() if as_written else None, recorded, ends)
+    if placer is not None:
+        placer(graph, ids)
     if drawn is not None:
         drawn["optimized"] = drawn_fgraph(graph, ids, recorded.fgraph, target, recorded)
-    steps = credit(recorded, ids, "optimized", names, cell, graph)
+    steps = credit(recorded, ids, "optimized", names, cell, graph, placer)
     compiled = found.compiled
     if (
         compiled is not None

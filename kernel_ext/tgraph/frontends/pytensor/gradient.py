@@ -19,7 +19,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant, Variable
 from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.replace import clone_replace
-from pytensor.graph.traversal import graph_inputs
+from pytensor.graph.traversal import ancestors, graph_inputs
 from pytensor.link.basic import PerformLinker
 from pytensor.scalar import ScalarType
 from pytensor.tensor.random.type import RandomType
@@ -30,9 +30,11 @@ from ...protocol import CellInfo, Options, Target, ViewResult
 from .capture import Plan, user_names
 from .evaluate import dense
 from .labels import said
+from .origins import AsWritten, gradient_placer, made_by
 from .rewrites import rewrite
+from .steps import credit
 from .values import Drawn, check_values, drawn_fgraph
-from .views import credit, fgraph_view, view
+from .views import fgraph_view, view
 
 
 def _is_float(var: Variable) -> bool:
@@ -51,15 +53,22 @@ def gradient(
     options: Options,
     cell: CellInfo,
     keep: dict[str, Drawn] | None = None,
+    as_written: AsWritten | None = None,
 ) -> ViewResult:
-    """The rewritten gradient of the first float output, checked; notes say what was left out."""
+    """The rewritten gradient of the first float output, checked; notes say what was left out.
+
+    With the graph as written in groups, it is drawn in a forward and a
+    backward pass holding copies of those groups.
+    """
     graph = Graph()
     notes = graph.notes
     empty = ViewResult(graph)
     cost = _cost(found, notes)
     if cost is None:
         return empty
-    outputs = _gradients(*cost, _wrt(found, cost[0], options, notes), notes)
+    forward = {v.owner for v in ancestors([cost[0]]) if v.owner is not None}
+    with made_by(forward) as made:
+        outputs = _gradients(*cost, _wrt(found, cost[0], options, notes), notes)
     if not outputs:
         return empty
     # through the givens: a minibatch given by an integer index needs the index
@@ -79,10 +88,13 @@ def gradient(
     if problem:
         notes.append(problem)
         return empty
+    placer = gradient_placer(as_written() if as_written else None, recorded, grads, forward, made)
+    if placer is not None:
+        placer(drawn, ids)
     drawn.notes = notes + ([checked] if checked else [])
     if keep is not None:
         keep["gradient"] = drawn_fgraph(drawn, ids, recorded.fgraph, None, recorded)
-    steps = credit(recorded, ids, "gradient", names, cell, drawn)
+    steps = credit(recorded, ids, "gradient", names, cell, drawn, placer)
     return ViewResult(drawn, steps.rewrites, steps.start, steps.notes)
 
 

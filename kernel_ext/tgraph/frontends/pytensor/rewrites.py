@@ -175,6 +175,9 @@ class Recorded:
     # Node of the final graph -> index in ``rewrites`` of the rewrite that made it.
     created_by: dict[Apply, int] = field(default_factory=dict)
     history: History = field(default_factory=History)
+    # Every node seen -> the nodes of the graph before any rewrite it stands
+    # for: a rewrite's new nodes stand for what the variable they replace stood for.
+    origins: dict[Apply, frozenset[Apply]] = field(default_factory=dict)
 
 
 class RewriteRecorder(Feature):
@@ -188,6 +191,11 @@ class RewriteRecorder(Feature):
         self._pending: list[Apply] = []
         self._seen: dict[tuple[int, int, str], int] = {}
         self.history = History()
+        self.origins: dict[Apply, frozenset[Apply]] = {}
+        # node -> the batch of imports it came in; a batch ends at the first change
+        self._born: dict[Apply, int] = {}
+        self._batch = 0
+        self._changed = False
 
     def _name(self, reason: Any) -> str:
         if isinstance(reason, str):
@@ -203,13 +211,18 @@ class RewriteRecorder(Feature):
         """What was recorded, with credits only for nodes still in ``fgraph``."""
         alive = set(fgraph.apply_nodes)
         created = {node: step for node, step in self.created_by.items() if node in alive}
-        return Recorded(fgraph, self.rewrites, created, self.history)
+        return Recorded(fgraph, self.rewrites, created, self.history, self.origins)
 
     def on_attach(self, fgraph: FunctionGraph) -> None:
         self.history.inputs = {node: tuple(node.inputs) for node in fgraph.apply_nodes}
         self.history.outputs = list(fgraph.outputs)
+        self.origins = {node: frozenset((node,)) for node in fgraph.apply_nodes}
 
     def on_import(self, fgraph: FunctionGraph, node: Apply, reason: Any) -> None:
+        if self._changed:  # the first node of the next rewrite
+            self._batch += 1
+            self._changed = False
+        self._born[node] = self._batch
         self._pending.append(node)
         self.history.inputs.setdefault(node, tuple(node.inputs))
 
@@ -243,6 +256,7 @@ class RewriteRecorder(Feature):
                 if undone is not None:
                     self.rewrites[undone].noise = True
         self.history.changes.append(Change(step, node, i, new_r))
+        self._inherit(r, new_r)
         old, rebuilt = r.owner, new_r.owner
         if self.rewrites[step].noise and old is not None and rebuilt in self._pending:
             assert rebuilt is not None
@@ -256,6 +270,22 @@ class RewriteRecorder(Feature):
             # credit of the rewrite that made it; it creates nothing itself.
             self.created_by[new_r.owner] = self.created_by[r.owner]
         self._pending.clear()
+
+    def _inherit(self, r: Variable, new_r: Variable) -> None:
+        """What ``r`` stood for passes to the nodes made to replace it; nodes
+        made once for several replacements (a fusion's outputs, replaced one
+        by one after its nodes were imported) stand for all of theirs."""
+        self._changed = True
+        came = self.origins.get(r.owner, frozenset()) if r.owner is not None else frozenset()
+        todo = [new_r.owner]
+        seen: set[Apply] = set()
+        while todo:
+            node = todo.pop()
+            if node is None or node in seen or self._born.get(node) != self._batch:
+                continue
+            seen.add(node)
+            self.origins[node] = self.origins.get(node, frozenset()) | came
+            todo.extend(v.owner for v in node.inputs)
 
 
 def rewrite(
