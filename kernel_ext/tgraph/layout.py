@@ -98,6 +98,7 @@ _STRUCTURE_STYLE: dict[str, Attrs] = {
     "module": _CALL_STYLE,
     "instance": _CALL_STYLE,
     "term": _CALL_STYLE,
+    "deterministic": _CALL_STYLE,
     "pass": {**_GROUP_STYLE, "penwidth": "2", "fillcolor": "#fff8e1", "color": "#8d6e00"},
     "repeat": {**_BOX_STYLE, "peripheries": "2", "fillcolor": "#e3f2fd", "color": "#1565c0"},
     "inputs": {**_GROUP_STYLE, "fillcolor": "#d8f3dc", "color": "#2d6a4f"},

@@ -31,6 +31,7 @@ from pytensor.graph.traversal import ancestors
 
 from ...graph import Graph, Subgraph
 from .capture import Plan, PyTensorTarget
+from .deterministics import Deterministics, find, place
 
 #: How the log-probability output is named in every view.
 LOGP = "logp"
@@ -84,6 +85,7 @@ def model_target(name: str, model: Any, framework: str) -> PyTensorTarget:
 def _plan(name: str, model: Any) -> Plan:
     logp = model.logp()
     _TERMS[logp] = _terms(model, logp)
+    _DETERMINISTICS[logp] = find(model, logp, _TERMS[logp])
     mode = sampling_mode(model)
     found = Plan(list(model.value_vars), [(LOGP, logp)], mode, compiled_mode=mode)
     found.notes.append(
@@ -110,6 +112,8 @@ def _timed_gradient(found: Plan, model: Any, logp: Variable) -> list[Variable]:
 
 #: logp variable -> (name, role, term) per term of the sum, for ``group_terms``.
 _TERMS: WeakKeyDictionary[Variable, list[tuple[str, str, Variable]]] = WeakKeyDictionary()
+#: logp variable -> where it computes each Deterministic, for ``group_terms``.
+_DETERMINISTICS: WeakKeyDictionary[Variable, Deterministics] = WeakKeyDictionary()
 
 
 def _terms(model: Any, logp: Variable) -> list[tuple[str, str, Variable]]:
@@ -137,6 +141,9 @@ def group_terms(graph: Graph, ids: dict[Any, str], outputs: list[tuple[str, Vari
 
     What only one term computes goes in its group; what terms share (the
     value variables, a shared mean) stays outside, where every term reads it.
+    Each Deterministic the logp computes is a group too, inside the term that
+    alone uses it or beside the terms that share it; one it does not compute
+    gets a note instead.
     """
     subs = {s.id: s for s in graph.subgraphs}
     nodes = {n.id: n for n in graph.nodes}
@@ -159,6 +166,8 @@ def group_terms(graph: Graph, ids: dict[Any, str], outputs: list[tuple[str, Vari
                 subs[item].parent = gid
             elif item in nodes and nodes[item].parent is None:
                 nodes[item].parent = gid
+        if var in _DETERMINISTICS:
+            place(graph, ids, _DETERMINISTICS[var])
 
 
 def _drawn(term: Variable, ids: dict[Any, str]) -> set[str]:

@@ -187,6 +187,117 @@ def test_the_logp_is_grouped_by_the_variable_each_term_belongs_to() -> None:
     assert not top & {"Check{sigma > 0}", "Sum{axes=None}"}
 
 
+TRENDED = """
+with pm.Model() as model:
+    alpha = pm.Normal("alpha", 0, 10, initval=1.0)
+    beta = pm.Normal("beta", 0, 10, initval=2.0)
+    sigma = pm.HalfNormal("sigma", 1)
+    mu = pm.Deterministic("mu", alpha + beta * x)
+    rise = pm.Deterministic("rise", mu[-1] - mu[0])
+    obs = pm.Normal("obs", mu, sigma, observed=y)
+"""
+RESIDUALS = """
+with pm.Model() as model:
+    alpha = pm.Normal("alpha", 0, 10)
+    beta = pm.Normal("beta", 0, 10)
+    sigma = pm.HalfNormal("sigma", 1)
+    mu = pm.Deterministic("mu", alpha + beta * x)
+    scale = pm.Deterministic("scale", sigma)
+    obs = pm.Normal("obs", mu, scale, observed=y)
+    resid = pm.Deterministic("resid", (y - mu) / sigma)
+    pm.Potential("fit", -0.5 * (resid**2).sum())
+    pm.Potential("smooth", -((resid[1:] - resid[:-1]) ** 2).sum())
+"""
+
+
+def drawn_model(code: str) -> tuple[Any, Traced]:
+    """The model a cell after ``DATA`` makes, and its views."""
+    namespace: dict[str, Any] = {}
+    exec(DATA, namespace)
+    _, (target,) = cell(code, namespace)
+    return namespace["model"], traced(target)
+
+
+def groups_of(graph: Any, kind: str) -> list[tuple[str, str | None, list[str]]]:
+    """(label, label of the group around it, labels of its own nodes) of each group of ``kind``."""
+    labels = {s.id: s.label for s in graph.subgraphs}
+    found = [
+        (
+            s.label,
+            labels.get(s.parent or ""),
+            sorted(n.label for n in graph.nodes if n.parent == s.id),
+        )
+        for s in graph.subgraphs
+        if s.kind == kind
+    ]
+    return sorted(found, key=lambda group: (group[0], group[1] or ""))
+
+
+@needs_pymc
+def test_a_deterministic_the_likelihood_uses_is_a_group_inside_its_term() -> None:
+    model, found = drawn_model(TRENDED)
+    original = found.bundle.views["original"]
+    # mu's ops and the data it reads, cut out of obs's term; exp(sigma_log__) is sigma, not mu
+    assert groups_of(original, "deterministic") == [
+        (
+            "mu",
+            "obs",
+            ["ExpandDims{axis=0}", "ExpandDims{axis=0}", "[0. , 0.0526, .…", "add", "mul"],
+        )
+    ]
+    (group,) = [s for s in original.subgraphs if s.kind == "deterministic"]
+    assert group.attrs == {"variable": "mu", "role": "deterministic"}
+    # what leaves the group is mu at the initial point, as PyMC computes it for the trace
+    members = {n.id for n in original.nodes if n.parent == group.id}
+    (out,) = {e.src for e in original.edges if e.src in members and e.dst not in members}
+    value = values_of(found, "original").to_json()["nodes"][out]
+    (mu,) = model.replace_rvs_by_values([model["mu"]])
+    point = model.initial_point()
+    want = model.compile_fn(mu, inputs=model.value_vars, on_unused_input="ignore")(point)
+    assert (value["min"], value["max"]) == pytest.approx((want.min(), want.max()), rel=1e-14)
+    assert (want.min(), want.max()) == pytest.approx((1.0, 3.0))
+    assert original.notes == [
+        "rise is a Deterministic the logp does not use: PyMC computes it only for the trace, "
+        "so it is not drawn"
+    ]
+
+
+@needs_pymc
+def test_a_deterministic_terms_share_stands_beside_them_and_holds_what_it_is_built_from() -> None:
+    _, found = drawn_model(RESIDUALS)
+    original = found.bundle.views["original"]
+    # both potentials read one resid; obs and resid each compute their own mu
+    assert groups_of(original, "deterministic") == [
+        ("mu", "obs", ["ExpandDims{axis=0}", "ExpandDims{axis=0}", "add", "mul"]),
+        ("mu", "resid", ["ExpandDims{axis=0}", "ExpandDims{axis=0}", "ViewOp", "add", "mul"]),
+        ("resid", None, ["ExpandDims{axis=0}", "ViewOp", "sub", "true_div"]),
+    ]
+    terms = [label for label, _, _ in groups_of(original, "term")]
+    assert terms == ["alpha", "beta", "fit", "obs", "sigma", "smooth"]
+    assert original.notes == [
+        "scale is a Deterministic that only renames a random variable that obs reads: "
+        "no node computes it alone, so it is not drawn",
+        "the logp as written computes mu twice (in obs and resid): each is a group named mu",
+    ]
+
+
+@needs_pymc
+def test_a_deterministic_the_rewrites_fold_away_is_said_so() -> None:
+    code = """
+with pm.Model() as model:
+    alpha = pm.Normal("alpha", 0, 10)
+    half = pm.Deterministic("half", alpha / 2)
+    obs = pm.Normal("obs", half * 4, 1, observed=y)
+"""
+    _, found = drawn_model(code)
+    original = found.bundle.views["original"]
+    assert groups_of(original, "deterministic") == []
+    assert original.notes == [
+        "half is a Deterministic that obs uses, but PyMC's rewrites folded it into what uses "
+        "it: no node computes it alone, so it is not drawn"
+    ]
+
+
 @needs_pymc
 def test_a_model_is_timed_as_one_sampler_step_at_its_initial_point() -> None:
     _, target = regression()
