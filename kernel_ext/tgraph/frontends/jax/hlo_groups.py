@@ -7,14 +7,15 @@ matched to the one its operands come from: the candidate the operands'
 equations feed directly, else the one sharing the deepest group with them.
 Instructions then sit in the groups of their equations, mirrored from the
 graph as written (same ids, labels and folds); a fusion sits in the
-innermost group holding all it fused, and names the groups it spans.
+innermost group holding all it fused (a GPU matmul kernel in its product's),
+and names the groups it spans.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ...graph import Graph, Node, Subgraph
+from ...graph import Graph, Subgraph
 from ...structure import (
     GROUP_KINDS,
     common_prefix,
@@ -22,6 +23,7 @@ from ...structure import (
     group_names,
     place_constants,
 )
+from .hlo_moves import place_moves, tuple_elements
 
 
 class _Original:
@@ -106,75 +108,14 @@ def place(hlo: Graph, original: Graph) -> None:
     rep, own = _link(hlo, orig)
     subs = {s.id: s for s in hlo.subgraphs}
     kinds: dict[str, str] = {n.id: n.kind for n in hlo.nodes}
-    homes = _homes(hlo, orig, rep, own, subs, kinds)
+    elements = tuple_elements(hlo, {s.id for s in hlo.subgraphs if s.kind == "fusion"})
+    homes = _homes(hlo, orig, rep, own, subs, kinds, elements)
     _neighbours_home(hlo, homes, subs, kinds, orig)
     _mirror(hlo, orig, homes, subs)
     place_constants(hlo)
     group_names(hlo, "input")
-    _place_moves(hlo)
+    place_moves(hlo, elements)
     fold_repeats(hlo, tag="x")  # runs of like fusions; r1... are the mirrored folds' ids
-
-
-#: Instructions that only move data: XLA adds them (a parameter copied to an
-#: output, the tuple of results) and no op name of the program names them.
-MOVES = frozenset({"copy", "bitcast", "tuple", "get-tuple-element"})
-
-
-def _place_moves(hlo: Graph) -> None:
-    """Data movement left at the top level sits with what it moves.
-
-    A copy of a parameter (a model's state handed back by ``nnx.jit``) goes
-    into the group of that parameter's inputs; anything else (the tuple of
-    results) into the innermost group around the instructions feeding it,
-    else around those it feeds. The top level keeps only real boundaries.
-    """
-    moves = [n.id for n in hlo.nodes if n.parent is None and n.kind == "op" and _boundary(n)]
-    if not moves:  # the usual case: nothing to read the edges for
-        return
-    up = {s.id: s.parent for s in hlo.subgraphs}
-    groups = {s.id for s in hlo.subgraphs if s.kind in GROUP_KINDS}
-    nodes = {n.id: n for n in hlo.nodes}
-    preds: dict[str, list[str]] = {}
-    succs: dict[str, list[str]] = {}
-    for edge in hlo.edges:
-        preds.setdefault(edge.dst, []).append(edge.src)
-        succs.setdefault(edge.src, []).append(edge.dst)
-
-    def where(item: str) -> str | None:
-        return nodes[item].parent if item in nodes else up.get(item)
-
-    for move in moves:  # in program order: a copy's copy comes after the copy
-        fed = preds.get(move, [])
-        homes = {where(p) for p in fed}
-        if fed and all(p in nodes and _boundary(nodes[p]) for p in fed) and len(homes) == 1:
-            nodes[move].parent = homes.pop()
-    for move in moves:
-        for around in (preds, succs):
-            if nodes[move].parent is not None:
-                break
-            real = [
-                where(i) for i in around.get(move, []) if i not in nodes or not _boundary(nodes[i])
-            ]
-            chains = [_chain_of(p, up, groups) for p in real if p is not None]
-            if chains and len(chains) == len(real):
-                common = common_prefix(chains)
-                nodes[move].parent = common[-1] if common else None
-
-
-def _boundary(node: Node) -> bool:
-    """A parameter, an output, or data movement that went with one."""
-    return node.kind in ("input", "output") or (node.op in MOVES and not node.attrs.get("op_name"))
-
-
-def _chain_of(item: str, up: dict[str, str | None], groups: set[str]) -> tuple[str, ...]:
-    """The groups around ``item``, outermost first (fusions and loops skipped)."""
-    chain: list[str] = []
-    cur: str | None = item
-    while cur is not None:
-        if cur in groups:
-            chain.append(cur)
-        cur = up.get(cur)
-    return tuple(reversed(chain))
 
 
 def _link(hlo: Graph, orig: _Original) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
@@ -207,13 +148,22 @@ def _homes(
     own: dict[str, tuple[str, ...]],
     subs: dict[str, Subgraph],
     kinds: dict[str, str],
+    elements: dict[str, str],
 ) -> dict[str, tuple[str, ...]]:
-    """The group each top-level instruction or fusion belongs in."""
+    """The group each top-level instruction or fusion belongs in.
+
+    A result read out of a tuple (a multi-output fusion's) goes where the
+    element it reads was computed: its op name is the fusion's, not its own.
+    """
+    ops = {n.id: n.op for n in hlo.nodes}
     kids: dict[str | None, list[str]] = {}
+    top: dict[str, str] = {}  # any item -> the top-level item holding it
     for sub in hlo.subgraphs:
         kids.setdefault(sub.parent, []).append(sub.id)
+        top[sub.id] = top.get(sub.parent or "", sub.id)
     for node in hlo.nodes:
         kids.setdefault(node.parent, []).append(node.id)
+        top[node.id] = top.get(node.parent or "", node.id)
 
     def inside(sub: str) -> Iterable[str]:
         for kid in kids.get(sub, []):
@@ -225,9 +175,15 @@ def _homes(
     homes: dict[str, tuple[str, ...]] = {}
     for item in kids.get(None, []):
         if item in subs:
-            found = [own[m] for m in inside(item)]
-            if found:
-                homes[item] = _common_home(found, subs[item], orig)
+            held = list(inside(item))
+            if held:
+                heroes = {own[m] for m in held if ops[m] in HEROES}
+                homes[item] = _common_home([own[m] for m in held], heroes, subs[item], orig)
+        elif item in elements:  # a parameter's stays: it goes with the parameter, later
+            element = elements[item]
+            found = own.get(element) or homes.get(top.get(element, ""))
+            if found is not None:
+                homes[item] = found
         elif kinds[item] not in ("input", "output"):
             if item in own:
                 homes[item] = own[item]
@@ -293,13 +249,25 @@ def _match(
     return best, True
 
 
-def _common_home(found: list[tuple[str, ...]], sub: Subgraph, orig: _Original) -> tuple[str, ...]:
+#: The instructions a fusion is built around when it holds one: XLA's GPU
+#: matmul kernels fuse the elementwise work before and after the product.
+HEROES = frozenset({"dot", "convolution"})
+
+
+def _common_home(
+    found: list[tuple[str, ...]],
+    heroes: set[tuple[str, ...]],
+    sub: Subgraph,
+    orig: _Original,
+) -> tuple[str, ...]:
     """The innermost group holding what a fusion computes; it says what else it spans.
 
     XLA copies cheap producers into their consumers' fusions (a forward
     product recomputed inside a backward fusion), so the fusion goes where
     its result belongs, the top-level group of its root, and names any
-    other group it reaches into.
+    other group it reaches into. A matmul kernel (one product, with a layer
+    norm's scaling before it or an activation after) goes in the group of its
+    product, ``up`` of a block, and names the groups whose work it took in.
     """
     found = [c for c in found if c] or [()]
     root = found[-1]  # a computation's root comes last
@@ -307,10 +275,21 @@ def _common_home(found: list[tuple[str, ...]], sub: Subgraph, orig: _Original) -
     common = tuple(common_prefix(own))
     spanned = {c[len(common)] for c in own if len(c) > len(common)}
     spanned |= {c[0] for c in found if c[:1] != root[:1]}
+    hero = next(iter(heroes)) if len(heroes) == 1 else ()
+    if hero[:1] == root[:1] and len(hero) > len(common):
+        if any(c[: len(hero)] != hero for c in found):
+            if common and any(c == common for c in own):  # its own work too
+                spanned.add(common[-1])
+            sub.attrs["spans"] = _labels(spanned, orig)
+        return hero
     if len(spanned) > 1 or any(c[:1] != root[:1] for c in found):
-        labels = sorted({orig.subs[g].label for g in spanned})
-        sub.attrs["spans"] = ", ".join(labels[:6]) + (" …" if len(labels) > 6 else "")
+        sub.attrs["spans"] = _labels(spanned, orig)
     return common
+
+
+def _labels(groups: set[str], orig: _Original) -> str:
+    labels = sorted({orig.subs[g].label for g in groups})
+    return ", ".join(labels[:6]) + (" …" if len(labels) > 6 else "")
 
 
 def _neighbours_home(

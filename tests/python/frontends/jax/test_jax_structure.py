@@ -11,12 +11,14 @@ shows its modules; a program with no structure at all still opens small.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from jax_cells import example_cells, line_of, run_cell, targets
 
 from tgraph.frontends.jax import JaxFrontend
+from tgraph.frontends.jax import compiled as compiled_view
 from tgraph.graph import Graph, Subgraph
 from tgraph.layout import layout
 from tgraph.protocol import CellInfo, Options, Target
@@ -332,22 +334,30 @@ def nnx_views() -> dict[str, Graph]:
 
 
 def test_an_nnx_model_shows_its_blocks_and_their_layers(nnx_views: dict[str, Graph]) -> None:
-    views = nnx_views
     for view in ("original", "optimized"):
-        graph = views[view]
-        (blocks,) = named(graph, f"Block {TIMES}6")
-        instances = children(graph, blocks)
-        assert [s.label for s in instances] == [f"Block [{i}]" for i in range(6)]
-        for instance in instances:
-            layers = [s for s in children(graph, instance) if s.kind == "call"]
-            assert [s.label for s in layers] == ["norm", "up", "down"], view
-            assert {s.attrs["library"] for s in layers} == {"flax"}
+        blocks_hold_their_layers(nnx_views[view])
+
+
+def blocks_hold_their_layers(graph: Graph) -> None:
+    """Block x6, each instance holding its LayerNorm and two Linears."""
+    (blocks,) = named(graph, f"Block {TIMES}6")
+    instances = [s for s in children(graph, blocks) if "instance" in s.attrs]
+    assert [s.label for s in instances] == [f"Block [{i}]" for i in range(6)]
+    for instance in instances:
+        layers = [s for s in children(graph, instance) if s.kind == "call"]
+        assert [s.label for s in layers] == ["norm", "up", "down"], instance.label
+        assert {s.attrs["library"] for s in layers} == {"flax"}
 
 
 def test_the_compiled_nnx_model_opens_on_the_model_and_its_state(
     nnx_views: dict[str, Graph],
 ) -> None:
     compiled = nnx_views["optimized"]
+    opens_on_the_model_and_its_state(compiled)
+
+
+def opens_on_the_model_and_its_state(compiled: Graph) -> list[str]:
+    """Checks the top level and where XLA's copies sit; the tuples of results, by name."""
     # the model, its state, x and the result; no copy XLA made stands alone
     assert layout(compiled).visible == 4
     assert [(s.label, s.kind) for s in top(compiled)] == [
@@ -360,8 +370,61 @@ def test_the_compiled_nnx_model_opens_on_the_model_and_its_state(
     copies = [n for n in compiled.nodes if n.op == "copy" and n.parent == state.id]
     assert len(copies) == 36
     # the tuple of results sits with the last block, which computes y
-    (result,) = [n for n in compiled.nodes if n.op == "tuple"]
-    assert result.parent == named(compiled, "Block [5]")[0].id
+    fusions = {s.id for s in compiled.subgraphs if s.kind == "fusion"}
+    tuples = [n for n in compiled.nodes if n.op == "tuple" and n.parent not in fusions]
+    assert {n.parent for n in tuples} == {named(compiled, "Block [5]")[0].id}
+    return [n.name for n in tuples]
+
+
+#: XLA's program for ``NNX`` on an H200 (jaxlib 0.11.2, CUDA 12), as
+#: ``forward.lower(model, jnp.ones((4, 8))).compile().as_text()`` printed it,
+#: the cell named ``<tgraph-test-cell-0>``. A jaxpr does not depend on the
+#: backend, so the CPU's trace of the same cell links to it.
+NNX_GPU = Path(__file__).parent / "data" / "nnx_gpu.hlo"
+
+
+@pytest.fixture(scope="module")
+def nnx_gpu_compiled() -> Graph:
+    """The compiled view a GPU user gets of ``NNX``, built from XLA's GPU program."""
+    pytest.importorskip("flax")
+    ns, cell = run_cell(NNX)
+    text = NNX_GPU.read_text("utf-8").replace('"<tgraph-test-cell-0>"', f'"{cell.filename}"')
+    (target,) = targets({"forward": ns["forward"]}, cell)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiled_view, "compiled_text", lambda _compiled: text)
+        return views_of(target, cell, ("optimized",))["optimized"]
+
+
+def test_the_gpu_compiled_nnx_model_keeps_its_blocks_and_state(nnx_gpu_compiled: Graph) -> None:
+    compiled = nnx_gpu_compiled
+    assert len([s for s in compiled.subgraphs if s.kind == "fusion"]) == 32
+    # one tuple gathers the state and y, another the copies and y
+    assert opens_on_the_model_and_its_state(compiled) == ["tuple.10", "tuple.11"]
+    blocks_hold_their_layers(compiled)
+    # the GPU reads every result back out of one tuple before copying it:
+    # the 36 reads of the state sit with the state, the read of y with y
+    (state,) = named(compiled, "model.states[0]")
+    reads = [n for n in compiled.nodes if n.op == "get-tuple-element" and n.parent == state.id]
+    assert len(reads) == 36
+    (last,) = named(compiled, "Block [5]")
+    (y,) = [n for n in compiled.nodes if n.name == "get-tuple-element.87"]
+    assert y.parent == last.id
+    # a matmul kernel sits with its product and names the work it took in:
+    # up's takes the layer norm's scaling, down's the gelu and the residual
+    (first,) = named(compiled, "Block [0]")
+    layers = [named(compiled, label, first)[0] for label in ("up", "down")]
+    fused = {s.label: s.attrs.get("spans") for g in layers for s in children(compiled, g)}
+    assert fused == {
+        "gemm_fusion_dot_general.12": "norm, up",
+        "gemm_fusion_dot_general.13": "Block [0], down",
+    }
+    # a fusion of one block's residual and the next block's norm sits on
+    # their common parent and says so; its results go where each was made
+    (blocks,) = named(compiled, f"Block {TIMES}6")
+    (shared,) = named(compiled, "input_add_reduce_fusion")
+    assert (shared.parent, shared.attrs["spans"]) == (blocks.id, "Block [1], Block [2]")
+    (residual,) = [n for n in compiled.nodes if n.name == "get-tuple-element.11"]
+    assert residual.parent == named(compiled, "Block [1]")[0].id
 
 
 def test_a_program_without_structure_still_opens_small() -> None:
