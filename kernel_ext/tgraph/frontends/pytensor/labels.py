@@ -60,11 +60,14 @@ def _small_text(value: Any) -> str:
     return value_preview(value, 16)
 
 
-def describe(var: Variable, depth: int = 2, constants: bool = True) -> str:
-    """A short expression for a variable, e.g. ``true_div(exp(x), add(…))``.
+def describe(var: Variable, depth: int = 2, constants: bool = True, width: int = 80) -> str:
+    """A short expression for a variable, e.g. ``true_div(exp(x), add(…))``,
+    at most ``width`` characters.
 
     Without ``constants``, every constant reads ``c``: canonicalization
     rewrites that only recast a constant then read as no change at all.
+    Operands past the width are not read: a fusion of many layers has
+    dozens of inputs, each with dozens more.
     """
     if isinstance(var, Constant):
         return _small_text(var.data) if constants else "c"
@@ -72,9 +75,17 @@ def describe(var: Variable, depth: int = 2, constants: bool = True) -> str:
         return var.name or str(var.type)
     if depth == 0:
         return var.name or "…"
-    args = ", ".join(describe(i, depth - 1, constants) for i in var.owner.inputs)
-    text = f"{op_label(var.owner.op)}({args})"
-    return text if len(text) <= 80 else text[:79] + "…"
+    head = op_label(var.owner.op)
+    args: list[str] = []
+    used = len(head) + 1
+    for operand in var.owner.inputs:
+        if used > width:
+            args.append("…")
+            break
+        args.append(describe(operand, depth - 1, constants, max(width - used, 2)))
+        used += len(args[-1]) + 2
+    text = f"{head}({', '.join(args)})"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def pass_name(rewriter: Any) -> str:
