@@ -12,6 +12,7 @@ repeats are found by structure (the same ops and shapes), not by name.
 from __future__ import annotations
 
 import re
+import sysconfig
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -30,17 +31,19 @@ MAX_PERIOD = 16
 LOOSE_NAMES = 8
 #: Past this many children only runs of single groups are looked for.
 MAX_SCAN = 2000
+_STDLIB = tuple({sysconfig.get_paths()["stdlib"] + "/", sysconfig.get_paths()["platstdlib"] + "/"})
 #: The kinds of subgraph this module makes (others are the program's own containers).
 GROUP_KINDS = frozenset({"pass", "call", "module", "repeat", "instance"})
 
 
 def library_of(file_name: str) -> str:
-    """The installed package a file belongs to ("flax", "optax"), or "" for the user's code."""
+    """The installed package a file belongs to ("flax", "optax"; "python" for
+    the standard library), or "" for the user's code."""
     for marker in ("site-packages/", "dist-packages/"):
         at = file_name.rfind(marker)
         if at >= 0:
             return file_name[at + len(marker) :].split("/", 1)[0]
-    return ""
+    return "python" if file_name.startswith(_STDLIB) else ""
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,20 @@ class _Tree:
         self.children.setdefault(parent, []).append(item)
 
 
-def group(graph: Graph, places: dict[str, list[Level]], fold: bool = True) -> Graph:
+def group(
+    graph: Graph,
+    places: dict[str, list[Level]],
+    fold: bool = True,
+    order: dict[str, int] | None = None,
+) -> Graph:
     """Nest ``graph``'s items in groups following ``places``, then fold repeats.
 
     ``places`` maps node and subgraph ids, in the order the program ran them,
     to their levels below the container they were drawn in. Constants move
     into the group of their consumers; the top's inputs and outputs are
     grouped by the names of their pytree paths (``params['layers'][3]``).
+    ``order`` ranks items in the order the program made them, where the
+    graph's own node order (topological) is not that order.
     """
     by_container: dict[str | None, list[tuple[str, list[Level]]]] = {}
     parents = {n.id: n.parent for n in graph.nodes}
@@ -109,7 +119,7 @@ def group(graph: Graph, places: dict[str, list[Level]], fold: bool = True) -> Gr
     group_names(graph, "input")
     group_names(graph, "output")
     if fold:
-        fold_repeats(graph)
+        fold_repeats(graph, order=order)
     return graph
 
 
@@ -273,7 +283,7 @@ def group_names(graph: Graph, kind: str) -> None:
 # --------------------------------------------------------------------------- folding
 
 
-def fold_repeats(graph: Graph, tag: str = "r") -> None:
+def fold_repeats(graph: Graph, tag: str = "r", order: dict[str, int] | None = None) -> None:
     """Runs of structurally identical sibling groups become one repeat group ("block x24").
 
     The repeat's instances are its children, in order, each still openable;
@@ -289,7 +299,7 @@ def fold_repeats(graph: Graph, tag: str = "r") -> None:
     for node in graph.nodes:
         tree.add(node.parent if node.parent in tree.subs else None, node.id)
     nodes = {n.id: n for n in graph.nodes}
-    _in_program_order(graph, tree)
+    _in_program_order(graph, tree, order)
     signatures: dict[str, int] = {}
 
     def signature(item: str) -> int:
@@ -315,11 +325,11 @@ def fold_repeats(graph: Graph, tag: str = "r") -> None:
             work.extend(folder.instances)
 
 
-def _in_program_order(graph: Graph, tree: _Tree) -> None:
+def _in_program_order(graph: Graph, tree: _Tree, order: dict[str, int] | None) -> None:
     """Sort each container's children by the first node they hold (nodes are
-    in the order the program made them; boxes in the order they were made)."""
-    first: dict[str, int] = {n.id: i for i, n in enumerate(graph.nodes)}
-    never = len(first)
+    in the order the program made them, unless ``order`` ranks them)."""
+    first: dict[str, int] = dict(order) if order else {n.id: i for i, n in enumerate(graph.nodes)}
+    never = max(first.values(), default=0) + 1
 
     def rank(item: str) -> int:
         if item not in first:
@@ -329,6 +339,10 @@ def _in_program_order(graph: Graph, tree: _Tree) -> None:
 
     for kids in tree.children.values():
         kids.sort(key=rank)
+
+
+#: Kinds of node that hold a value rather than compute one.
+_VALUE_KINDS = frozenset({"input", "shared", "constant"})
 
 
 class _Folder:
@@ -357,11 +371,15 @@ class _Folder:
             up = tree.subs[up].parent
 
     def fold(self, kids: list[str]) -> None:
-        # only groups fold; loose ops between them keep their place in the sequence
-        sigs = [self.signature(k) if k in self.tree.subs else None for k in kids]
+        # only groups fold; loose ops between them keep their place in the
+        # sequence, while the values they read (each layer's weights) do not
+        # stand between them
+        values = {n.id for n in self.graph.nodes if n.kind in _VALUE_KINDS}
+        steps = [k for k in kids if k not in values]
+        sigs = [self.signature(k) if k in self.tree.subs else None for k in steps]
         out: list[str] = []
-        self._span(kids, sigs, 0, len(kids), out)
-        self.tree.children[self.container] = out
+        self._span(steps, sigs, 0, len(steps), out)
+        self.tree.children[self.container] = out + [k for k in kids if k in values]
 
     def _span(
         self, kids: list[str], sigs: list[int | None], lo: int, hi: int, out: list[str]

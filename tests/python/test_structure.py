@@ -97,6 +97,31 @@ def test_a_run_of_several_groups_repeating_folds_into_instances() -> None:
     assert all(labels(graph, s.id) == ["a", "b"] for s in instances)
 
 
+def test_each_layers_own_weights_between_its_calls_do_not_stop_the_fold() -> None:
+    # for i in range(3): W = shared(...); h = block(h, W): a weight, then its call
+    graph = Graph()
+    for i in range(3):
+        graph.nodes.append(Node(f"w{i}", "shared", f"W{i}"))
+        graph.subgraphs.append(Subgraph(f"g{i}", "block", "call"))
+        graph.nodes.append(Node(f"n{i}", "op", "mul", op="mul", parent=f"g{i}"))
+    fold_repeats(graph)
+    (repeat,) = [s for s in graph.subgraphs if s.kind == "repeat"]
+    assert repeat.label == f"block {TIMES}3"
+    assert [n.parent for n in graph.nodes if n.kind == "shared"] == [None] * 3
+
+
+def test_the_order_the_program_made_things_in_numbers_the_instances() -> None:
+    # listed last to first (a topological order may do that); made first to last
+    graph = Graph()
+    for i in reversed(range(3)):
+        graph.subgraphs.append(Subgraph(f"g{i}", "block", "call"))
+        graph.nodes.append(Node(f"n{i}", "op", "mul", op="mul", parent=f"g{i}"))
+    fold_repeats(graph, order={f"n{i}": i for i in range(3)})
+    (repeat,) = [s for s in graph.subgraphs if s.kind == "repeat"]
+    numbers = {s.id: s.attrs["instance"] for s in graph.subgraphs if s.parent == repeat.id}
+    assert numbers == {"g0": "0", "g1": "1", "g2": "2"}
+
+
 def test_a_reversed_pass_numbers_its_instances_from_the_end() -> None:
     graph = Graph(subgraphs=[Subgraph("bw", "backward", "pass", attrs={"order": "reversed"})])
     for i in range(3):

@@ -40,6 +40,7 @@ from ...protocol import (
     ViewResult,
 )
 from ...timing import TimingError, TimingResult
+from .callspans import recording_spans
 from .capture import (
     Plan,
     PyTensorTarget,
@@ -58,7 +59,9 @@ from .capture import (
 from .effects import effects_of
 from .gradient import gradient
 from .labels import describe, said, value_preview
-from .origins import AsWritten, rewritten_placer
+from .makers import made_by
+from .makers import recorded as grad_maker
+from .origins import AsWritten, rewritten_placer, split_passes
 from .places import group_calls
 from .pymc import INITIAL_POINT, group_terms, model_target, sampler_function
 from .pymc import models as pymc_models
@@ -142,6 +145,8 @@ class PyTensorFrontend:
             stack.enter_context(recording_calls())
             stack.enter_context(recording_compiles())
             stack.enter_context(recording_arguments())
+            stack.enter_context(made_by(in_cell=True))
+            stack.enter_context(recording_spans())
             yield
 
     def observe(self) -> Any:
@@ -291,6 +296,7 @@ class PyTensorFrontend:
                 original, ids = view(found.outputs, cell, found.updates, names=user_names(target))
                 group_terms(original, ids, found.outputs)  # a PyMC model's: one per variable
                 group_calls(original, ids, cell)  # the user's functions, from tag.trace
+                split_passes(original, ids, grad_maker)  # a training step's three passes
                 _tag_givens(original, ids, found.givens)
                 drawn["original"] = drawn_symbolic(original, ids, found)
                 return ViewResult(original)

@@ -30,7 +30,8 @@ from ...protocol import CellInfo, Options, Target, ViewResult
 from .capture import Plan, user_names
 from .evaluate import dense
 from .labels import said
-from .origins import AsWritten, gradient_placer, made_by
+from .makers import made_by
+from .origins import AsWritten, gradient_placer
 from .rewrites import rewrite
 from .steps import credit
 from .values import Drawn, check_values, drawn_fgraph
@@ -67,7 +68,7 @@ def gradient(
     if cost is None:
         return empty
     forward = {v.owner for v in ancestors([cost[0]]) if v.owner is not None}
-    with made_by(forward) as made:
+    with made_by() as made:
         outputs = _gradients(*cost, _wrt(found, cost[0], options, notes), notes)
     if not outputs:
         return empty

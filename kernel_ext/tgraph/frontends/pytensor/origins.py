@@ -15,13 +15,10 @@ as layer 3.
 
 from __future__ import annotations
 
-import contextlib
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import pytensor.gradient
 from pytensor.graph.basic import Apply, Variable
 
 from ...graph import Graph, Subgraph
@@ -105,19 +102,65 @@ def rewritten(written: Written, origins: dict[Apply, frozenset[Apply]],
     return chains_of
 
 
-FORWARD, BACKWARD = "forward", "backward"
+FORWARD, BACKWARD, UPDATE = "forward", "backward", "update"
 
 
-def passes(written: Written) -> list[Subgraph]:
-    """The forward and backward passes of a gradient, each with a copy of the groups."""
+def passes(written: Written, update: bool = False) -> list[Subgraph]:
+    """The forward and backward passes of a gradient, each with a copy of the
+    groups (a training step's passes left out), and the update pass if asked."""
+    groups = [s for s in written.groups if s.kind != "pass"]
+    kept = {s.id for s in groups}
     out = []
     for name in (FORWARD, BACKWARD):
         attrs = {"order": "reversed"} if name == BACKWARD else {}
         out.append(Subgraph(name, name, "pass", None, attrs))
-        for sub in written.groups:
-            parent = f"{name}/{sub.parent}" if sub.parent is not None else name
+        for sub in groups:
+            parent = f"{name}/{sub.parent}" if sub.parent in kept else name
             out.append(Subgraph(f"{name}/{sub.id}", sub.label, sub.kind, parent, dict(sub.attrs)))
+    if update:
+        out.append(Subgraph(UPDATE, UPDATE, "pass", None, {}))
     return out
+
+
+def _in_pass(name: str, chain: Chain, written: Written) -> Chain:
+    passes = {s.id for s in written.groups if s.kind == "pass"}
+    return (name, *(f"{name}/{g}" for g in chain if g not in passes))
+
+
+def split_passes(graph: Graph, ids: dict[Any, str], maker: Callable[[Apply], Apply | None]) -> None:
+    """A training step as written in three passes: forward, backward (each op
+    of the gradient in the groups of the forward op it differentiates) and
+    the update, what is computed from the gradient.
+
+    ``maker`` says which forward node's gradient made a node (None: not a
+    gradient's). Nothing changes for a graph without gradient nodes, nor
+    for one without groups (a tutorial's few ops stay in sight).
+    """
+    applies = [k for k in ids if isinstance(k, Apply)]  # in topological order
+    made = {a: m for a in applies if (m := maker(a)) is not None}
+    found = written(graph, ids) if made else None
+    if found is None:
+        return
+    after: set[Apply] = set()
+    for apply in applies:
+        if apply not in made and any(i.owner in made or i.owner in after for i in apply.inputs):
+            after.add(apply)
+
+    def chains_of(apply: Apply) -> list[Chain]:
+        if apply in made:
+            return [_in_pass(BACKWARD, found.chains.get(made[apply], ()), found)]
+        if apply in after:
+            return [(UPDATE,)]
+        return [_in_pass(FORWARD, found.chains.get(apply, ()), found)]
+
+    old = {s.id for s in found.groups}
+    graph.subgraphs = [s for s in graph.subgraphs if s.id not in old]
+    for node in graph.nodes:
+        node.parent = None if node.parent in old else node.parent
+    for sub in graph.subgraphs:
+        sub.parent = None if sub.parent in old else sub.parent
+    groups = passes(found, update=bool(after))
+    place(graph, ids, chains_of, groups)
 
 
 def differentiated(written: Written, origins: dict[Apply, frozenset[Apply]],
@@ -128,10 +171,10 @@ def differentiated(written: Written, origins: dict[Apply, frozenset[Apply]],
 
     def chain(node: Apply) -> Chain:
         if node in forward:
-            return (FORWARD, *(f"{FORWARD}/{g}" for g in written.chains.get(node, ())))
+            return _in_pass(FORWARD, written.chains.get(node, ()), written)
         maker = made.get(node)
         below = written.chains.get(maker, ()) if maker is not None else ()
-        return (BACKWARD, *(f"{BACKWARD}/{g}" for g in below))
+        return _in_pass(BACKWARD, below, written)
 
     def chains_of(apply: Apply) -> list[Chain]:
         return [chain(copied[s]) for s in origins.get(apply, ()) if s in copied]
@@ -213,79 +256,3 @@ def gradient_placer(
     chains_of = differentiated(found, recorded.origins, copied, forward, made)
     groups = passes(found)
     return lambda graph, ids: place(graph, ids, chains_of, groups)
-
-
-# -- which forward node each gradient node came from ---------------------------
-
-
-def _term_code() -> Any:
-    """The code of ``pytensor.grad``'s per-node step (it calls each op's ``L_op``)."""
-    outer = getattr(pytensor.gradient, "_populate_grad_dict", None)
-    consts = getattr(getattr(outer, "__code__", None), "co_consts", ())
-    return next((c for c in consts if getattr(c, "co_name", "") == "access_term_cache"), None)
-
-
-@contextlib.contextmanager
-def made_by(forward: set[Apply]) -> Iterator[dict[Apply, Apply]]:
-    """Gradient node -> the forward node whose gradient step made it, for the
-    ``pytensor.grad`` run inside the block.
-
-    Each time the step returns for a node, what its results are built from
-    that is neither forward nor already credited was made by it (the sum of
-    its outputs' gradients included). Only that one code object is watched,
-    and only while the block runs; the graph is only read.
-    """
-    made: dict[Apply, Apply] = {}
-    code = _term_code()
-
-    def returned(node: Any, result: Any) -> None:
-        todo = [v for v in result or () if isinstance(v, Variable)]
-        while todo:
-            owner = todo.pop().owner
-            if owner is None or owner in forward or owner in made:
-                continue
-            made[owner] = node
-            todo.extend(owner.inputs)
-
-    if code is None:
-        yield made
-        return
-    with _on_return(code, returned):
-        yield made
-
-
-@contextlib.contextmanager
-def _on_return(code: Any, callback: Callable[[Any, Any], None]) -> Iterator[None]:
-    """Calls ``callback(node, result)`` as each call of ``code`` returns."""
-    monitoring = getattr(sys, "monitoring", None)
-    tool = None
-    if monitoring is not None:
-        tool = next((t for t in range(2, 6) if monitoring.get_tool(t) is None), None)
-    if tool is None:  # Python 3.11, or every tool id taken: the slower profile hook
-        previous = sys.getprofile()
-
-        def profile(frame: Any, event: str, arg: Any) -> None:
-            if event == "return" and frame.f_code is code:
-                callback(frame.f_locals.get("node"), arg)
-
-        sys.setprofile(profile)
-        try:
-            yield
-        finally:
-            sys.setprofile(previous)
-        return
-    assert monitoring is not None
-    event = monitoring.events.PY_RETURN
-
-    def on_return(_code: Any, _offset: int, result: Any) -> None:
-        callback(sys._getframe(1).f_locals.get("node"), result)
-
-    monitoring.use_tool_id(tool, "tgraph")
-    try:
-        monitoring.register_callback(tool, event, on_return)
-        monitoring.set_local_events(tool, code, event)
-        yield
-    finally:
-        monitoring.set_local_events(tool, code, 0)
-        monitoring.register_callback(tool, event, None)
-        monitoring.free_tool_id(tool)

@@ -15,26 +15,40 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from pytensor.graph.basic import Apply
+from pytensor.graph.basic import Apply, Variable
 
 from ...graph import Graph
 from ...protocol import CellInfo
 from ...structure import Level, group, library_of
+from .callspans import number, spans_of
 
 
 def group_calls(graph: Graph, ids: dict[Any, str], cell: CellInfo) -> None:
-    """Nest the top-level ops of the graph as written in the user's calls."""
+    """Nest the top-level ops of the graph as written in the user's calls,
+    read in the order the program made them."""
     applies = {node_id: key for key, node_id in ids.items() if isinstance(key, Apply)}
     places: dict[str, list[Level]] = {}
     calls = _Calls()
-    for node in graph.nodes:
-        apply = applies.get(node.id)
-        if node.kind != "op" or node.parent is not None or apply is None:
-            continue
+    made = [n for n in graph.nodes if n.kind == "op" and n.parent is None and n.id in applies]
+    for node in sorted(made, key=lambda n: number(applies[n.id])):
+        apply = applies[node.id]
         box = ids.get(("subgraph", apply))
-        places[box if box is not None else node.id] = calls.levels(_levels(apply, cell))
+        levels = _levels(apply, cell)
+        places[box if box is not None else node.id] = _by_spans(apply, levels) or calls.levels(
+            levels
+        )
     if any(places.values()):
-        group(graph, places)
+        group(graph, places, order=_made_order(ids))
+
+
+def _made_order(ids: dict[Any, str]) -> dict[str, int]:
+    """Each top-level item's rank in the order the program made it."""
+    order: dict[str, int] = {}
+    for key, item in ids.items():
+        made = key[1] if isinstance(key, tuple) and key[0] == "subgraph" else key
+        if isinstance(made, Apply | Variable):
+            order[item] = number(made)
+    return order
 
 
 class _Call:
@@ -77,6 +91,20 @@ class _Calls:
             )
         del self.open[len(found) :]
         return out
+
+
+def _by_spans(apply: Apply, levels: list[Level]) -> list[Level] | None:
+    """The levels told apart by the recorded call that made each (None: not recorded)."""
+    spans = spans_of(apply)
+    tops = [i for i, span in enumerate(spans) if span.name == "<module>"]
+    spans = spans[tops[-1] + 1 :] if tops else spans
+    names = [dict(level.attrs).get("function", "").rsplit(".", 1)[-1] for level in levels]
+    if not levels or names != [span.name for span in spans]:
+        return None
+    return [
+        Level((level.key, "call", span.serial), level.label, level.kind, 0, None, level.attrs)
+        for level, span in zip(levels, spans, strict=True)
+    ]
 
 
 def _levels(apply: Apply, cell: CellInfo) -> list[Level]:

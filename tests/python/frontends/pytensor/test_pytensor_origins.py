@@ -120,3 +120,108 @@ def test_a_graph_without_calls_gets_no_groups() -> None:
     found.build_all()
     for view in ("original", "optimized", "gradient"):
         assert groups(found.bundle.views[view]) == [], view
+
+
+TRAINING_HELPERS = """
+import numpy as np
+import pytensor
+import pytensor.tensor as pt
+
+def dense(h, W, b):
+    return pt.tanh(h @ W + b)
+
+rng = np.random.default_rng(0)
+params = []
+for i in range(4):
+    W = pytensor.shared(rng.normal(size=(4, 4)), name=f"W{i}")
+    params.append((W, pytensor.shared(np.zeros(4), name=f"b{i}")))
+"""
+
+TRAINING_MODEL = """
+x = pt.dmatrix("x")
+y = pt.dmatrix("y")
+h = x
+for W, b in params:
+    h = dense(h, W, b)
+loss = ((h - y) ** 2).mean()
+flat = [p for pair in params for p in pair]
+grads = pytensor.grad(loss, flat)
+train = pytensor.function([x, y], loss, updates=[(p, p - 0.1 * g) for p, g in zip(flat, grads)])
+"""
+
+TRAINING_LOOP = """
+X, Y = rng.normal(size=(8, 4)), rng.normal(size=(8, 4))
+for epoch in range(5):
+    last = train(X, Y)
+"""
+
+
+@pytest.fixture(scope="module")
+def training() -> tuple[Traced, dict[str, Any]]:
+    namespace: dict[str, Any] = {}
+    run(TRAINING_HELPERS, namespace, "<train-helpers>")
+    cell = run(TRAINING_MODEL, namespace, "<train-model>")
+    run(TRAINING_LOOP, namespace, "<train-loop>")
+    (target,) = FRONTEND.targets({"train": namespace["train"]}, cell)
+    found = FRONTEND.trace(target, Options(), cell)
+    found.build_all()
+    assert found.errors == {}
+    return found, namespace
+
+
+def test_a_training_step_as_written_opens_on_its_forward_backward_and_update(
+    training: tuple[Traced, dict[str, Any]],
+) -> None:
+    graph = training[0].bundle.views["original"]
+    passes = [s for s in kids(graph, None) if s.kind == "pass"]
+    assert [(s.label, s.attrs.get("order")) for s in passes] == [
+        ("forward", None),
+        ("backward", "reversed"),
+        ("update", None),
+    ]
+    forward, backward, update = passes
+    for step in (forward, backward):
+        (fold,) = [s for s in kids(graph, step.id) if s.kind == "repeat"]
+        assert fold.label == f"dense {TIMES}4", step.label
+        calls = kids(graph, fold.id)
+        assert [s.label for s in calls] == [f"dense [{i}]" for i in range(4)]
+        for call in calls:
+            ops = {n.op for n in graph.nodes if n.parent == call.id and n.kind == "op"}
+            assert ops, (step.label, call.label)
+    # the backward of a layer differentiates its tanh and its product
+    (fold,) = [s for s in kids(graph, backward.id) if s.kind == "repeat"]
+    last = kids(graph, fold.id)[-1]
+    ops = {n.op for n in graph.nodes if n.parent == last.id}
+    assert {"Sqr", "Sub", "Matmul", "MatrixTranspose"} <= ops  # 1 - tanh², then through W
+    # the update pass: p - 0.1 * g for each of the 8 parameters
+    subtracts = [n for n in graph.nodes if n.parent == update.id and n.op.startswith("Sub")]
+    assert len(subtracts) == 8
+    assert layout(graph).visible <= 30
+
+
+def test_the_compiled_training_step_keeps_the_three_passes(
+    training: tuple[Traced, dict[str, Any]],
+) -> None:
+    graph = training[0].bundle.views["optimized"]
+    assert [s.label for s in kids(graph, None) if s.kind == "pass"] == [
+        "forward",
+        "backward",
+        "update",
+    ]
+    (backward,) = [s for s in kids(graph, None) if s.label == "backward"]
+    (fold,) = [s for s in kids(graph, backward.id) if s.kind == "repeat"]
+    assert [s.label for s in kids(graph, fold.id) if s.kind == "call"] == [
+        f"dense [{i}]" for i in range(4)
+    ]
+
+
+def test_watching_the_gradient_changes_nothing_the_user_has(
+    training: tuple[Traced, dict[str, Any]],
+) -> None:
+    plain: dict[str, Any] = {}
+    for code in (TRAINING_HELPERS, TRAINING_MODEL, TRAINING_LOOP):
+        exec(code, plain)
+    watched = training[1]
+    assert watched["last"] == plain["last"]  # bit for bit
+    for (w, b), (w0, b0) in zip(watched["params"], plain["params"], strict=True):
+        assert (w.get_value() == w0.get_value()).all() and (b.get_value() == b0.get_value()).all()
