@@ -34,6 +34,7 @@ class Span:
     parent: Span | None
     end: int = sys.maxsize
     serial: int = 0
+    code: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -93,31 +94,39 @@ def recording_spans() -> Iterator[None]:
     book, open_ = _BOOK, list[Span]()
     events = monitoring.events
     entries, exits = events.PY_START | events.PY_RESUME, events.PY_RETURN | events.PY_YIELD
+    users: dict[Any, bool] = {}  # code -> whether it is the user's
+    quiet: set[Any] = set()  # the user's code whose last call made no variable
 
     def entered(code: Any, _offset: int) -> Any:
-        if not _user_code(code):
-            return monitoring.DISABLE
+        if code in quiet or not users.setdefault(code, _user_code(code)):
+            return monitoring.DISABLE  # not called back for this code again in this cell
         span = Span(_count(), code.co_name, open_[-1] if open_ else None, serial=len(book.spans))
+        span.code = code
         open_.append(span)
         book.spans.append(span)
         book.starts.append(span.start)
         return None
 
     def left(code: Any, _offset: int, _result: Any = None) -> Any:
-        if not _user_code(code):
-            return monitoring.DISABLE if _result is not _UNWOUND else None
-        if open_ and open_[-1].name == code.co_name:
-            span = open_.pop()
-            span.end = _count()
-            if span.end == span.start and book.spans and book.spans[-1] is span:
-                book.spans.pop()  # made nothing: not kept
-                book.starts.pop()
+        if not users.get(code) or not open_ or open_[-1].code is not code:
+            return None if _result is _UNWOUND else monitoring.DISABLE
+        span = open_.pop()
+        span.end = _count()
+        if span.end > span.start:
+            return None
+        if book.spans and book.spans[-1] is span:
+            book.spans.pop()  # made nothing: not kept
+            book.starts.pop()
+        if _result is not _UNWOUND:  # a helper that builds no graph costs one call, not each
+            quiet.add(code)
+            return monitoring.DISABLE
         return None
 
     def unwound(code: Any, offset: int, _exc: Any) -> None:
         left(code, offset, _UNWOUND)
 
     monitoring.use_tool_id(tool, "tgraph-calls")
+    monitoring.restart_events()  # what an earlier cell turned off is watched again
     try:
         for event in (events.PY_START, events.PY_RESUME):
             monitoring.register_callback(tool, event, entered)
