@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ast
 import linecache
+import sys
 import sysconfig
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,18 @@ _PATHS = sysconfig.get_paths()
 #: (installed editable or not), whose calls are never the user's.
 _INSTALLED = {_PATHS[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in _PATHS}
 _LIBRARY = (*sorted(_INSTALLED), str(Path(__file__).parent))
+
+
+#: Tool ids ``sys.monitoring`` leaves to tools without a reserved one.
+FREE_TOOLS = (4, 3, 5)
+
+
+def free_tool() -> int | None:
+    """A ``sys.monitoring`` tool id no one holds now (None: none, or Python 3.11)."""
+    monitoring = getattr(sys, "monitoring", None)
+    if monitoring is None:
+        return None
+    return next((t for t in FREE_TOOLS if monitoring.get_tool(t) is None), None)
 
 
 def is_user_code(code: CodeType) -> bool:

@@ -27,11 +27,9 @@ from typing import Any
 
 import jax
 
-from ...callsites import UNKNOWN, Site, arguments, is_user_code, site
+from ...callsites import UNKNOWN, Site, arguments, free_tool, is_user_code, site
 
 _MONITORING: Any = getattr(sys, "monitoring", None)  # Python 3.12+
-#: Tool ids sys.monitoring leaves to tools without a reserved one.
-_FREE_TOOLS = (4, 3, 5)
 
 
 @dataclass
@@ -160,12 +158,11 @@ def _tool() -> int | None:
     if _MONITORING is None:
         return None
     if WATCH.tool is None:
-        for tool in _FREE_TOOLS:
-            if _MONITORING.get_tool(tool) is None:
-                _MONITORING.use_tool_id(tool, "tgraph")
-                _MONITORING.register_callback(tool, _MONITORING.events.CALL, _on_call)
-                WATCH.tool = tool
-                break
+        tool = free_tool()
+        if tool is not None:
+            _MONITORING.use_tool_id(tool, "tgraph")
+            _MONITORING.register_callback(tool, _MONITORING.events.CALL, _on_call)
+            WATCH.tool = tool
     return WATCH.tool
 
 

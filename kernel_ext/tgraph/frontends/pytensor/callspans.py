@@ -17,12 +17,11 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pytensor.graph.basic import Apply, Variable
 
-from ...structure import library_of
+from ...callsites import free_tool, is_user_code
 
 
 @dataclass
@@ -45,13 +44,6 @@ class _Book:
 
 #: The spans of every watched cell; numbers only grow, so they stay sorted.
 _BOOK = _Book()
-
-_OWN = str(Path(__file__).resolve().parents[2])  # this package
-
-
-def _user_code(code: Any) -> bool:
-    name = code.co_filename
-    return not library_of(name) and not name.startswith(_OWN) and not name.startswith("<frozen")
 
 
 def _count() -> int:
@@ -85,9 +77,7 @@ def spans_of(node: Apply) -> list[Span]:
 def recording_spans() -> Iterator[None]:
     """Record the spans of the user's calls made inside the block (Python 3.12+)."""
     monitoring = getattr(sys, "monitoring", None)
-    tool = None
-    if monitoring is not None:
-        tool = next((t for t in range(2, 6) if monitoring.get_tool(t) is None), None)
+    tool = free_tool()
     if monitoring is None or tool is None or _count() < 0:
         yield
         return
@@ -98,7 +88,7 @@ def recording_spans() -> Iterator[None]:
     quiet: set[Any] = set()  # the user's code whose last call made no variable
 
     def entered(code: Any, _offset: int) -> Any:
-        if code in quiet or not users.setdefault(code, _user_code(code)):
+        if code in quiet or not users.setdefault(code, is_user_code(code)):
             return monitoring.DISABLE  # not called back for this code again in this cell
         span = Span(_count(), code.co_name, open_[-1] if open_ else None, serial=len(book.spans))
         span.code = code

@@ -21,6 +21,8 @@ from typing import Any
 import pytensor.gradient
 from pytensor.graph.basic import Apply, Variable
 
+from ...callsites import free_tool
+
 #: Gradient node -> forward node, for the ``grad`` calls of the cells watched
 #: so far: kept exactly as long as the gradient node lives.
 _MADE: weakref.WeakKeyDictionary[Apply, Apply] = weakref.WeakKeyDictionary()
@@ -100,9 +102,7 @@ def _watching(
 ) -> Iterator[None]:
     """Calls ``entered(frame)`` and ``left(frame, result)`` around each call of ``codes``."""
     monitoring = getattr(sys, "monitoring", None)
-    tool = None
-    if monitoring is not None:
-        tool = next((t for t in range(2, 6) if monitoring.get_tool(t) is None), None)
+    tool = free_tool()
     if monitoring is None or tool is None:  # Python 3.11, or every tool id taken
         previous = sys.getprofile()
 
