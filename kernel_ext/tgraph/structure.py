@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .graph import Graph, Subgraph
+from .graph import Graph, Node, Subgraph
 
 _T = TypeVar("_T")
 
@@ -116,8 +116,8 @@ def group(
         if sub.id in moved:
             sub.parent = moved[sub.id]
     place_constants(graph)
-    group_names(graph, "input")
-    group_names(graph, "output")
+    for kind in ("input", "shared", "output"):
+        group_names(graph, kind)
     if fold:
         fold_repeats(graph, order=order)
     return graph
@@ -278,6 +278,30 @@ def group_names(graph: Graph, kind: str) -> None:
                 )
             parent = ids[prefix]
         node.parent = parent
+    _gather(graph, [n for n in nodes if n.parent is None], kind)
+
+
+#: What a box gathering many loose nodes of a kind is called, and its kind.
+_GATHERED = {
+    "input": ("inputs", "inputs"),
+    "shared": ("shared variables", "inputs"),
+    "output": ("outputs", "outputs"),
+}
+
+
+def _gather(graph: Graph, loose: list[Node], kind: str) -> None:
+    """Past ``LOOSE_NAMES``, loose nodes whose names share no path (a layer's
+    ``W3``, ``b3``) go in one box each for values and for updates."""
+    label, box = _GATHERED.get(kind, (kind + "s", kind + "s"))
+    for update in (False, True):
+        members = [n for n in loose if ("update" in n.tags) == update]
+        if len(members) <= LOOSE_NAMES:
+            continue
+        name = "updates" if update else label
+        gid = f"{kind}s/{name}"
+        graph.subgraphs.append(Subgraph(gid, f"{name} ({len(members)})", box, None, {}))
+        for node in members:
+            node.parent = gid
 
 
 # --------------------------------------------------------------------------- folding

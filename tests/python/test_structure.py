@@ -150,6 +150,24 @@ def test_many_inputs_group_by_their_pytree_paths() -> None:
     assert subs[graph.node("i2").parent or ""].label == "params['layers'][0]"
 
 
+def test_many_values_without_a_path_gather_in_one_box_and_their_updates_in_another() -> None:
+    # a PyTensor training step of 12 layers: W0, b0, ... read, and each updated
+    graph = Graph()
+    for i in range(12):
+        for name in (f"W{i}", f"b{i}"):
+            graph.nodes.append(Node(name, "shared", name))
+            graph.nodes.append(Node(f"{name}.u", "output", f"{name} (update)", tags=["update"]))
+    graph.nodes.append(Node("loss", "output", "loss"))
+    for kind in ("shared", "output"):
+        group_names(graph, kind)
+    boxes = {s.id: s for s in graph.subgraphs}
+    assert sorted(s.label for s in boxes.values()) == ["shared variables (24)", "updates (24)"]
+    assert {boxes[n.parent].label for n in graph.nodes if n.kind == "shared" if n.parent} == {
+        "shared variables (24)"
+    }
+    assert graph.node("loss").parent is None  # what the cell computes stays in sight
+
+
 def test_a_few_inputs_stay_loose() -> None:
     graph = Graph([Node(f"i{k}", "input", f"params['w{k}']") for k in range(3)])
     group_names(graph, "input")

@@ -209,8 +209,8 @@ def place(graph: Graph, ids: dict[Any, str], chains_of: ChainsOf, groups: list[S
     _neighbours(graph, ids, homes)
     mirror(graph, groups, homes)
     place_constants(graph)
-    group_names(graph, "input")
-    group_names(graph, "output")
+    for kind in ("input", "shared", "output"):
+        group_names(graph, kind)
 
 
 def _neighbours(graph: Graph, ids: dict[Any, str], homes: dict[str, Chain]) -> None:
