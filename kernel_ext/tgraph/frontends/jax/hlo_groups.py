@@ -21,6 +21,7 @@ from ...structure import (
     common_prefix,
     fold_repeats,
     group_names,
+    mirror,
     place_constants,
 )
 from .hlo_moves import place_moves, tuple_elements
@@ -111,7 +112,7 @@ def place(hlo: Graph, original: Graph) -> None:
     elements = tuple_elements(hlo, {s.id for s in hlo.subgraphs if s.kind == "fusion"})
     homes = _homes(hlo, orig, rep, own, subs, kinds, elements)
     _neighbours_home(hlo, homes, subs, kinds, orig)
-    _mirror(hlo, orig, homes, subs)
+    mirror(hlo, list(orig.subs.values()), homes)  # in the original's order: folds keep it
     place_constants(hlo)
     group_names(hlo, "input")
     place_moves(hlo, elements)
@@ -339,26 +340,3 @@ def _pass(op_name: str) -> str:
     if "transpose(" in op_name:
         return "backward"
     return "forward" if "jvp(" in op_name else ""
-
-
-def _mirror(
-    hlo: Graph, orig: _Original, homes: dict[str, tuple[str, ...]], subs: dict[str, Subgraph]
-) -> None:
-    """The groups ``homes`` name, copied from the original, with the items moved in."""
-    needed: dict[str, str | None] = {}
-    for chain in homes.values():
-        for i, group in enumerate(chain):
-            needed[group] = chain[i - 1] if i else None
-    for sub in orig.subs.values():  # in the original's order, so folds keep their order
-        if sub.id in needed:
-            hlo.subgraphs.append(
-                Subgraph(sub.id, sub.label, sub.kind, needed[sub.id], dict(sub.attrs))
-            )
-    nodes = {n.id: n for n in hlo.nodes}
-    for item, chain in homes.items():
-        if not chain:
-            continue
-        if item in subs:
-            subs[item].parent = chain[-1]
-        else:
-            nodes[item].parent = chain[-1]
