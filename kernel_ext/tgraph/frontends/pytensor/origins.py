@@ -36,8 +36,9 @@ AsWritten = Callable[[], "tuple[Graph, dict[Any, str]] | None"]
 Place = Callable[[Graph, dict[Any, str]], None]
 
 
-def copies(starts: Sequence[Variable], inputs: dict[Apply, tuple[Variable, ...]],
-           ends: Sequence[Variable]) -> dict[Apply, Apply]:  # fmt: skip
+def copies(
+    starts: Sequence[Variable], inputs: dict[Apply, tuple[Variable, ...]], ends: Sequence[Variable]
+) -> dict[Apply, Apply]:
     """Each node of the graph before rewriting -> the node of ``ends``' graph it is a copy of.
 
     ``starts`` are that graph's outputs and ``inputs`` its nodes' inputs as
@@ -87,8 +88,9 @@ def written(graph: Graph, ids: dict[Any, str]) -> Written | None:
     return Written([s for s in graph.subgraphs if s.id in held], chains)
 
 
-def rewritten(written: Written, origins: dict[Apply, frozenset[Apply]],
-              copied: dict[Apply, Apply]) -> ChainsOf:  # fmt: skip
+def rewritten(
+    written: Written, origins: dict[Apply, frozenset[Apply]], copied: dict[Apply, Apply]
+) -> ChainsOf:
     """Chains of a rewritten node: those of the nodes as written it stands for."""
 
     def chains_of(apply: Apply) -> list[Chain]:
@@ -163,9 +165,13 @@ def split_passes(graph: Graph, ids: dict[Any, str], maker: Callable[[Apply], App
     place(graph, ids, chains_of, groups)
 
 
-def differentiated(written: Written, origins: dict[Apply, frozenset[Apply]],
-                   copied: dict[Apply, Apply], forward: set[Apply],
-                   made: dict[Apply, Apply]) -> ChainsOf:  # fmt: skip
+def differentiated(
+    written: Written,
+    origins: dict[Apply, frozenset[Apply]],
+    copied: dict[Apply, Apply],
+    forward: set[Apply],
+    made: dict[Apply, Apply],
+) -> ChainsOf:
     """Chains of a gradient's node: in the forward pass as written, or in the
     backward pass, in the groups of the forward node whose gradient made it."""
 
