@@ -15,6 +15,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import sys
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,66 +74,89 @@ def spans_of(node: Apply) -> list[Span]:
     return chain[::-1]
 
 
+@dataclass
+class _Watch:
+    """The watch's state, kept from cell to cell: a call site switched off
+    stays off, so a cell pays only for the code it runs for the first time."""
+
+    tool: int | None = None
+    depth: int = 0
+    # code -> whether it is the user's; the user's code whose call made no variable
+    users: weakref.WeakKeyDictionary[Any, bool] = field(default_factory=weakref.WeakKeyDictionary)
+    quiet: weakref.WeakSet[Any] = field(default_factory=weakref.WeakSet)
+    open: list[Span] = field(default_factory=list)
+
+
+_WATCH = _Watch()
+_MONITORING: Any = getattr(sys, "monitoring", None)  # Python 3.12+
+_UNWOUND = object()
+
+
+def _entered(code: Any, _offset: int) -> Any:
+    watch, book = _WATCH, _BOOK
+    if code in watch.quiet or not watch.users.setdefault(code, is_user_code(code)):
+        return _MONITORING.DISABLE  # not called back for this code again
+    span = Span(_count(), code.co_name, watch.open[-1] if watch.open else None)
+    span.serial, span.code = len(book.spans), code
+    watch.open.append(span)
+    book.spans.append(span)
+    book.starts.append(span.start)
+    return None
+
+
+def _left(code: Any, _offset: int, result: Any = None) -> Any:
+    watch, book = _WATCH, _BOOK
+    if not watch.users.get(code) or not watch.open or watch.open[-1].code is not code:
+        return None if result is _UNWOUND else _MONITORING.DISABLE
+    span = watch.open.pop()
+    span.end = _count()
+    if span.end > span.start:
+        return None
+    if book.spans and book.spans[-1] is span:
+        book.spans.pop()  # made nothing: not kept
+        book.starts.pop()
+    if result is _UNWOUND:
+        return None
+    watch.quiet.add(code)  # a helper that builds no graph costs one call, not each
+    return _MONITORING.DISABLE
+
+
+def _unwound(code: Any, offset: int, _exc: Any) -> None:
+    _left(code, offset, _UNWOUND)
+
+
+def _tool() -> int | None:
+    watch = _WATCH
+    if watch.tool is None and _MONITORING is not None and _count() >= 0:
+        tool = free_tool()
+        if tool is not None:
+            events = _MONITORING.events
+            _MONITORING.use_tool_id(tool, "tgraph-calls")
+            for event in (events.PY_START, events.PY_RESUME):
+                _MONITORING.register_callback(tool, event, _entered)
+            for event in (events.PY_RETURN, events.PY_YIELD):
+                _MONITORING.register_callback(tool, event, _left)
+            _MONITORING.register_callback(tool, events.PY_UNWIND, _unwound)
+            watch.tool = tool
+    return watch.tool
+
+
 @contextlib.contextmanager
 def recording_spans() -> Iterator[None]:
-    """Record the spans of the user's calls made inside the block (Python 3.12+)."""
-    monitoring = getattr(sys, "monitoring", None)
-    tool = free_tool()
-    if monitoring is None or tool is None or _count() < 0:
-        yield
-        return
-    book, open_ = _BOOK, list[Span]()
-    events = monitoring.events
-    entries, exits = events.PY_START | events.PY_RESUME, events.PY_RETURN | events.PY_YIELD
-    users: dict[Any, bool] = {}  # code -> whether it is the user's
-    quiet: set[Any] = set()  # the user's code whose last call made no variable
-
-    def entered(code: Any, _offset: int) -> Any:
-        if code in quiet or not users.setdefault(code, is_user_code(code)):
-            return monitoring.DISABLE  # not called back for this code again in this cell
-        span = Span(_count(), code.co_name, open_[-1] if open_ else None, serial=len(book.spans))
-        span.code = code
-        open_.append(span)
-        book.spans.append(span)
-        book.starts.append(span.start)
-        return None
-
-    def left(code: Any, _offset: int, _result: Any = None) -> Any:
-        if not users.get(code) or not open_ or open_[-1].code is not code:
-            return None if _result is _UNWOUND else monitoring.DISABLE
-        span = open_.pop()
-        span.end = _count()
-        if span.end > span.start:
-            return None
-        if book.spans and book.spans[-1] is span:
-            book.spans.pop()  # made nothing: not kept
-            book.starts.pop()
-        if _result is not _UNWOUND:  # a helper that builds no graph costs one call, not each
-            quiet.add(code)
-            return monitoring.DISABLE
-        return None
-
-    def unwound(code: Any, offset: int, _exc: Any) -> None:
-        left(code, offset, _UNWOUND)
-
-    monitoring.use_tool_id(tool, "tgraph-calls")
-    monitoring.restart_events()  # what an earlier cell turned off is watched again
+    """Record the spans of the user's calls made inside the block (Python 3.12+). Nests."""
+    watch = _WATCH
+    tool = _tool() if watch.depth == 0 else None
+    if tool is not None:
+        events = _MONITORING.events
+        watching = events.PY_START | events.PY_RESUME | events.PY_RETURN | events.PY_YIELD
+        _MONITORING.set_events(tool, watching | events.PY_UNWIND)
+    watch.depth += 1
     try:
-        for event in (events.PY_START, events.PY_RESUME):
-            monitoring.register_callback(tool, event, entered)
-        for event in (events.PY_RETURN, events.PY_YIELD):
-            monitoring.register_callback(tool, event, left)
-        monitoring.register_callback(tool, events.PY_UNWIND, unwound)
-        monitoring.set_events(tool, entries | exits | events.PY_UNWIND)
         yield
     finally:
-        monitoring.set_events(tool, 0)
-        for event in (events.PY_START, events.PY_RESUME, events.PY_RETURN, events.PY_YIELD):
-            monitoring.register_callback(tool, event, None)
-        monitoring.register_callback(tool, events.PY_UNWIND, None)
-        monitoring.free_tool_id(tool)
-        for span in open_:  # the cell's own frames, still open
-            span.end = _count()
-
-
-_UNWOUND = object()
+        watch.depth -= 1
+        if tool is not None:
+            _MONITORING.set_events(tool, 0)
+            for span in watch.open:  # the cell's own frames, still open
+                span.end = _count()
+            watch.open.clear()
