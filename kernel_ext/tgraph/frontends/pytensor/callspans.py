@@ -47,7 +47,8 @@ class _Book:
 _BOOK = _Book()
 
 
-def _count() -> int:
+def next_number() -> int:
+    """The number the next PyTensor variable will get (``auto_<n>``; -1: unknown)."""
     text = repr(getattr(Variable, "__count__", ""))
     return int(text[6:-1]) if text.startswith("count(") and text[6:-1].isdigit() else -1
 
@@ -96,7 +97,7 @@ def _entered(code: Any, _offset: int) -> Any:
     watch, book = _WATCH, _BOOK
     if code in watch.quiet or not watch.users.setdefault(code, is_user_code(code)):
         return _MONITORING.DISABLE  # not called back for this code again
-    span = Span(_count(), code.co_name, watch.open[-1] if watch.open else None)
+    span = Span(next_number(), code.co_name, watch.open[-1] if watch.open else None)
     span.serial, span.code = len(book.spans), code
     watch.open.append(span)
     book.spans.append(span)
@@ -109,7 +110,7 @@ def _left(code: Any, _offset: int, result: Any = None) -> Any:
     if not watch.users.get(code) or not watch.open or watch.open[-1].code is not code:
         return None if result is _UNWOUND else _MONITORING.DISABLE
     span = watch.open.pop()
-    span.end = _count()
+    span.end = next_number()
     if span.end > span.start:
         return None
     if book.spans and book.spans[-1] is span:
@@ -127,7 +128,7 @@ def _unwound(code: Any, offset: int, _exc: Any) -> None:
 
 def _tool() -> int | None:
     watch = _WATCH
-    if watch.tool is None and _MONITORING is not None and _count() >= 0:
+    if watch.tool is None and _MONITORING is not None and next_number() >= 0:
         tool = free_tool()
         if tool is not None:
             events = _MONITORING.events
@@ -158,5 +159,5 @@ def recording_spans() -> Iterator[None]:
         if tool is not None:
             _MONITORING.set_events(tool, 0)
             for span in watch.open:  # the cell's own frames, still open
-                span.end = _count()
+                span.end = next_number()
             watch.open.clear()

@@ -19,7 +19,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 from pytensor.graph.basic import Constant, Variable
 from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.replace import clone_replace
-from pytensor.graph.traversal import ancestors, graph_inputs
+from pytensor.graph.traversal import graph_inputs
 from pytensor.link.basic import PerformLinker
 from pytensor.scalar import ScalarType
 from pytensor.tensor.random.type import RandomType
@@ -67,7 +67,6 @@ def gradient(
     cost = _cost(found, notes)
     if cost is None:
         return empty
-    forward = {v.owner for v in ancestors([cost[0]]) if v.owner is not None}
     with made_by() as made:
         outputs = _gradients(*cost, _wrt(found, cost[0], options, notes), notes)
     if not outputs:
@@ -89,7 +88,7 @@ def gradient(
     if problem:
         notes.append(problem)
         return empty
-    placer = gradient_placer(as_written() if as_written else None, recorded, grads, forward, made)
+    placer = gradient_placer(as_written() if as_written else None, recorded, grads, cost[0], made)
     if placer is not None:
         placer(drawn, ids)
     drawn.notes = notes + ([checked] if checked else [])

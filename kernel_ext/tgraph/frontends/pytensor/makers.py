@@ -22,6 +22,7 @@ import pytensor.gradient
 from pytensor.graph.basic import Apply, Variable
 
 from ...callsites import free_tool
+from .callspans import next_number, number
 
 #: Gradient node -> forward node, for the ``grad`` calls of the cells watched
 #: so far: kept exactly as long as the gradient node lives.
@@ -34,17 +35,6 @@ def _step_code() -> Any:
     outer = getattr(pytensor.gradient, "_populate_grad_dict", None)
     consts = getattr(getattr(outer, "__code__", None), "co_consts", ())
     return next((c for c in consts if getattr(c, "co_name", "") == "access_term_cache"), None)
-
-
-def _count() -> int | None:
-    """The number the next PyTensor variable will get (``auto_<n>``)."""
-    text = repr(getattr(Variable, "__count__", ""))
-    return int(text[6:-1]) if text.startswith("count(") and text[6:-1].isdigit() else None
-
-
-def _number(node: Apply) -> int:
-    name = str(getattr(node.outputs[0], "auto_name", ""))
-    return int(name[5:]) if name.startswith("auto_") and name[5:].isdigit() else -1
 
 
 @contextlib.contextmanager
@@ -62,8 +52,8 @@ def made_by(in_cell: bool = False) -> Iterator[dict[Apply, Apply]]:
 
     def entered(frame: Any) -> None:
         if frame.f_code is grad:
-            count = _count()
-            starts.append(count if count is not None else sys.maxsize)
+            count = next_number()
+            starts.append(count if count >= 0 else sys.maxsize)  # unknown: claim nothing
 
     def left(frame: Any, result: Any) -> None:
         if frame.f_code is grad:
@@ -90,7 +80,7 @@ def _claim(node: Any, result: Any, start: int, made: dict[Apply, Apply]) -> None
     todo = [v for v in result or () if isinstance(v, Variable)]
     while todo:
         owner = todo.pop().owner
-        if owner is None or owner in made or _number(owner) < start:
+        if owner is None or owner in made or number(owner) < start:
             continue
         made[owner] = node
         todo.extend(owner.inputs)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pytensor.graph.basic import Apply, Variable
+from pytensor.graph.traversal import ancestors
 
 from ...graph import Graph, Subgraph
 from ...structure import common_prefix, group_names, mirror, place_constants
@@ -250,13 +251,14 @@ def gradient_placer(
     as_written: tuple[Graph, dict[Any, str]] | None,
     recorded: Recorded,
     grads: Sequence[Variable],
-    forward: set[Apply],
+    cost: Variable,
     made: dict[Apply, Apply],
 ) -> Place | None:
-    """Places the drawings of a rewritten gradient in a forward and a backward pass."""
+    """Places the drawings of a rewritten gradient of ``cost`` in a forward and a backward pass."""
     found = written(*as_written) if as_written is not None else None
     if found is None:
         return None
+    forward = {v.owner for v in ancestors([cost]) if v.owner is not None}
     history = recorded.history
     copied = copies(history.outputs, history.inputs, grads)
     chains_of = differentiated(found, recorded.origins, copied, forward, made)

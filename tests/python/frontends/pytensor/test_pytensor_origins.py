@@ -169,11 +169,11 @@ def training() -> tuple[Traced, dict[str, Any]]:
     namespace: dict[str, Any] = {}
     run(TRAINING_HELPERS, namespace, "<train-helpers>")
     cell = run(TRAINING_MODEL, namespace, "<train-model>")
-    run(TRAINING_LOOP, namespace, "<train-loop>")
     (target,) = FRONTEND.targets({"train": namespace["train"]}, cell)
     found = FRONTEND.trace(target, Options(), cell)
-    found.build_all()
+    found.build_all()  # views, and the gradient checked by running it, after the cell
     assert found.errors == {}
+    run(TRAINING_LOOP, namespace, "<train-loop>")  # the user trains afterwards
     return found, namespace
 
 
