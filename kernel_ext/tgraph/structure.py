@@ -166,7 +166,7 @@ def place_constants(graph: Graph) -> None:
 
     def chain(item: str | None) -> list[str]:
         if item not in chains:
-            chains[item] = _chain(item, up)
+            chains[item] = chain_of(item, up)
         return chains[item]
 
     for node in graph.nodes:
@@ -187,7 +187,8 @@ def place_constants(graph: Graph) -> None:
             node.parent = common[depth - 1]
 
 
-def _chain(item: str | None, up: dict[str, str | None]) -> list[str]:
+def chain_of(item: str | None, up: Mapping[str, str | None]) -> list[str]:
+    """``item`` and the containers around it (``up``: id -> parent), outermost first."""
     chain: list[str] = []
     while item is not None:
         chain.append(item)

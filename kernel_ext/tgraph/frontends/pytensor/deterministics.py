@@ -29,6 +29,7 @@ from pytensor.graph.fg import FunctionGraph
 from pytensor.graph.traversal import ancestors, toposort
 
 from ...graph import Graph, Subgraph
+from ...structure import chain_of, common_prefix
 
 KIND = "deterministic"
 
@@ -114,7 +115,9 @@ def place(graph: Graph, ids: dict[Any, str], found: Deterministics) -> None:
         things = [t for i in _ids(items, ids) for t in (subs.get(i), nodes.get(i)) if t]
         if not things:
             continue
-        parent = _common([_chain(t.parent, subs) for t in things])
+        up = {i: sub.parent for i, sub in subs.items()}
+        common = common_prefix([chain_of(t.parent, up) for t in things])
+        parent = common[-1] if common else None
         attrs = {"variable": det.name, "role": KIND}
         group = Subgraph(gid, det.name, KIND, parent, attrs)
         graph.subgraphs.append(group)
@@ -136,7 +139,7 @@ def place(graph: Graph, ids: dict[Any, str], found: Deterministics) -> None:
 
 def _term_of(parent: str | None, subs: dict[str, Subgraph]) -> str:
     """Where a group sits: the term around it, else the Deterministic around it."""
-    chain = [subs[g] for g in reversed(_chain(parent, subs)) if g is not None]
+    chain = [subs[g] for g in reversed(chain_of(parent, {i: s.parent for i, s in subs.items()}))]
     around = [s for s in chain if s.kind == "term"] or [s for s in chain if s.kind == KIND]
     return around[0].label if around else "the top level"
 
@@ -263,25 +266,6 @@ def _ids(items: list[Any], ids: dict[Any, str]) -> list[str]:
     found = [ids[i] for i in items if i in ids]
     found += [ids[("subgraph", i)] for i in items if ("subgraph", i) in ids]
     return found
-
-
-def _chain(parent: str | None, subs: dict[str, Subgraph]) -> list[str | None]:
-    """A group and those around it, outermost first, starting from the top level."""
-    chain: list[str | None] = []
-    while parent is not None:
-        chain.append(parent)
-        parent = subs[parent].parent if parent in subs else None
-    return [None, *reversed(chain)]
-
-
-def _common(chains: list[list[str | None]]) -> str | None:
-    """The innermost group every chain passes through."""
-    common: str | None = None
-    for level in zip(*chains, strict=False):
-        if any(step != level[0] for step in level):
-            break
-        common = level[0]
-    return common
 
 
 def _listed(names: list[str]) -> str:
